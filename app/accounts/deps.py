@@ -1,0 +1,81 @@
+"""Who is asking: the signed-in lead, read from the session cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+
+from app.accounts import service
+from app.accounts.models import LoginSession, User
+from app.config import get_settings
+from app.db import SessionDep
+from app.errors import AppError, Forbidden
+from app.i18n import gettext as _
+
+
+class LoginRequired(AppError):
+    status_code = 401
+    title = "Please sign in"
+
+
+def session_cookie_name() -> str:
+    return "__Host-session" if get_settings().cookie_secure else "session"
+
+
+def set_session_cookie(response: Response, *, token: str, max_age: int) -> None:
+    response.set_cookie(
+        session_cookie_name(),
+        token,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        secure=get_settings().cookie_secure,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(
+        session_cookie_name(),
+        path="/",
+        httponly=True,
+        secure=get_settings().cookie_secure,
+        samesite="lax",
+    )
+
+
+def optional_user(request: Request, session: SessionDep) -> User | None:
+    token = request.cookies.get(session_cookie_name())
+    if not token:
+        return None
+    found = service.user_for_session_token(session, token=token)
+    if found is None:
+        return None
+    user, login = found
+    request.state.user = user
+    request.state.login_session = login
+    return user
+
+
+def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    if user is None:
+        raise LoginRequired(_("Please sign in to continue."))
+    return user
+
+
+def current_admin(user: Annotated[User, Depends(current_user)]) -> User:
+    if not user.is_admin:
+        raise Forbidden(_("Only administrators can do this."))
+    return user
+
+
+def current_login(request: Request, _user: Annotated[User, Depends(current_user)]) -> LoginSession:
+    login: LoginSession = request.state.login_session
+    return login
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+CurrentUser = Annotated[User, Depends(current_user)]
+CurrentAdmin = Annotated[User, Depends(current_admin)]
+CurrentLogin = Annotated[LoginSession, Depends(current_login)]

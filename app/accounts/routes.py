@@ -1,0 +1,227 @@
+"""Pages for set-up, sign-in and sign-out, a lead's own sessions, and the team of leads."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app import templating
+from app.accounts import service
+from app.accounts.deps import (
+    CurrentAdmin,
+    CurrentLogin,
+    CurrentUser,
+    OptionalUser,
+    clear_session_cookie,
+    session_cookie_name,
+    set_session_cookie,
+)
+from app.db import SessionDep
+from app.errors import AppError
+from app.i18n import gettext as _
+from app.security.ratelimit import client_ip
+
+router = APIRouter()
+
+ShortField = Annotated[str, Form(max_length=300)]
+PasswordField = Annotated[str, Form(max_length=1024)]
+
+
+def safe_next(target: str) -> str:
+    """Only local paths: never an open redirect to another site."""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/dashboard"
+
+
+@router.get("/")
+def home(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    if not service.has_users(session):
+        return templating.redirect("/setup")
+    if user is not None:
+        return templating.redirect("/dashboard")
+    return templating.page(request, "home.html")
+
+
+@router.get("/setup")
+def setup_form(request: Request, session: SessionDep) -> Response:
+    if service.has_users(session):
+        return templating.redirect("/login")
+    return templating.page(request, "accounts/setup.html", {"form": {}})
+
+
+@router.post("/setup")
+def setup_submit(
+    request: Request,
+    session: SessionDep,
+    code: ShortField = "",
+    name: ShortField = "",
+    email: ShortField = "",
+    password: PasswordField = "",
+) -> Response:
+    if service.has_users(session):
+        return templating.redirect("/login")
+    try:
+        service.create_first_admin(
+            session, code=code, name=name, email=email, password=password
+        )
+    except AppError as exc:
+        session.rollback()
+        return templating.page(
+            request,
+            "accounts/setup.html",
+            {"form": {"name": name, "email": email}, "error": exc.message},
+            status_code=exc.status_code,
+        )
+    return templating.redirect("/login", notice="setup-done")
+
+
+@router.get("/login")
+def login_form(request: Request, user: OptionalUser, next: str = "/dashboard") -> Response:
+    if user is not None:
+        return templating.redirect(safe_next(next))
+    return templating.page(request, "accounts/login.html", {"email": "", "next": safe_next(next)})
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    email: ShortField = "",
+    password: PasswordField = "",
+    next: Annotated[str, Form(max_length=2000)] = "/dashboard",
+) -> Response:
+    context = {"email": email, "next": safe_next(next)}
+    try:
+        opened = service.sign_in(
+            session,
+            email=email,
+            password=password,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    except service.InvalidCredentials:
+        # Returned, not raised: the failed attempt must be committed for the rate limit.
+        error = _("That email and password do not match an account.")
+        return templating.page(request, "accounts/login.html", {**context, "error": error}, 400)
+    except AppError as exc:
+        return templating.page(
+            request, "accounts/login.html", {**context, "error": exc.message}, exc.status_code
+        )
+    response = templating.redirect(safe_next(next))
+    set_session_cookie(response, token=opened.token, max_age=opened.max_age_seconds)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep) -> Response:
+    token = request.cookies.get(session_cookie_name())
+    if token:
+        service.sign_out(session, token=token)
+    response = templating.redirect("/login", notice="signed-out")
+    clear_session_cookie(response)
+    return response
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: CurrentUser) -> Response:
+    return templating.page(request, "accounts/dashboard.html")
+
+
+@router.get("/account")
+def account(
+    request: Request, session: SessionDep, user: CurrentUser, login: CurrentLogin
+) -> Response:
+    sessions = service.list_sessions(session, user=user)
+    return templating.page(request, "accounts/account.html", {"sessions": sessions, "this_login": login})
+
+
+@router.post("/account/sessions/{session_id}/revoke")
+def revoke_session(session_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    service.revoke_session(session, user=user, session_id=session_id)
+    return templating.redirect("/account", notice="session-revoked")
+
+
+@router.get("/team")
+def team(request: Request, session: SessionDep, admin: CurrentAdmin) -> Response:
+    return _team_page(request, session)
+
+
+def _team_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    error: str | None = None,
+    email: str = "",
+    status_code: int = 200,
+) -> Response:
+    context = {
+        "users": service.list_users(session),
+        "invites": service.list_open_invites(session),
+        "error": error,
+        "email": email,
+    }
+    return templating.page(request, "accounts/team.html", context, status_code)
+
+
+@router.post("/team/invites")
+def invite(
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    email: ShortField = "",
+    make_admin: Annotated[bool, Form()] = False,
+) -> Response:
+    try:
+        service.invite_lead(session, inviter=admin, email=email, make_admin=make_admin)
+    except AppError as exc:
+        session.rollback()
+        return _team_page(
+            request, session, error=exc.message, email=email, status_code=exc.status_code
+        )
+    return templating.redirect("/team", notice="invite-sent")
+
+
+@router.post("/team/invites/{invite_id}/revoke")
+def revoke_invite(invite_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+    service.revoke_invite(session, invite_id=invite_id)
+    return templating.redirect("/team", notice="invite-revoked")
+
+
+INVITE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+@router.get("/invite/{token}")
+def invite_form(request: Request, token: str, session: SessionDep) -> Response:
+    invite = service.invite_from_token(session, token=token)
+    response = templating.page(request, "accounts/accept_invite.html", {"invite": invite, "name": ""})
+    response.headers.update(INVITE_HEADERS)
+    return response
+
+
+@router.post("/invite/{token}")
+def invite_submit(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    name: ShortField = "",
+    password: PasswordField = "",
+) -> Response:
+    try:
+        service.accept_invite(session, token=token, name=name, password=password)
+    except AppError as exc:
+        if exc.status_code in (404, 410):
+            raise
+        session.rollback()
+        invite = service.invite_from_token(session, token=token)
+        response = templating.page(
+            request,
+            "accounts/accept_invite.html",
+            {"invite": invite, "name": name, "error": exc.message},
+            exc.status_code,
+        )
+        response.headers.update(INVITE_HEADERS)
+        return response
+    return templating.redirect("/login", notice="invite-accepted")

@@ -1,0 +1,331 @@
+"""Lead accounts: first-administrator set-up, sign-in sessions, invitations.
+
+Plain typed functions with keyword-only arguments. They flush, never commit.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlmodel import Session
+
+from app.accounts.models import Invite, LoginSession, SetupCode, User
+from app.config import get_settings
+from app.db import utcnow
+from app.errors import BadRequest, Conflict, Gone, NotFound, RateLimited
+from app.i18n import gettext as _
+from app.mail import service as mail
+from app.security import ratelimit, tokens
+from app.text import clean_line, normalise_email
+
+MIN_PASSWORD_LENGTH = 12
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so both paths cost the same time.
+_DUMMY_HASH = _hasher.hash("undersigned-timing-equaliser")
+
+
+class InvalidCredentials(Exception):
+    """Wrong email or wrong password: deliberately not saying which."""
+
+
+# --- set-up -------------------------------------------------------------------------
+
+
+def has_users(session: Session) -> bool:
+    return session.execute(select(func.count()).select_from(User)).scalar_one() > 0
+
+
+def issue_setup_code(session: Session) -> str | None:
+    """A fresh one-time set-up code while no account exists (None once one does).
+
+    Any earlier code stops working, so only the latest printed code is valid.
+    """
+    if has_users(session):
+        return None
+    session.execute(
+        update(SetupCode).where(SetupCode.used_at.is_(None)).values(used_at=utcnow())  # type: ignore[union-attr]
+    )
+    code = "-".join(secrets.token_hex(3).upper() for _ in range(3))
+    session.add(SetupCode(code_hash=tokens.digest(code)))
+    session.flush()
+    return code
+
+
+def create_first_admin(
+    session: Session, *, code: str, name: str, email: str, password: str
+) -> User:
+    if has_users(session):
+        raise Conflict(_("This site is already set up. Sign in instead."))
+    supplied = tokens.digest(code.strip().upper())
+    current = session.execute(
+        select(SetupCode).where(SetupCode.used_at.is_(None))  # type: ignore[union-attr]
+    ).scalars().first()
+    if current is None or not hmac.compare_digest(current.code_hash, supplied):
+        raise BadRequest(
+            _("That set-up code is not right. Use the code printed in the server's console.")
+        )
+    claimed = session.execute(
+        update(SetupCode)
+        .where(SetupCode.id == current.id, SetupCode.used_at.is_(None))  # type: ignore[union-attr, arg-type]
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(_("This site is already set up. Sign in instead."))
+    return _create_user(session, name=name, email=email, password=password, is_admin=True)
+
+
+def create_admin(session: Session, *, name: str, email: str, password: str) -> User:
+    """For the command line (`undersigned create-admin`)."""
+    return _create_user(session, name=name, email=email, password=password, is_admin=True)
+
+
+def _create_user(
+    session: Session, *, name: str, email: str, password: str, is_admin: bool
+) -> User:
+    email = normalise_email(email)
+    name = clean_line(name, max_length=200)
+    if not name:
+        raise BadRequest(_("Please enter your name."))
+    check_password(password)
+    if session.execute(select(User.id).where(User.email == email)).first():  # type: ignore[arg-type]
+        raise Conflict(_("An account with this email address already exists."))
+    user = User(email=email, name=name, password_hash=_hasher.hash(password), is_admin=is_admin)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(
+            _("Please choose a password of at least %(n)d characters.") % {"n": MIN_PASSWORD_LENGTH}
+        )
+    if len(password) > 1024:
+        raise BadRequest(_("That password is too long."))
+
+
+# --- sign-in ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewSession:
+    user: User
+    token: str
+    max_age_seconds: int
+
+
+LOGIN_BUCKET_EMAIL = "login-email"
+LOGIN_BUCKET_IP = "login-ip"
+
+
+def sign_in(
+    session: Session, *, email: str, password: str, ip: str, user_agent: str
+) -> NewSession:
+    """Check credentials and open a session. Raises RateLimited or InvalidCredentials.
+
+    Failed attempts are recorded in the same transaction; the caller must commit even
+    when this raises InvalidCredentials (it renders the form again instead of failing).
+    """
+    settings = get_settings()
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    email = email.strip().lower()
+    if (
+        ratelimit.count(session, bucket=LOGIN_BUCKET_EMAIL, key=email, window=window)
+        >= settings.login_max_failures_per_email
+        or ratelimit.count(session, bucket=LOGIN_BUCKET_IP, key=ip, window=window)
+        >= settings.login_max_failures_per_ip
+    ):
+        raise RateLimited(
+            _("Too many failed sign-in attempts. Please wait %(n)d minutes and try again.")
+            % {"n": settings.login_failure_window_minutes}
+        )
+    user = session.execute(select(User).where(User.email == email)).scalars().first()  # type: ignore[arg-type]
+    if not _password_matches(user, password) or user is None or not user.is_active:
+        ratelimit.record(session, bucket=LOGIN_BUCKET_EMAIL, key=email, window=window)
+        ratelimit.record(session, bucket=LOGIN_BUCKET_IP, key=ip, window=window)
+        raise InvalidCredentials
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    return _open_session(session, user=user, ip=ip, user_agent=user_agent)
+
+
+def _password_matches(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _open_session(session: Session, *, user: User, ip: str, user_agent: str) -> NewSession:
+    max_age = get_settings().session_max_age_hours * 3600
+    token = tokens.random_token()
+    session.add(
+        LoginSession(
+            token_hash=tokens.digest(token),
+            user_id=user.id,  # type: ignore[arg-type]
+            expires_at=utcnow() + timedelta(seconds=max_age),
+            ip_address=ip[:64],
+            user_agent=user_agent[:300],
+        )
+    )
+    session.flush()
+    return NewSession(user=user, token=token, max_age_seconds=max_age)
+
+
+def user_for_session_token(session: Session, *, token: str) -> tuple[User, LoginSession] | None:
+    row = session.execute(
+        select(User, LoginSession)
+        .join(LoginSession, LoginSession.user_id == User.id)  # type: ignore[arg-type]
+        .where(
+            LoginSession.token_hash == tokens.digest(token),  # type: ignore[arg-type]
+            LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
+            LoginSession.expires_at > utcnow(),  # type: ignore[arg-type]
+            User.is_active.is_(True),  # type: ignore[attr-defined]
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def sign_out(session: Session, *, token: str) -> None:
+    session.execute(
+        update(LoginSession)
+        .where(LoginSession.token_hash == tokens.digest(token))  # type: ignore[arg-type]
+        .values(revoked_at=utcnow())
+    )
+
+
+def list_sessions(session: Session, *, user: User) -> list[LoginSession]:
+    return list(
+        session.execute(
+            select(LoginSession)
+            .where(
+                LoginSession.user_id == user.id,  # type: ignore[arg-type]
+                LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
+                LoginSession.expires_at > utcnow(),  # type: ignore[arg-type]
+            )
+            .order_by(LoginSession.created_at.desc())  # type: ignore[attr-defined]
+        ).scalars()
+    )
+
+
+def revoke_session(session: Session, *, user: User, session_id: int) -> None:
+    result = session.execute(
+        update(LoginSession)
+        .where(
+            LoginSession.id == session_id,  # type: ignore[arg-type]
+            LoginSession.user_id == user.id,  # type: ignore[arg-type]
+            LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
+        )
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound()
+
+
+# --- invitations --------------------------------------------------------------------
+
+
+def invite_lead(
+    session: Session, *, inviter: User, email: str, make_admin: bool = False
+) -> Invite:
+    """Invite someone to become a lead; the email is queued in this transaction."""
+    email = normalise_email(email)
+    if session.execute(select(User.id).where(User.email == email)).first():  # type: ignore[arg-type]
+        raise Conflict(_("%(email)s already has an account.") % {"email": email})
+    settings = get_settings()
+    invite = Invite(
+        email=email,
+        nonce=secrets.token_urlsafe(16),
+        invited_by_id=inviter.id,  # type: ignore[arg-type]
+        make_admin=make_admin,
+        expires_at=utcnow() + timedelta(hours=settings.invite_max_age_hours),
+    )
+    session.add(invite)
+    session.flush()
+    token = tokens.make_token(tokens.Purpose.INVITE, {"i": invite.id, "n": invite.nonce})
+    mail.queue_email(
+        session,
+        kind="invite",
+        to_address=email,
+        subject=_("%(name)s invites you to Undersigned") % {"name": inviter.name},
+        template="invite",
+        context={
+            "inviter": inviter.name,
+            "link": f"{settings.base_url}/invite/{token}",
+            "hours": settings.invite_max_age_hours,
+        },
+    )
+    return invite
+
+
+def invite_from_token(session: Session, *, token: str) -> Invite:
+    """The open invitation a link points to, or a clear error saying why not."""
+    max_age = get_settings().invite_max_age_hours * 3600
+    try:
+        payload = tokens.read_token(tokens.Purpose.INVITE, token, max_age_seconds=max_age)
+    except tokens.TokenExpired as exc:
+        raise Gone(_("This invitation has expired. Ask for a new one.")) from exc
+    except tokens.TokenInvalid as exc:
+        raise NotFound(_("This invitation link is not valid. Check that it was copied whole.")) from exc
+    if not isinstance(payload, dict):
+        raise NotFound(_("This invitation link is not valid. Check that it was copied whole."))
+    invite = session.get(Invite, payload.get("i"))
+    if invite is None or invite.nonce != payload.get("n") or invite.revoked_at is not None:
+        raise NotFound(_("This invitation is no longer valid. Ask for a new one."))
+    if invite.accepted_at is not None:
+        raise Gone(_("This invitation has already been used. Sign in instead."))
+    if invite.expires_at <= utcnow():
+        raise Gone(_("This invitation has expired. Ask for a new one."))
+    return invite
+
+
+def accept_invite(session: Session, *, token: str, name: str, password: str) -> User:
+    invite = invite_from_token(session, token=token)
+    if not clean_line(name, max_length=200):
+        raise BadRequest(_("Please enter your name."))
+    check_password(password)
+    # Single use, enforced by the database: only one request can flip accepted_at.
+    claimed = session.execute(
+        update(Invite)
+        .where(Invite.id == invite.id, Invite.accepted_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .values(accepted_at=utcnow())
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        raise Gone(_("This invitation has already been used. Sign in instead."))
+    user = _create_user(
+        session, name=name, email=invite.email, password=password, is_admin=invite.make_admin
+    )
+    invite.accepted_user_id = user.id
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.execute(select(User).order_by(User.name)).scalars())  # type: ignore[arg-type]
+
+
+def list_open_invites(session: Session) -> list[Invite]:
+    return list(
+        session.execute(
+            select(Invite)
+            .where(Invite.accepted_at.is_(None), Invite.revoked_at.is_(None))  # type: ignore[union-attr]
+            .where(Invite.expires_at > utcnow())  # type: ignore[arg-type]
+            .order_by(Invite.created_at.desc())  # type: ignore[attr-defined]
+        ).scalars()
+    )
+
+
+def revoke_invite(session: Session, *, invite_id: int) -> None:
+    result = session.execute(
+        update(Invite)
+        .where(Invite.id == invite_id, Invite.accepted_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .values(revoked_at=utcnow())
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotFound()

@@ -1,0 +1,108 @@
+"""One Settings object, read from the environment and `.env`.
+
+Development is forgiving (a secret key is generated once and kept under ./data/);
+production refuses to start with anything unsafe.
+"""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "dev", "development"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    secret_key: SecretStr = SecretStr("")
+    base_url: str = "http://127.0.0.1:8000"
+
+    # Outgoing mail. With no SMTP host in development, mail is kept for the dev mailbox.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: float = 10.0
+    mail_from: str = "Undersigned <no-reply@undersigned.localhost>"
+
+    # Outbox worker.
+    outbox_batch_size: int = 50
+    outbox_poll_seconds: float = 1.0
+    outbox_max_attempts: int = 8
+    outbox_retry_base_seconds: float = 30.0
+    outbox_claim_lease_seconds: float = 300.0
+
+    # Accounts.
+    session_max_age_hours: int = 24 * 14
+    invite_max_age_hours: int = 72
+    login_max_failures_per_email: int = 5
+    login_max_failures_per_ip: int = 20
+    login_failure_window_minutes: int = 15
+
+    # Requests.
+    max_body_bytes: int = 1_000_000
+    # Number of reverse-proxy hops whose X-Forwarded-For we trust; 0 = use the socket peer.
+    trusted_proxy_hops: int = 0
+
+    @model_validator(mode="after")
+    def _fill_and_check(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'undersigned.db'}"
+        self.base_url = self.base_url.rstrip("/")
+        if self.app_env == "production":
+            key = self.secret_key.get_secret_value()
+            if len(key) < 32 or key.lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters in "
+                    'production (for example: python -c "import secrets; '
+                    'print(secrets.token_urlsafe(48))")'
+                )
+            if urlsplit(self.base_url).scheme != "https":
+                raise ValueError("BASE_URL must be an https:// address in production")
+            if not self.smtp_host:
+                raise ValueError("SMTP_HOST must be set in production: mail cannot be delivered")
+        elif not self.secret_key.get_secret_value():
+            self.secret_key = SecretStr(_development_secret(self.data_dir))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    @property
+    def cookie_secure(self) -> bool:
+        return urlsplit(self.base_url).scheme == "https"
+
+    @property
+    def dev_mailbox(self) -> bool:
+        """Mail is kept for the local mailbox page instead of being sent."""
+        return not self.smtp_host and not self.is_production
+
+
+def _development_secret(data_dir: Path) -> str:
+    """Generate the development key once and keep it, so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,59 @@
+"""Errors carry their own HTTP status; `app.error_pages` renders them as HTML or JSON."""
+
+from __future__ import annotations
+
+from app.i18n import gettext as _
+
+
+class AppError(Exception):
+    status_code = 400
+    title = "Something is not right"
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class NotFound(AppError):
+    status_code = 404
+    title = "Not found"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or _("There is nothing at this address."))
+
+
+class Forbidden(AppError):
+    status_code = 403
+    title = "Not allowed"
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class Gone(AppError):
+    status_code = 410
+    title = "No longer available"
+
+
+class RateLimited(AppError):
+    status_code = 429
+    title = "Too many attempts"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    title = "Unsupported content type"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    title = "Too large"
+
+

@@ -1,0 +1,35 @@
+"""One-shot notices after a redirect ("Invitation sent"). The cookie carries only a key
+from this table, never text, so nothing can be injected through it."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+
+from app.i18n import gettext as _
+
+COOKIE = "flash"
+
+
+def _messages() -> dict[str, str]:
+    return {
+        "setup-done": _("Your administrator account is ready. Sign in to continue."),
+        "signed-out": _("You are signed out."),
+        "invite-sent": _("Invitation sent."),
+        "invite-revoked": _("Invitation withdrawn."),
+        "invite-accepted": _("Your account is ready. Sign in to continue."),
+        "session-revoked": _("That session has been signed out."),
+        "mail-retried": _("The message will be sent again."),
+    }
+
+
+def flash(response: Response, key: str) -> None:
+    response.set_cookie(COOKIE, key, max_age=60, path="/", httponly=True, samesite="lax")
+
+
+def read(request: Request) -> str | None:
+    key = request.cookies.get(COOKIE)
+    return _messages().get(key) if key else None
+
+
+def clear(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")

@@ -1,0 +1,67 @@
+"""The development mailbox (mail kept locally when no SMTP server is configured) and the
+administrators' view of deliveries that failed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app import templating
+from app.accounts.deps import CurrentAdmin
+from app.config import get_settings
+from app.db import SessionDep
+from app.errors import NotFound
+from app.mail import service
+from app.mail.models import OutboxStatus
+
+router = APIRouter()
+
+
+def _require_dev_mailbox() -> None:
+    if not get_settings().dev_mailbox:
+        raise NotFound()
+
+
+@router.get("/dev/mailbox")
+def dev_mailbox(request: Request, session: SessionDep) -> Response:
+    _require_dev_mailbox()
+    messages = service.list_messages(session, limit=200)
+    return templating.page(request, "mail/mailbox.html", {"messages": messages})
+
+
+@router.get("/dev/mailbox/{message_id}")
+def dev_message(request: Request, message_id: int, session: SessionDep) -> Response:
+    _require_dev_mailbox()
+    message = service.get_message(session, message_id=message_id)
+    if message is None:
+        raise NotFound()
+    return templating.page(request, "mail/message.html", {"message": message})
+
+
+@router.get("/dev/mailbox/{message_id}/html")
+def dev_message_html(message_id: int, session: SessionDep) -> Response:
+    """The HTML part as the recipient's mail client would see it, sandboxed."""
+    _require_dev_mailbox()
+    message = service.get_message(session, message_id=message_id)
+    if message is None:
+        raise NotFound()
+    return HTMLResponse(
+        message.html_body,
+        headers={"Content-Security-Policy": "sandbox; default-src 'none'"},
+    )
+
+
+@router.get("/outbox")
+def outbox(request: Request, session: SessionDep, admin: CurrentAdmin) -> Response:
+    context = {
+        "failed": service.list_messages(session, status=OutboxStatus.FAILED),
+        "waiting": service.list_messages(session, status=OutboxStatus.READY),
+    }
+    return templating.page(request, "mail/outbox.html", context)
+
+
+@router.post("/outbox/{message_id}/retry")
+def retry(message_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+    if not service.retry_message(session, message_id=message_id):
+        raise NotFound()
+    return templating.redirect("/outbox", notice="mail-retried")

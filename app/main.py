@@ -1,0 +1,50 @@
+"""create_app(): routers, static files, middleware, error handlers; nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from app import error_pages, i18n, templating
+from app.accounts import routes as accounts_routes
+from app.config import Settings, get_settings
+from app.db import make_engine
+from app.mail import routes as mail_routes
+from app.security import csrf
+from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Undersigned",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(csrf.verify)],
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+
+    app.include_router(accounts_routes.router)
+    app.include_router(mail_routes.router)
+    app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")
+    error_pages.install_handlers(app)
+
+    # Outermost last: headers wrap everything, including error and 413 responses.
+    app.add_middleware(csrf.CSRFCookieMiddleware)
+    app.add_middleware(i18n.LocaleMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    return app

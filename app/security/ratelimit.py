@@ -1,0 +1,81 @@
+"""Fixed-window counters kept in the database, so limits hold across app processes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from fastapi import Request
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Field, Session, SQLModel
+
+from app.config import get_settings
+from app.db import UTCDateTime, utcnow
+from app.security.tokens import digest
+
+
+class RateCounter(SQLModel, table=True):
+    __tablename__ = "rate_counter"
+
+    bucket: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=64)
+    window_start: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    count: int = 0
+
+
+def _window_start(now: datetime, window: timedelta) -> datetime:
+    seconds = int(window.total_seconds())
+    epoch = int(now.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
+
+
+def count(session: Session, *, bucket: str, key: str, window: timedelta) -> int:
+    """Events in the current and previous window (a sliding approximation)."""
+    now = utcnow()
+    since = _window_start(now, window) - window
+    total = session.execute(
+        select(func.coalesce(func.sum(RateCounter.count), 0)).where(
+            RateCounter.bucket == bucket,  # type: ignore[arg-type]
+            RateCounter.key == digest(key),  # type: ignore[arg-type]
+            RateCounter.window_start >= since,  # type: ignore[arg-type]
+        )
+    ).scalar_one()
+    return int(total)
+
+
+def record(session: Session, *, bucket: str, key: str, window: timedelta) -> None:
+    now = utcnow()
+    values = {
+        "bucket": bucket,
+        "key": digest(key),
+        "window_start": _window_start(now, window),
+        "count": 1,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(RateCounter).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["bucket", "key", "window_start"],
+        set_={"count": RateCounter.count + 1},  # type: ignore[operator]
+    )
+    session.execute(stmt)
+
+
+def prune(session: Session, *, older_than: timedelta = timedelta(days=1)) -> None:
+    cutoff = utcnow() - older_than
+    session.execute(delete(RateCounter).where(RateCounter.window_start < cutoff))  # type: ignore[arg-type]
+
+
+def client_ip(request: Request) -> str:
+    """The client address: the socket peer, or a trusted proxy's X-Forwarded-For hop.
+
+    Never a client-supplied header unless TRUSTED_PROXY_HOPS says proxies are in front.
+    """
+    hops = get_settings().trusted_proxy_hops
+    peer = request.client.host if request.client else "unknown"
+    if hops <= 0:
+        return peer
+    forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p]
+    if len(forwarded) >= hops:
+        return forwarded[-hops]
+    return peer

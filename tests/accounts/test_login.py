@@ -1,0 +1,99 @@
+"""Signing in and out: argon2 passwords, revocable sessions, no hint which part was wrong."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.accounts.models import LoginSession
+from app.config import get_settings
+from tests.factories import PASSWORD, make_user
+from tests.helpers import sign_in, submit
+
+
+def test_wrong_password_and_unknown_email_get_the_same_answer(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, email="lead@example.org")
+    wrong_password = submit(client, "/login", email="lead@example.org", password="nope" * 4)
+    unknown_email = submit(client, "/login", email="nobody@example.org", password=PASSWORD)
+    assert wrong_password.status_code == unknown_email.status_code == 400
+    message = "That email and password do not match an account."
+    assert message in wrong_password.text and message in unknown_email.text
+    assert "session" not in wrong_password.cookies
+
+
+def test_sign_in_sets_a_hardened_cookie_and_sign_out_revokes_it(
+    client: TestClient, db: Session
+) -> None:
+    make_user(db, email="lead@example.org")
+    response = sign_in(client, "LEAD@example.org ", PASSWORD)
+    cookie = response.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert client.get("/dashboard").status_code == 200
+
+    token = client.cookies["session"]
+    submit(client, "/dashboard", action="/logout")
+    assert db.exec(select(LoginSession)).one().revoked_at is not None
+    # The old cookie no longer opens anything, even if replayed.
+    client.cookies.set("session", token)
+    assert client.get("/dashboard", follow_redirects=False).headers["location"].startswith(
+        "/login"
+    )
+
+
+def test_secure_cookie_in_production(client: TestClient, db: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(get_settings(), "base_url", "https://testserver")
+    make_user(db, email="lead@example.org")
+    client.base_url = client.base_url.copy_with(scheme="https")  # type: ignore[assignment]
+    response = sign_in(client, "lead@example.org", PASSWORD)
+    cookie = response.headers["set-cookie"]
+    assert cookie.startswith("__Host-session=")
+    assert "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_sessions_can_be_revoked_from_another_browser(
+    app, client: TestClient, db: Session
+) -> None:  # type: ignore[no-untyped-def]
+    make_user(db, email="lead@example.org")
+    sign_in(client, "lead@example.org", PASSWORD)
+    with TestClient(app, base_url="http://testserver") as other:
+        sign_in(other, "lead@example.org", PASSWORD)
+        assert other.get("/dashboard").status_code == 200
+        other_session = db.exec(
+            select(LoginSession).order_by(LoginSession.id.desc())  # type: ignore[union-attr]
+        ).first()
+        assert other_session is not None
+        response = submit(client, "/account", action=f"/account/sessions/{other_session.id}/revoke")
+        assert response.status_code == 303
+        assert other.get("/dashboard", follow_redirects=False).status_code == 303
+    assert client.get("/dashboard").status_code == 200
+
+
+def test_sign_in_is_rate_limited_per_email(client: TestClient, db: Session) -> None:
+    make_user(db, email="lead@example.org")
+    for _ in range(get_settings().login_max_failures_per_email):
+        assert submit(client, "/login", email="lead@example.org", password="x" * 12).status_code == 400
+    # Even the right password is refused while the limit holds.
+    response = submit(client, "/login", email="lead@example.org", password=PASSWORD)
+    assert response.status_code == 429
+    assert "Too many failed sign-in attempts" in response.text
+
+
+def test_pages_for_leads_redirect_to_sign_in(client: TestClient) -> None:
+    response = client.get("/team?x=1", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/team%3Fx%3D1"
+
+
+def test_next_is_never_an_open_redirect(client: TestClient, db: Session) -> None:
+    make_user(db, email="lead@example.org")
+    response = submit(client, "/login", email="lead@example.org", password=PASSWORD,
+                      next="//evil.example/")
+    assert response.headers["location"] == "/dashboard"
+
+
+def test_non_admin_cannot_open_the_team_page(client: TestClient, db: Session) -> None:
+    make_user(db, email="lead@example.org", admin=False)
+    sign_in(client, "lead@example.org", PASSWORD)
+    assert client.get("/team").status_code == 403

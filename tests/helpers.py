@@ -1,0 +1,33 @@
+"""Small helpers for driving the pages the way a browser would."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def submit(
+    client: TestClient, page_url: str, action: str | None = None, **fields: Any
+) -> Response:
+    """GET the page, then POST its form with the page's CSRF token, as a browser would."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.text
+    data = {"csrf_token": csrf_from(page.text), **fields}
+    return client.post(action or page_url, data=data, follow_redirects=False)
+
+
+def sign_in(client: TestClient, email: str, password: str) -> Response:
+    response = submit(client, "/login", email=email, password=password)
+    assert response.status_code == 303, response.text
+    return response

@@ -1,0 +1,93 @@
+"""Cross-cutting protections: CSRF, security headers, bad input never a 500."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.accounts.models import LoginSession
+from tests.factories import PASSWORD, make_user
+from tests.helpers import csrf_from
+
+
+def test_post_without_csrf_token_is_refused(client: TestClient, db: Session) -> None:
+    make_user(db, email="lead@example.org")
+    client.get("/login")  # the browser has the cookie, but the forged form has no token
+    response = client.post("/login", data={"email": "lead@example.org", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "Go back, reload the page" in response.text
+    assert db.exec(select(LoginSession)).first() is None
+
+
+def test_csrf_token_from_another_browser_is_refused(app, client: TestClient, db: Session) -> None:  # type: ignore[no-untyped-def]
+    make_user(db, email="lead@example.org")
+    with TestClient(app, base_url="http://testserver") as attacker:
+        token = csrf_from(attacker.get("/login").text)
+    client.get("/login")
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": "lead@example.org", "password": PASSWORD}
+    )
+    assert response.status_code == 403
+
+
+def test_cross_origin_post_is_refused(client: TestClient) -> None:
+    token = csrf_from(client.get("/login").text)
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "email": "a@example.org", "password": "x"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert response.status_code == 403
+
+
+def test_security_headers_on_every_response(client: TestClient) -> None:
+    for path in ("/login", "/no-such-page", "/static/css/app.css"):
+        headers = client.get(path).headers
+        csp = headers["content-security-policy"]
+        assert "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"]
+
+
+def test_unknown_route_is_a_clear_404_page_and_json_for_the_api(client: TestClient) -> None:
+    page = client.get("/no-such-page")
+    assert page.status_code == 404
+    assert "text/html" in page.headers["content-type"]
+    assert "There is nothing at this address." in page.text
+    api = client.get("/api/no-such-thing")
+    assert api.status_code == 404
+    assert api.json()["error"]["status"] == 404
+
+
+def test_wrong_content_type_is_415(client: TestClient) -> None:
+    client.get("/login")
+    response = client.post("/login", content=b'{"email": "x"}',
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 415
+
+
+def test_oversized_body_is_413(client: TestClient) -> None:
+    response = client.post("/login", content=b"x" * 2_000_000,
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 413
+
+
+def test_oversized_field_is_a_4xx_not_a_500(client: TestClient) -> None:
+    token = csrf_from(client.get("/login").text)
+    response = client.post("/login", data={"csrf_token": token, "email": "x" * 5000,
+                                           "password": "y"})
+    assert response.status_code == 422
+    assert "malformed" in response.text
+
+
+def test_malformed_form_body_is_a_4xx(client: TestClient) -> None:
+    client.get("/login")
+    response = client.post("/login", content=b"--broken\r\n\r\n",
+                           headers={"content-type": "multipart/form-data; boundary=broken"})
+    assert 400 <= response.status_code < 500
+
+
+def test_wrong_method_is_405(client: TestClient) -> None:
+    assert client.put("/login").status_code in (403, 405)
+    assert client.get("/logout").status_code == 405
