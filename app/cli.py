@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+
 from app import schema
 from app.accounts import service as accounts
 from app.config import get_settings
@@ -43,7 +44,7 @@ def serve(
     settings = get_settings()
     _print_setup_code()
     if with_worker:
-        child = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])  # noqa: S603
+        child = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"])
         atexit.register(child.terminate)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
     typer.echo(f"\n  Undersigned is running at http://{shown_host}:{port}")

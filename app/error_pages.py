@@ -7,6 +7,7 @@ plain 500 page.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -51,7 +52,7 @@ def error_response(
     *,
     title: str | None = None,
     details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Response:
     title = title or STATUS_TITLES.get(status_code, "Error")
     if wants_json(request):
@@ -80,7 +81,9 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
         if exc.status_code == 401 and not wants_json(request):
-            target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            target = quote(
+                request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            )
             return RedirectResponse(f"/login?next={target}", status_code=303)
         headers = {"Retry-After": "60"} if exc.status_code == 429 else None
         return error_response(

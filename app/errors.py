@@ -55,5 +55,3 @@ class UnsupportedMediaType(AppError):
 class PayloadTooLarge(AppError):
     status_code = 413
     title = "Too large"
-
-

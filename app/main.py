@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import error_pages, i18n, templating
+from app import error_pages, i18n, logs, templating
 from app.accounts import routes as accounts_routes
 from app.config import Settings, get_settings
 from app.db import make_engine
@@ -20,6 +20,7 @@ from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddlewa
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
+    logs.install_redaction()
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

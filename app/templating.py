@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,15 @@ def render(
     context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> HTMLResponse:
-    ctx: dict[str, Any] = {"user": getattr(request.state, "user", None), "error": None, "notice": None}
+    ctx: dict[str, Any] = {
+        "user": getattr(request.state, "user", None),
+        "error": None,
+        "notice": None,
+    }
     ctx.update(context or {})
-    return templates.TemplateResponse(
-        request, name, ctx, status_code=status_code, headers=headers
-    )
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
 
 
 def render_text(name: str, context: dict[str, Any]) -> str:

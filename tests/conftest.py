@@ -13,21 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session as OrmSession
+
+from tests.databases import create_database, database_url, drop_database
 
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 _TMP = Path(tempfile.mkdtemp(prefix=f"undersigned-test-{_WORKER}-"))
-_BASE_PG = os.environ.get("TEST_DATABASE_URL", "")
-
-
-def _database_url() -> str:
-    if not _BASE_PG:
-        return f"sqlite:///{_TMP / 'test.db'}"
-    url = make_url(_BASE_PG).set(drivername="postgresql+psycopg")
-    return url.set(database=f"undersigned_test_{_WORKER}_{os.getpid()}").render_as_string(
-        hide_password=False
-    )
+_DB_NAME = f"undersigned_test_{_WORKER}_{os.getpid()}"
 
 
 # Settings are read from the environment once; set it before the app is imported.
@@ -35,7 +28,7 @@ os.environ.update(
     {
         "APP_ENV": "test",
         "DATA_DIR": str(_TMP),
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(_DB_NAME, _TMP),
         "SECRET_KEY": "test-secret-key-that-is-long-enough-to-be-real",
         "BASE_URL": "http://testserver",
         "SMTP_HOST": "",
@@ -53,39 +46,18 @@ from app.db import get_session, make_engine, metadata  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 
-def _create_pg_database(url: str) -> None:
-    import psycopg
-
-    target = make_url(url)
-    admin = make_url(_BASE_PG).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{target.database}"')
-        conn.execute(f'CREATE DATABASE "{target.database}"')
-
-
-def _drop_pg_database(url: str) -> None:
-    import psycopg
-
-    target = make_url(url)
-    admin = make_url(_BASE_PG).set(drivername="postgresql")
-    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
+def migrated_database() -> Iterator[str]:
     url = get_settings().database_url
-    if _BASE_PG:
-        _create_pg_database(url)
+    create_database(url)
     schema.upgrade(url)
     yield url
-    if _BASE_PG:
-        _drop_pg_database(url)
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
+def engine(migrated_database: str) -> Iterator[Engine]:
+    engine = make_engine(migrated_database)
     yield engine
     engine.dispose()
 

@@ -17,9 +17,7 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def submit(
-    client: TestClient, page_url: str, action: str | None = None, **fields: Any
-) -> Response:
+def submit(client: TestClient, page_url: str, action: str | None = None, **fields: Any) -> Response:
     """GET the page, then POST its form with the page's CSRF token, as a browser would."""
     page = client.get(page_url)
     assert page.status_code == 200, page.text

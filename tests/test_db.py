@@ -14,8 +14,8 @@ from sqlmodel import Session
 from app.accounts.models import User
 from app.db import SessionDep, new_session
 from app.errors import BadRequest
-from app.main import create_app
 from app.mail.models import OutboxMessage
+from app.main import create_app
 from tests.factories import make_user
 
 
@@ -41,7 +41,7 @@ def test_timestamps_round_trip_as_the_same_utc_instant(db: Session, moment: date
 
 def test_naive_timestamps_are_refused(db: Session) -> None:
     user = make_user(db)
-    user.last_login_at = datetime(2025, 1, 1, 12, 0)  # noqa: DTZ001
+    user.last_login_at = datetime(2025, 1, 1, 12, 0)
     with pytest.raises(Exception, match="naive datetime"):
         db.flush()
 

@@ -62,29 +62,37 @@ def test_unknown_route_is_a_clear_404_page_and_json_for_the_api(client: TestClie
 
 def test_wrong_content_type_is_415(client: TestClient) -> None:
     client.get("/login")
-    response = client.post("/login", content=b'{"email": "x"}',
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/login", content=b'{"email": "x"}', headers={"content-type": "application/json"}
+    )
     assert response.status_code == 415
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:
-    response = client.post("/login", content=b"x" * 2_000_000,
-                           headers={"content-type": "application/x-www-form-urlencoded"})
+    response = client.post(
+        "/login",
+        content=b"x" * 2_000_000,
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 413
 
 
 def test_oversized_field_is_a_4xx_not_a_500(client: TestClient) -> None:
     token = csrf_from(client.get("/login").text)
-    response = client.post("/login", data={"csrf_token": token, "email": "x" * 5000,
-                                           "password": "y"})
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": "x" * 5000, "password": "y"}
+    )
     assert response.status_code == 422
     assert "malformed" in response.text
 
 
 def test_malformed_form_body_is_a_4xx(client: TestClient) -> None:
     client.get("/login")
-    response = client.post("/login", content=b"--broken\r\n\r\n",
-                           headers={"content-type": "multipart/form-data; boundary=broken"})
+    response = client.post(
+        "/login",
+        content=b"--broken\r\n\r\n",
+        headers={"content-type": "multipart/form-data; boundary=broken"},
+    )
     assert 400 <= response.status_code < 500
 
 

@@ -64,9 +64,7 @@ def setup_submit(
     if service.has_users(session):
         return templating.redirect("/login")
     try:
-        service.create_first_admin(
-            session, code=code, name=name, email=email, password=password
-        )
+        service.create_first_admin(session, code=code, name=name, email=email, password=password)
     except AppError as exc:
         session.rollback()
         return templating.page(
@@ -135,7 +133,9 @@ def account(
     request: Request, session: SessionDep, user: CurrentUser, login: CurrentLogin
 ) -> Response:
     sessions = service.list_sessions(session, user=user)
-    return templating.page(request, "accounts/account.html", {"sessions": sessions, "this_login": login})
+    return templating.page(
+        request, "accounts/account.html", {"sessions": sessions, "this_login": login}
+    )
 
 
 @router.post("/account/sessions/{session_id}/revoke")
@@ -196,7 +196,9 @@ INVITE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 @router.get("/invite/{token}")
 def invite_form(request: Request, token: str, session: SessionDep) -> Response:
     invite = service.invite_from_token(session, token=token)
-    response = templating.page(request, "accounts/accept_invite.html", {"invite": invite, "name": ""})
+    response = templating.page(
+        request, "accounts/accept_invite.html", {"invite": invite, "name": ""}
+    )
     response.headers.update(INVITE_HEADERS)
     return response
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
 
 from app.accounts.models import Invite, LoginSession, SetupCode, User
 from app.config import get_settings
@@ -38,7 +38,7 @@ class InvalidCredentials(Exception):
 
 
 def has_users(session: Session) -> bool:
-    return session.execute(select(func.count()).select_from(User)).scalar_one() > 0
+    return session.exec(select(func.count()).select_from(User)).one() > 0
 
 
 def issue_setup_code(session: Session) -> str | None:
@@ -48,9 +48,7 @@ def issue_setup_code(session: Session) -> str | None:
     """
     if has_users(session):
         return None
-    session.execute(
-        update(SetupCode).where(SetupCode.used_at.is_(None)).values(used_at=utcnow())  # type: ignore[union-attr]
-    )
+    session.exec(update(SetupCode).where(col(SetupCode.used_at).is_(None)).values(used_at=utcnow()))
     code = "-".join(secrets.token_hex(3).upper() for _ in range(3))
     session.add(SetupCode(code_hash=tokens.digest(code)))
     session.flush()
@@ -63,19 +61,17 @@ def create_first_admin(
     if has_users(session):
         raise Conflict(_("This site is already set up. Sign in instead."))
     supplied = tokens.digest(code.strip().upper())
-    current = session.execute(
-        select(SetupCode).where(SetupCode.used_at.is_(None))  # type: ignore[union-attr]
-    ).scalars().first()
+    current = session.exec(select(SetupCode).where(col(SetupCode.used_at).is_(None))).first()
     if current is None or not hmac.compare_digest(current.code_hash, supplied):
         raise BadRequest(
             _("That set-up code is not right. Use the code printed in the server's console.")
         )
-    claimed = session.execute(
+    claimed = session.exec(
         update(SetupCode)
-        .where(SetupCode.id == current.id, SetupCode.used_at.is_(None))  # type: ignore[union-attr, arg-type]
+        .where(col(SetupCode.id) == current.id, col(SetupCode.used_at).is_(None))
         .values(used_at=utcnow())
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:
         raise Conflict(_("This site is already set up. Sign in instead."))
     return _create_user(session, name=name, email=email, password=password, is_admin=True)
 
@@ -85,15 +81,13 @@ def create_admin(session: Session, *, name: str, email: str, password: str) -> U
     return _create_user(session, name=name, email=email, password=password, is_admin=True)
 
 
-def _create_user(
-    session: Session, *, name: str, email: str, password: str, is_admin: bool
-) -> User:
+def _create_user(session: Session, *, name: str, email: str, password: str, is_admin: bool) -> User:
     email = normalise_email(email)
     name = clean_line(name, max_length=200)
     if not name:
         raise BadRequest(_("Please enter your name."))
     check_password(password)
-    if session.execute(select(User.id).where(User.email == email)).first():  # type: ignore[arg-type]
+    if session.exec(select(col(User.id)).where(col(User.email) == email)).first():
         raise Conflict(_("An account with this email address already exists."))
     user = User(email=email, name=name, password_hash=_hasher.hash(password), is_admin=is_admin)
     session.add(user)
@@ -124,9 +118,7 @@ LOGIN_BUCKET_EMAIL = "login-email"
 LOGIN_BUCKET_IP = "login-ip"
 
 
-def sign_in(
-    session: Session, *, email: str, password: str, ip: str, user_agent: str
-) -> NewSession:
+def sign_in(session: Session, *, email: str, password: str, ip: str, user_agent: str) -> NewSession:
     """Check credentials and open a session. Raises RateLimited or InvalidCredentials.
 
     Failed attempts are recorded in the same transaction; the caller must commit even
@@ -145,7 +137,7 @@ def sign_in(
             _("Too many failed sign-in attempts. Please wait %(n)d minutes and try again.")
             % {"n": settings.login_failure_window_minutes}
         )
-    user = session.execute(select(User).where(User.email == email)).scalars().first()  # type: ignore[arg-type]
+    user = session.exec(select(User).where(col(User.email) == email)).first()
     if not _password_matches(user, password) or user is None or not user.is_active:
         ratelimit.record(session, bucket=LOGIN_BUCKET_EMAIL, key=email, window=window)
         ratelimit.record(session, bucket=LOGIN_BUCKET_IP, key=ip, window=window)
@@ -164,12 +156,13 @@ def _password_matches(user: User | None, password: str) -> bool:
 
 
 def _open_session(session: Session, *, user: User, ip: str, user_agent: str) -> NewSession:
+    assert user.id is not None
     max_age = get_settings().session_max_age_hours * 3600
     token = tokens.random_token()
     session.add(
         LoginSession(
             token_hash=tokens.digest(token),
-            user_id=user.id,  # type: ignore[arg-type]
+            user_id=user.id,
             expires_at=utcnow() + timedelta(seconds=max_age),
             ip_address=ip[:64],
             user_agent=user_agent[:300],
@@ -180,70 +173,69 @@ def _open_session(session: Session, *, user: User, ip: str, user_agent: str) -> 
 
 
 def user_for_session_token(session: Session, *, token: str) -> tuple[User, LoginSession] | None:
-    row = session.execute(
+    row = session.exec(
         select(User, LoginSession)
-        .join(LoginSession, LoginSession.user_id == User.id)  # type: ignore[arg-type]
+        .join(LoginSession, col(LoginSession.user_id) == col(User.id))
         .where(
-            LoginSession.token_hash == tokens.digest(token),  # type: ignore[arg-type]
-            LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
-            LoginSession.expires_at > utcnow(),  # type: ignore[arg-type]
-            User.is_active.is_(True),  # type: ignore[attr-defined]
+            col(LoginSession.token_hash) == tokens.digest(token),
+            col(LoginSession.revoked_at).is_(None),
+            col(LoginSession.expires_at) > utcnow(),
+            col(User.is_active).is_(True),
         )
     ).first()
     return (row[0], row[1]) if row else None
 
 
 def sign_out(session: Session, *, token: str) -> None:
-    session.execute(
+    session.exec(
         update(LoginSession)
-        .where(LoginSession.token_hash == tokens.digest(token))  # type: ignore[arg-type]
+        .where(col(LoginSession.token_hash) == tokens.digest(token))
         .values(revoked_at=utcnow())
     )
 
 
 def list_sessions(session: Session, *, user: User) -> list[LoginSession]:
     return list(
-        session.execute(
+        session.exec(
             select(LoginSession)
             .where(
-                LoginSession.user_id == user.id,  # type: ignore[arg-type]
-                LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
-                LoginSession.expires_at > utcnow(),  # type: ignore[arg-type]
+                col(LoginSession.user_id) == user.id,
+                col(LoginSession.revoked_at).is_(None),
+                col(LoginSession.expires_at) > utcnow(),
             )
-            .order_by(LoginSession.created_at.desc())  # type: ignore[attr-defined]
-        ).scalars()
+            .order_by(col(LoginSession.created_at).desc())
+        )
     )
 
 
 def revoke_session(session: Session, *, user: User, session_id: int) -> None:
-    result = session.execute(
+    result = session.exec(
         update(LoginSession)
         .where(
-            LoginSession.id == session_id,  # type: ignore[arg-type]
-            LoginSession.user_id == user.id,  # type: ignore[arg-type]
-            LoginSession.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(LoginSession.id) == session_id,
+            col(LoginSession.user_id) == user.id,
+            col(LoginSession.revoked_at).is_(None),
         )
         .values(revoked_at=utcnow())
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise NotFound()
 
 
 # --- invitations --------------------------------------------------------------------
 
 
-def invite_lead(
-    session: Session, *, inviter: User, email: str, make_admin: bool = False
-) -> Invite:
+def invite_lead(session: Session, *, inviter: User, email: str, make_admin: bool = False) -> Invite:
     """Invite someone to become a lead; the email is queued in this transaction."""
     email = normalise_email(email)
-    if session.execute(select(User.id).where(User.email == email)).first():  # type: ignore[arg-type]
+    if session.exec(select(col(User.id)).where(col(User.email) == email)).first():
         raise Conflict(_("%(email)s already has an account.") % {"email": email})
     settings = get_settings()
+    assert inviter.id is not None
     invite = Invite(
         email=email,
         nonce=secrets.token_urlsafe(16),
-        invited_by_id=inviter.id,  # type: ignore[arg-type]
+        invited_by_id=inviter.id,
         make_admin=make_admin,
         expires_at=utcnow() + timedelta(hours=settings.invite_max_age_hours),
     )
@@ -273,7 +265,9 @@ def invite_from_token(session: Session, *, token: str) -> Invite:
     except tokens.TokenExpired as exc:
         raise Gone(_("This invitation has expired. Ask for a new one.")) from exc
     except tokens.TokenInvalid as exc:
-        raise NotFound(_("This invitation link is not valid. Check that it was copied whole.")) from exc
+        raise NotFound(
+            _("This invitation link is not valid. Check that it was copied whole.")
+        ) from exc
     if not isinstance(payload, dict):
         raise NotFound(_("This invitation link is not valid. Check that it was copied whole."))
     invite = session.get(Invite, payload.get("i"))
@@ -292,12 +286,12 @@ def accept_invite(session: Session, *, token: str, name: str, password: str) -> 
         raise BadRequest(_("Please enter your name."))
     check_password(password)
     # Single use, enforced by the database: only one request can flip accepted_at.
-    claimed = session.execute(
+    claimed = session.exec(
         update(Invite)
-        .where(Invite.id == invite.id, Invite.accepted_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .where(col(Invite.id) == invite.id, col(Invite.accepted_at).is_(None))
         .values(accepted_at=utcnow())
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:
         raise Gone(_("This invitation has already been used. Sign in instead."))
     user = _create_user(
         session, name=name, email=invite.email, password=password, is_admin=invite.make_admin
@@ -307,25 +301,25 @@ def accept_invite(session: Session, *, token: str, name: str, password: str) -> 
 
 
 def list_users(session: Session) -> list[User]:
-    return list(session.execute(select(User).order_by(User.name)).scalars())  # type: ignore[arg-type]
+    return list(session.exec(select(User).order_by(col(User.name))))
 
 
 def list_open_invites(session: Session) -> list[Invite]:
     return list(
-        session.execute(
+        session.exec(
             select(Invite)
-            .where(Invite.accepted_at.is_(None), Invite.revoked_at.is_(None))  # type: ignore[union-attr]
-            .where(Invite.expires_at > utcnow())  # type: ignore[arg-type]
-            .order_by(Invite.created_at.desc())  # type: ignore[attr-defined]
-        ).scalars()
+            .where(col(Invite.accepted_at).is_(None), col(Invite.revoked_at).is_(None))
+            .where(col(Invite.expires_at) > utcnow())
+            .order_by(col(Invite.created_at).desc())
+        )
     )
 
 
 def revoke_invite(session: Session, *, invite_id: int) -> None:
-    result = session.execute(
+    result = session.exec(
         update(Invite)
-        .where(Invite.id == invite_id, Invite.accepted_at.is_(None))  # type: ignore[arg-type, union-attr]
+        .where(col(Invite.id) == invite_id, col(Invite.accepted_at).is_(None))
         .values(revoked_at=utcnow())
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise NotFound()

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from fastapi import Request
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from app.config import get_settings
 from app.db import UTCDateTime, utcnow
@@ -56,7 +56,7 @@ def record(session: Session, *, bucket: str, key: str, window: timedelta) -> Non
     stmt = insert(RateCounter).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["bucket", "key", "window_start"],
-        set_={"count": RateCounter.count + 1},  # type: ignore[operator]
+        set_={"count": col(RateCounter.count) + 1},
     )
     session.execute(stmt)
 

@@ -6,7 +6,7 @@ import re
 import time
 
 from fastapi.testclient import TestClient
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
 from app.accounts.models import Invite, User
@@ -72,12 +72,13 @@ def test_expired_invite_is_refused(client: TestClient, db: Session) -> None:
     _invite(client, db)
     invite = db.exec(select(Invite)).one()
 
-    class FromLastWeek(URLSafeTimedSerializer):
+    class SignedLastWeek(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - 7 * 24 * 3600
 
     key = get_settings().secret_key.get_secret_value()
-    old = FromLastWeek(key, salt=Purpose.INVITE.value).dumps({"i": invite.id, "n": invite.nonce})
+    serializer = URLSafeTimedSerializer(key, salt=Purpose.INVITE.value, signer=SignedLastWeek)
+    old = serializer.dumps({"i": invite.id, "n": invite.nonce})
     response = client.get(f"/invite/{old}")
     assert response.status_code == 410
     assert "expired" in response.text

@@ -37,9 +37,7 @@ def test_sign_in_sets_a_hardened_cookie_and_sign_out_revokes_it(
     assert db.exec(select(LoginSession)).one().revoked_at is not None
     # The old cookie no longer opens anything, even if replayed.
     client.cookies.set("session", token)
-    assert client.get("/dashboard", follow_redirects=False).headers["location"].startswith(
-        "/login"
-    )
+    assert client.get("/dashboard", follow_redirects=False).headers["location"].startswith("/login")
 
 
 def test_secure_cookie_in_production(client: TestClient, db: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -52,9 +50,7 @@ def test_secure_cookie_in_production(client: TestClient, db: Session, monkeypatc
     assert "Secure" in cookie and "HttpOnly" in cookie
 
 
-def test_sessions_can_be_revoked_from_another_browser(
-    app, client: TestClient, db: Session
-) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_can_be_revoked_from_another_browser(app, client: TestClient, db: Session) -> None:  # type: ignore[no-untyped-def]
     make_user(db, email="lead@example.org")
     sign_in(client, "lead@example.org", PASSWORD)
     with TestClient(app, base_url="http://testserver") as other:
@@ -73,7 +69,9 @@ def test_sessions_can_be_revoked_from_another_browser(
 def test_sign_in_is_rate_limited_per_email(client: TestClient, db: Session) -> None:
     make_user(db, email="lead@example.org")
     for _ in range(get_settings().login_max_failures_per_email):
-        assert submit(client, "/login", email="lead@example.org", password="x" * 12).status_code == 400
+        assert (
+            submit(client, "/login", email="lead@example.org", password="x" * 12).status_code == 400
+        )
     # Even the right password is refused while the limit holds.
     response = submit(client, "/login", email="lead@example.org", password=PASSWORD)
     assert response.status_code == 429
@@ -88,8 +86,9 @@ def test_pages_for_leads_redirect_to_sign_in(client: TestClient) -> None:
 
 def test_next_is_never_an_open_redirect(client: TestClient, db: Session) -> None:
     make_user(db, email="lead@example.org")
-    response = submit(client, "/login", email="lead@example.org", password=PASSWORD,
-                      next="//evil.example/")
+    response = submit(
+        client, "/login", email="lead@example.org", password=PASSWORD, next="//evil.example/"
+    )
     assert response.headers["location"] == "/dashboard"
 
 

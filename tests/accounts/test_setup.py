@@ -41,8 +41,9 @@ def test_wrong_or_superseded_setup_code_is_refused(client: TestClient, db: Sessi
     old = accounts.issue_setup_code(db)
     accounts.issue_setup_code(db)
     for code in ("WRONG-CODE", old):
-        response = submit(client, "/setup", code=code, name="Eve", email="eve@example.org",
-                          password=PASSWORD)
+        response = submit(
+            client, "/setup", code=code, name="Eve", email="eve@example.org", password=PASSWORD
+        )
         assert response.status_code == 400
         assert "set-up code is not right" in response.text
         assert 'value="eve@example.org"' in response.text
@@ -51,12 +52,14 @@ def test_wrong_or_superseded_setup_code_is_refused(client: TestClient, db: Sessi
 
 def test_setup_form_errors_are_shown_next_to_the_form(client: TestClient, db: Session) -> None:
     code = accounts.issue_setup_code(db)
-    response = submit(client, "/setup", code=code, name="Ada", email="not-an-email",
-                      password=PASSWORD)
+    response = submit(
+        client, "/setup", code=code, name="Ada", email="not-an-email", password=PASSWORD
+    )
     assert response.status_code == 400
     assert "valid email address" in response.text
-    response = submit(client, "/setup", code=code, name="Ada", email="ada@example.org",
-                      password="short")
+    response = submit(
+        client, "/setup", code=code, name="Ada", email="ada@example.org", password="short"
+    )
     assert response.status_code == 400
     assert "at least 12 characters" in response.text
     assert db.exec(select(User)).first() is None
