@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import templating
-from app.errors import AppError
+from app.errors import AppError, FieldErrors
 from app.i18n import gettext as _
 
 log = logging.getLogger(__name__)
@@ -86,8 +86,12 @@ def install_handlers(app: FastAPI) -> None:
             )
             return RedirectResponse(f"/login?next={target}", status_code=303)
         headers = {"Retry-After": "60"} if exc.status_code == 429 else None
+        details = None
+        if isinstance(exc, FieldErrors):
+            details = [{"field": f, "message": m} for f, m in exc.errors.items()]
         return error_response(
-            request, exc.status_code, exc.message, title=exc.title, headers=headers
+            request, exc.status_code, exc.message, title=exc.title, headers=headers,
+            details=details,
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -55,3 +55,15 @@ class UnsupportedMediaType(AppError):
 class PayloadTooLarge(AppError):
     status_code = 413
     title = "Too large"
+
+
+class FieldErrors(AppError):
+    """Input that fails validation, field by field: shown next to each field on a form,
+    and as 422 with details in the API."""
+
+    status_code = 422
+    title = "Please check what you sent"
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(_("Some fields need your attention."))
+        self.errors = errors

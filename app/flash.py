@@ -19,6 +19,15 @@ def _messages() -> dict[str, str]:
         "invite-accepted": _("Your account is ready. Sign in to continue."),
         "session-revoked": _("That session has been signed out."),
         "mail-retried": _("The message will be sent again."),
+        "statement-created": _("Statement created. It is a draft: only its team can see it."),
+        "statement-saved": _("Changes saved."),
+        "statement-opened": _("The statement is open for signatures."),
+        "statement-closed": _("The statement is closed."),
+        "deadline-extended": _("The deadline has been changed."),
+        "team-updated": _("The team has been updated."),
+        "review-link-created": _("Review link created. Copy it from the list below."),
+        "review-link-revoked": _("The review link no longer works."),
+        "comment-sent": _("Thank you. Your comment has been sent to the statement's team."),
     }
 
 

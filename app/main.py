@@ -13,6 +13,8 @@ from app.accounts import routes as accounts_routes
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.mail import routes as mail_routes
+from app.statements import public_routes, team_routes
+from app.statements import routes as statement_routes
 from app.security import csrf
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 
@@ -40,6 +42,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.include_router(accounts_routes.router)
     app.include_router(mail_routes.router)
+    app.include_router(statement_routes.dashboard_router)
+    app.include_router(statement_routes.router)
+    app.include_router(team_routes.router)
+    app.include_router(public_routes.router)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")
     error_pages.install_handlers(app)
 

@@ -1,7 +1,29 @@
 """Every table, imported in one place for Alembic and the tests."""
 
-from app.accounts.models import Invite, LoginSession, SetupCode, User
+from app.accounts.models import ApiToken, Invite, LoginSession, SetupCode, User
+from app.audit.models import AuditEvent
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
+from app.statements.models import (
+    ReviewComment,
+    ReviewLink,
+    Statement,
+    StatementVersion,
+    TeamMember,
+)
 
-__all__ = ["Invite", "LoginSession", "OutboxMessage", "RateCounter", "SetupCode", "User"]
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "Invite",
+    "LoginSession",
+    "OutboxMessage",
+    "RateCounter",
+    "ReviewComment",
+    "ReviewLink",
+    "SetupCode",
+    "Statement",
+    "StatementVersion",
+    "TeamMember",
+    "User",
+]

@@ -123,11 +123,6 @@ def logout(request: Request, session: SessionDep) -> Response:
     return response
 
 
-@router.get("/dashboard")
-def dashboard(request: Request, user: CurrentUser) -> Response:
-    return templating.page(request, "accounts/dashboard.html")
-
-
 @router.get("/account")
 def account(
     request: Request, session: SessionDep, user: CurrentUser, login: CurrentLogin

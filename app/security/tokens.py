@@ -16,6 +16,8 @@ from app.config import get_settings
 class Purpose(StrEnum):
     CSRF = "undersigned.csrf"
     INVITE = "undersigned.invite"
+    REVIEW = "undersigned.review"
+    API = "undersigned.api"
 
 
 class TokenExpired(Exception):

@@ -1,0 +1,99 @@
+"""Deadlines are a local date and time in a named IANA zone ("21 March 2025, 13:00,
+Europe/Zurich"), stored as one UTC instant plus the zone for display.
+
+Local times that do not exist (the hour skipped when clocks go forward) are refused;
+local times that happen twice (the hour repeated when clocks go back) must be made
+explicit by choosing the earlier or the later of the two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from babel.dates import format_datetime, format_timedelta, get_timezone_name
+
+from app.i18n import babel_locale
+from app.i18n import gettext as _
+
+
+class DeadlineError(ValueError):
+    """A deadline that cannot be accepted as given; the message says why."""
+
+
+@dataclass(frozen=True)
+class Ambiguous(DeadlineError):
+    earlier: datetime
+    later: datetime
+
+    def __str__(self) -> str:
+        return _(
+            "This local time happens twice because the clocks go back. Choose the earlier "
+            "(%(earlier)s UTC) or the later (%(later)s UTC)."
+        ) % {
+            "earlier": self.earlier.strftime("%H:%M"),
+            "later": self.later.strftime("%H:%M"),
+        }
+
+
+@cache
+def zone_names() -> tuple[str, ...]:
+    return tuple(sorted(z for z in available_timezones() if "/" in z or z == "UTC"))
+
+
+def zone(name: str) -> ZoneInfo:
+    if name not in zone_names():
+        raise DeadlineError(_("Unknown time zone “%(zone)s”.") % {"zone": name[:64]})
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise DeadlineError(_("Unknown time zone “%(zone)s”.") % {"zone": name[:64]}) from exc
+
+
+def to_instant(local: datetime, zone_name: str, *, fold: int | None = None) -> datetime:
+    """The UTC instant of a wall-clock time in a zone.
+
+    `fold` picks between the two instants of a repeated local time (0: earlier, 1: later);
+    without it such a time raises Ambiguous.
+    """
+    if local.tzinfo is not None:
+        raise DeadlineError("expected a local (naive) date and time")
+    tz = zone(zone_name)
+    first = local.replace(tzinfo=tz, fold=0)
+    second = local.replace(tzinfo=tz, fold=1)
+    # A skipped local time does not survive the round trip through UTC.
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local:
+        raise DeadlineError(
+            _(
+                "%(time)s does not exist in %(zone)s on that day: the clocks go forward. "
+                "Choose another time."
+            )
+            % {"time": local.strftime("%H:%M"), "zone": zone_name}
+        )
+    if first.utcoffset() != second.utcoffset():
+        if fold is None:
+            raise Ambiguous(first.astimezone(UTC), second.astimezone(UTC))
+        return (second if fold else first).astimezone(UTC)
+    return first.astimezone(UTC)
+
+
+def to_local(instant: datetime, zone_name: str) -> datetime:
+    return instant.astimezone(ZoneInfo(zone_name))
+
+
+def describe(instant: datetime, zone_name: str) -> str:
+    """ "21 March 2025 at 13:00 Central European Standard Time", in the reader's language."""
+    local = to_local(instant, zone_name)
+    locale = babel_locale()
+    when = format_datetime(local, "d MMMM y, HH:mm", tzinfo=local.tzinfo, locale=locale)
+    if str(locale.language) == "ko":
+        when = format_datetime(local, "y년 M월 d일 HH:mm", tzinfo=local.tzinfo, locale=locale)
+    return f"{when} {get_timezone_name(local, width='long', locale=locale)}"
+
+
+def countdown(instant: datetime, now: datetime) -> str:
+    """ "in 3 days" / "2 hours ago", in the reader's language."""
+    delta: timedelta = instant - now
+    return format_timedelta(delta, add_direction=True, threshold=1.5, locale=babel_locale())

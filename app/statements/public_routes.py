@@ -1,0 +1,117 @@
+"""What the public sees: the statement page, and a draft opened through a review link."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app import templating
+from app.config import get_settings
+from app.db import SessionDep, utcnow
+from app.errors import FieldErrors, NotFound
+from app.i18n import get_locale
+from app.statements import deadlines, markdown, review, service
+from app.statements.models import Statement, StatementStatus
+
+router = APIRouter()
+TOKEN_PAGE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+# Anonymous readers get a shared, briefly cached page: one share can bring thousands a minute.
+PUBLIC_CACHE = "public, max-age=30, stale-while-revalidate=60"
+
+
+def _public_context(session: SessionDep, statement: Statement) -> dict[str, object]:
+    version = service.current_version(session, statement=statement)
+    now = utcnow()
+    base = get_settings().base_url
+    return {
+        "statement": statement,
+        "version": version,
+        "status": service.public_status(statement, now),
+        "accepting": service.accepts_signatures(statement, now),
+        "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
+        "countdown": deadlines.countdown(statement.deadline_at, now),
+        "body_html": markdown.render_markdown(version.body),
+        "coordinators": [c for c in statement.coordinators.splitlines() if c],
+        "canonical_url": f"{base}/s/{statement.slug}",
+        "description": version.summary or markdown.plain_text(version.body)[:280],
+        "StatementStatus": StatementStatus,
+    }
+
+
+@router.get("/s/{slug}")
+def public_page(request: Request, slug: str, session: SessionDep) -> Response:
+    statement = service.get_by_slug(session, slug=slug)
+    if statement is None or statement.status == StatementStatus.DRAFT:
+        raise NotFound()
+    context = _public_context(session, statement)
+    # No per-user content here (not even the signed-in lead's menu), so it can be cached.
+    response = templating.render(request, "statements/public.html", {**context, "user": None})
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": PUBLIC_CACHE})
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.headers["Content-Language"] = get_locale()
+    return response
+
+
+def _review_page(
+    request: Request,
+    session: SessionDep,
+    token: str,
+    *,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    statement, link = review.resolve(session, token=token)
+    context = _public_context(session, statement)
+    response = templating.page(
+        request,
+        "statements/review.html",
+        {
+            **context,
+            "user": None,
+            "link": link,
+            "token": token,
+            "errors": errors or {},
+            "values": values or {},
+        },
+        status_code=status_code,
+    )
+    response.headers.update(TOKEN_PAGE_HEADERS)
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@router.get("/review/{token}")
+def review_page(request: Request, token: str, session: SessionDep) -> Response:
+    return _review_page(request, session, token)
+
+
+@router.post("/review/{token}")
+def review_comment(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    author_name: Annotated[str, Form(max_length=2000)] = "",
+    organisation: Annotated[str, Form(max_length=2000)] = "",
+    body: Annotated[str, Form(max_length=20000)] = "",
+) -> Response:
+    try:
+        review.add_comment(
+            session, token=token, author_name=author_name, organisation=organisation, body=body
+        )
+    except FieldErrors as exc:
+        session.rollback()
+        values = {"author_name": author_name, "organisation": organisation, "body": body}
+        return _review_page(
+            request, session, token, errors=exc.errors, values=values, status_code=422
+        )
+    response = templating.redirect(f"/review/{token}#comment-form", notice="comment-sent")
+    response.headers.update(TOKEN_PAGE_HEADERS)
+    return response

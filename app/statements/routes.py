@@ -1,0 +1,345 @@
+"""The team's pages for a statement: editor, lifecycle actions, versions and audit log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from app import templating
+from app.accounts.deps import CurrentUser
+from app.audit import service as audit
+from app.db import SessionDep, utcnow
+from app.errors import FieldErrors, NotFound
+from app.i18n import gettext as _
+from app.statements import deadlines, diff, markdown, review, service, team
+from app.statements.models import Statement, StatementStatus, TeamRole
+from app.statements.service import StatementInput
+
+router = APIRouter(prefix="/statements")
+dashboard_router = APIRouter()
+
+LongText = Annotated[str, Form(max_length=200_000)]
+ShortText = Annotated[str, Form(max_length=2000)]
+
+
+def zone_options() -> list[tuple[str, str]]:
+    return [(zone, zone.replace("_", " ")) for zone in deadlines.zone_names()]
+
+
+def _form_values(statement: Statement | None, version: Any = None) -> dict[str, str]:
+    if statement is None:
+        return {"deadline_zone": "Europe/Zurich", "language": "en", "deadline_time": "13:00"}
+    local = deadlines.to_local(statement.deadline_at, statement.deadline_zone)
+    values = {
+        "title": version.title,
+        "slug": statement.slug,
+        "summary": version.summary,
+        "addressed_to": version.addressed_to,
+        "body": version.body,
+        "coordinators": statement.coordinators,
+        "contact_email": statement.contact_email,
+        "language": statement.language,
+        "signer_kinds": statement.signer_kinds.value,
+        "moderation": statement.moderation.value,
+        "list_order": statement.list_order.value,
+        "deadline_date": local.date().isoformat(),
+        "deadline_time": local.strftime("%H:%M"),
+        "deadline_zone": statement.deadline_zone,
+    }
+    if statement.opens_at:
+        opens = deadlines.to_local(statement.opens_at, statement.deadline_zone)
+        values["opens_date"], values["opens_time"] = (
+            opens.date().isoformat(),
+            opens.strftime("%H:%M"),
+        )
+    return values
+
+
+def _editor(
+    request: Request,
+    *,
+    statement: Statement | None,
+    values: dict[str, str],
+    errors: dict[str, str] | None = None,
+    preview: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    return templating.page(
+        request,
+        "statements/edit.html",
+        {
+            "statement": statement,
+            "values": values,
+            "errors": errors or {},
+            "preview": preview,
+            "zone_options": zone_options(),
+        },
+        status_code=status_code,
+    )
+
+
+@dashboard_router.get("/dashboard")
+def dashboard(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    now = utcnow()
+    rows = [
+        {
+            "statement": statement,
+            "version": service.current_version(session, statement=statement),
+            "status": service.public_status(statement, now),
+            "role": team.role_label(role),
+            "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
+            "countdown": deadlines.countdown(statement.deadline_at, now),
+        }
+        for statement, role in team.statements_for(session, user=user)
+    ]
+    return templating.page(
+        request, "statements/dashboard.html", {"rows": rows, "status_label": service.status_label}
+    )
+
+
+@router.get("/new")
+def new_statement(request: Request, user: CurrentUser) -> Response:
+    return _editor(request, statement=None, values=_form_values(None))
+
+
+@router.post("/new")
+async def create_statement(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    data = StatementInput.model_validate(values)
+    if "preview" in form:
+        return _editor(
+            request, statement=None, values=values, preview=markdown.render_markdown(data.body)
+        )
+    try:
+        statement = service.create_statement(session, actor=user, data=data)
+    except FieldErrors as exc:
+        session.rollback()
+        return _editor(request, statement=None, values=values, errors=exc.errors, status_code=422)
+    return templating.redirect(f"/statements/{statement.slug}", notice="statement-created")
+
+
+@router.get("/{slug}")
+def overview(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    statement = acc.statement
+    version = service.current_version(session, statement=statement)
+    now = utcnow()
+    return templating.page(
+        request,
+        "statements/overview.html",
+        {
+            "access": acc,
+            "statement": statement,
+            "version": version,
+            "status": service.public_status(statement, now),
+            "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
+            "countdown": deadlines.countdown(statement.deadline_at, now),
+            "zone_options": zone_options(),
+            "comments": review.list_comments(session, statement=statement)[:5],
+            "events": audit.list_events(session, statement_id=statement.id or 0, limit=10),
+            "body_html": markdown.render_markdown(version.body),
+            "status_label": service.status_label,
+            "role_label": team.role_label,
+        },
+    )
+
+
+@router.get("/{slug}/edit")
+def edit_form(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    version = service.current_version(session, statement=acc.statement)
+    return _editor(request, statement=acc.statement, values=_form_values(acc.statement, version))
+
+
+@router.post("/{slug}/edit")
+async def edit_submit(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser
+) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    data = StatementInput.model_validate(values)
+    if "preview" in form:
+        return _editor(
+            request,
+            statement=acc.statement,
+            values=values,
+            preview=markdown.render_markdown(data.body),
+        )
+    material = {"material": True, "minor": False}.get(values.get("change_kind", ""))
+    try:
+        service.update_statement(
+            session,
+            statement=acc.statement,
+            actor=user,
+            data=data,
+            change_note=values.get("change_note", ""),
+            material=material,
+        )
+    except FieldErrors as exc:
+        session.rollback()
+        statement = service.get_by_slug(session, slug=slug)
+        return _editor(
+            request, statement=statement, values=values, errors=exc.errors, status_code=422
+        )
+    return templating.redirect(f"/statements/{acc.statement.slug}", notice="statement-saved")
+
+
+@router.post("/{slug}/preview")
+async def preview(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, body: LongText = ""
+) -> Response:
+    """The live preview's HTML fragment (the editor's script posts the text here)."""
+    if slug != "-":
+        team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    return HTMLResponse(markdown.render_markdown(body))
+
+
+@router.post("/{slug}/open")
+def open_statement(slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    service.open_statement(session, statement=acc.statement, actor=user)
+    return templating.redirect(f"/statements/{slug}", notice="statement-opened")
+
+
+@router.post("/{slug}/close")
+def close_statement(slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    service.close_statement(session, statement=acc.statement, actor=user)
+    return templating.redirect(f"/statements/{slug}", notice="statement-closed")
+
+
+@router.post("/{slug}/deadline")
+def extend_deadline(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    deadline_date: ShortText = "",
+    deadline_time: ShortText = "",
+    deadline_zone: ShortText = "",
+    deadline_fold: ShortText = "",
+    reason: ShortText = "",
+) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    try:
+        try:
+            local = datetime.combine(
+                date.fromisoformat(deadline_date), time.fromisoformat(deadline_time)
+            )
+            fold = {"earlier": 0, "later": 1}.get(deadline_fold)
+            instant = deadlines.to_instant(local, deadline_zone, fold=fold)
+        except ValueError as exc:
+            message = (
+                str(exc)
+                if isinstance(exc, deadlines.DeadlineError)
+                else _("Enter the date as YYYY-MM-DD and the time as HH:MM.")
+            )
+            raise FieldErrors({"deadline": message}) from exc
+        service.extend_deadline(
+            session,
+            statement=acc.statement,
+            actor=user,
+            new_deadline=instant,
+            zone=deadline_zone,
+            reason=reason,
+        )
+    except FieldErrors as exc:
+        session.rollback()
+        return templating.page(
+            request,
+            "statements/extend.html",
+            {
+                "statement": acc.statement,
+                "errors": exc.errors,
+                "zone_options": zone_options(),
+                "values": {
+                    "deadline_date": deadline_date,
+                    "deadline_time": deadline_time,
+                    "deadline_zone": deadline_zone,
+                    "reason": reason,
+                },
+            },
+            status_code=422,
+        )
+    return templating.redirect(f"/statements/{slug}", notice="deadline-extended")
+
+
+@router.get("/{slug}/versions")
+def versions(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    return templating.page(
+        request,
+        "statements/versions.html",
+        {
+            "statement": acc.statement,
+            "versions": service.list_versions(session, statement=acc.statement),
+        },
+    )
+
+
+@router.get("/{slug}/versions/{number}")
+def version(
+    request: Request, slug: str, number: int, session: SessionDep, user: CurrentUser
+) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    found = service.get_version(session, statement=acc.statement, number=number)
+    if found is None:
+        raise NotFound()
+    return templating.page(
+        request,
+        "statements/version.html",
+        {
+            "statement": acc.statement,
+            "version": found,
+            "body_html": markdown.render_markdown(found.body),
+        },
+    )
+
+
+@router.get("/{slug}/compare")
+def compare(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, a: int = 1, b: int = 0
+) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    all_versions = service.list_versions(session, statement=acc.statement)
+    latest = all_versions[0].number
+    older = service.get_version(session, statement=acc.statement, number=a)
+    newer = service.get_version(session, statement=acc.statement, number=b or latest)
+    if older is None or newer is None:
+        raise NotFound()
+
+    def whole(v: Any) -> str:
+        return "\n\n".join(x for x in (f"# {v.title}", v.addressed_to, v.body) if x)
+
+    return templating.page(
+        request,
+        "statements/compare.html",
+        {
+            "statement": acc.statement,
+            "older": older,
+            "newer": newer,
+            "versions": all_versions,
+            "diff_html": diff.diff_html(whole(older), whole(newer)),
+            "summary": diff.change_summary(whole(older), whole(newer)),
+        },
+    )
+
+
+@router.get("/{slug}/audit")
+def audit_log(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    return templating.page(
+        request,
+        "statements/audit.html",
+        {
+            "statement": acc.statement,
+            "events": audit.list_events(session, statement_id=acc.statement.id or 0),
+            "status_label": service.status_label,
+            "StatementStatus": StatementStatus,
+        },
+    )

@@ -1,0 +1,535 @@
+"""Statements: create, edit (with versions once open), and the lifecycle transitions.
+
+Every transition is one function that checks its precondition and writes an audit event.
+The deadline itself is enforced by `accepts_signatures(…, now)` at the instant of each
+request, never by a periodic job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TypeVar
+from datetime import date, datetime, time
+
+from pydantic import BaseModel, Field
+from sqlmodel import Session, col, func, select
+
+from app.accounts.models import User
+from app.audit import service as audit
+from app.db import utcnow
+from app.errors import Conflict, FieldErrors
+from app.i18n import gettext as _
+from app.statements import deadlines, markdown
+from app.statements.models import (
+    ListOrder,
+    Moderation,
+    SignerKinds,
+    Statement,
+    StatementStatus,
+    StatementVersion,
+    TeamMember,
+    TeamRole,
+)
+from app.text import clean_line, normalise_email
+
+E = TypeVar("E", SignerKinds, Moderation, ListOrder)
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+RESERVED_SLUGS = frozenset({"new", "api", "static", "admin", "review"})
+MAX_BODY = 100_000
+
+
+class StatementInput(BaseModel):
+    """What a lead submits, from the form or the API. Everything arrives as text and is
+    checked by `clean_input`, so both paths give the same field errors."""
+
+    title: str = Field(default="", max_length=2000)
+    slug: str = Field(default="", max_length=2000)
+    summary: str = Field(default="", max_length=5000)
+    addressed_to: str = Field(default="", max_length=5000)
+    body: str = Field(default="", max_length=MAX_BODY * 2)
+    coordinators: str = Field(default="", max_length=20000)
+    contact_email: str = Field(default="", max_length=2000)
+    language: str = Field(default="en", max_length=40)
+    signer_kinds: str = SignerKinds.BOTH.value
+    moderation: str = Moderation.MANUAL.value
+    list_order: str = ListOrder.INDIVIDUALS_FIRST.value
+    deadline_date: str = Field(default="", max_length=40)
+    deadline_time: str = Field(default="", max_length=40)
+    deadline_zone: str = Field(default="UTC", max_length=80)
+    deadline_fold: str = Field(default="", max_length=10)  # "", "earlier" or "later"
+    opens_date: str = Field(default="", max_length=40)
+    opens_time: str = Field(default="", max_length=40)
+
+
+@dataclass(frozen=True)
+class CleanInput:
+    title: str
+    slug: str
+    summary: str
+    addressed_to: str
+    body: str
+    coordinators: str
+    contact_email: str
+    language: str
+    signer_kinds: SignerKinds
+    moderation: Moderation
+    list_order: ListOrder
+    deadline_at: datetime
+    deadline_zone: str
+    opens_at: datetime | None
+
+
+def clean_input(
+    session: Session, data: StatementInput, *, existing: Statement | None = None
+) -> CleanInput:
+    """Validate everything at once and raise FieldErrors naming each bad field."""
+    errors: dict[str, str] = {}
+
+    def line(field: str, value: str, limit: int, *, required: bool = False) -> str:
+        if len(value) > limit * 2:
+            errors[field] = _("Please keep this under %(n)d characters.") % {"n": limit}
+            return ""
+        cleaned = " ".join(value.split())
+        if len(cleaned) > limit:
+            errors[field] = _("Please keep this under %(n)d characters.") % {"n": limit}
+        elif required and not cleaned:
+            errors[field] = _("This is required.")
+        return cleaned
+
+    title = line("title", data.title, 300, required=True)
+    summary = line("summary", data.summary, 500)
+    addressed_to = line("addressed_to", data.addressed_to, 500)
+    body = data.body.replace("\r\n", "\n").strip()
+    if not body:
+        errors["body"] = _("The statement needs a text.")
+    else:
+        problems = markdown.validate_markdown(body, max_chars=MAX_BODY)
+        if problems:
+            errors["body"] = " ".join(problems)
+
+    slug = data.slug.strip().lower() or slugify(title)
+    if not SLUG.match(slug) or len(slug) > 80:
+        errors["slug"] = _(
+            "Use lower-case letters, digits and hyphens only (for example hrc58-joint-statement)."
+        )
+    elif slug in RESERVED_SLUGS:
+        errors["slug"] = _("This address is reserved. Choose another.")
+    elif _slug_taken(session, slug, existing):
+        errors["slug"] = _("Another statement already uses this address.")
+
+    coordinators = "\n".join(
+        " ".join(row.split()) for row in data.coordinators.splitlines() if row.strip()
+    )
+    if len(coordinators) > 5000:
+        errors["coordinators"] = _("Please keep this under %(n)d characters.") % {"n": 5000}
+    contact = ""
+    if data.contact_email.strip():
+        try:
+            contact = normalise_email(data.contact_email)
+        except Exception:
+            errors["contact_email"] = _("Please enter a valid email address.")
+    language = data.language.strip() or "en"
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+        errors["language"] = _("Use a language code such as en, ko or fr.")
+
+    kinds = _choice(errors, "signer_kinds", data.signer_kinds, SignerKinds)
+    moderation = _choice(errors, "moderation", data.moderation, Moderation)
+    order = _choice(errors, "list_order", data.list_order, ListOrder)
+
+    deadline_at = opens_at = None
+    if data.deadline_zone.strip() not in deadlines.zone_names():
+        errors["deadline_zone"] = _("Unknown time zone “%(zone)s”.") % {
+            "zone": data.deadline_zone.strip()[:64]
+        }
+    else:
+        deadline_at = _deadline(errors, data)
+    if data.opens_date.strip() and "deadline_zone" not in errors:
+        opens_at = _instant(
+            errors, "opens_at", data.opens_date, data.opens_time or "00:00", data.deadline_zone
+        )
+    if deadline_at and opens_at and opens_at >= deadline_at:
+        errors["opens_at"] = _("The opening time must be before the deadline.")
+    if errors:
+        raise FieldErrors(errors)
+    assert deadline_at is not None and kinds and moderation and order
+    return CleanInput(
+        title=title,
+        slug=slug,
+        summary=summary,
+        addressed_to=addressed_to,
+        body=body,
+        coordinators=coordinators,
+        contact_email=contact,
+        language=language,
+        signer_kinds=kinds,
+        moderation=moderation,
+        list_order=order,
+        deadline_at=deadline_at,
+        deadline_zone=data.deadline_zone,
+        opens_at=opens_at,
+    )
+
+
+def _choice(errors: dict[str, str], field: str, value: str, enum: type[E]) -> E | None:
+    try:
+        return enum(value)
+    except ValueError:
+        errors[field] = _("Choose one of the options.")
+        return None
+
+
+def _deadline(errors: dict[str, str], data: StatementInput) -> datetime | None:
+    if not data.deadline_date.strip() or not data.deadline_time.strip():
+        errors["deadline"] = _("Give the date and time signatures close.")
+        return None
+    fold = {"earlier": 0, "later": 1}.get(data.deadline_fold)
+    return _instant(
+        errors, "deadline", data.deadline_date, data.deadline_time, data.deadline_zone, fold=fold
+    )
+
+
+def _instant(
+    errors: dict[str, str], field: str, day: str, clock: str, zone: str, fold: int | None = None
+) -> datetime | None:
+    try:
+        local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
+    except ValueError:
+        errors[field] = _("Enter the date as YYYY-MM-DD and the time as HH:MM.")
+        return None
+    try:
+        return deadlines.to_instant(local.replace(second=0, microsecond=0), zone.strip(), fold=fold)
+    except deadlines.DeadlineError as exc:
+        errors[field] = str(exc)
+        return None
+
+
+def slugify(title: str) -> str:
+    ascii_only = title.lower().encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80].strip("-")
+
+
+def _slug_taken(session: Session, slug: str, existing: Statement | None) -> bool:
+    query = select(Statement.id).where(col(Statement.slug) == slug)
+    if existing is not None:
+        query = query.where(col(Statement.id) != existing.id)
+    return session.exec(query).first() is not None
+
+
+# --- creating and editing ---------------------------------------------------------------
+
+
+def create_statement(session: Session, *, actor: User, data: StatementInput) -> Statement:
+    clean = clean_input(session, data)
+    if clean.deadline_at <= utcnow():
+        raise FieldErrors({"deadline": _("The deadline must be in the future.")})
+    statement = Statement(
+        slug=clean.slug,
+        language=clean.language,
+        contact_email=clean.contact_email,
+        coordinators=clean.coordinators,
+        signer_kinds=clean.signer_kinds,
+        moderation=clean.moderation,
+        list_order=clean.list_order,
+        opens_at=clean.opens_at,
+        deadline_at=clean.deadline_at,
+        deadline_zone=clean.deadline_zone,
+        created_by_id=actor.id,
+    )
+    session.add(statement)
+    session.flush()
+    assert statement.id is not None and actor.id is not None
+    session.add(
+        StatementVersion(
+            statement_id=statement.id,
+            language=clean.language,
+            number=1,
+            title=clean.title,
+            summary=clean.summary,
+            addressed_to=clean.addressed_to,
+            body=clean.body,
+            change_note=_("First draft"),
+            author_id=actor.id,
+        )
+    )
+    session.add(TeamMember(statement_id=statement.id, user_id=actor.id, role=TeamRole.OWNER))
+    audit.record(
+        session, statement_id=statement.id, actor=actor, action="created", to_state=statement.status
+    )
+    session.flush()
+    return statement
+
+
+def update_statement(
+    session: Session,
+    *,
+    statement: Statement,
+    actor: User,
+    data: StatementInput,
+    change_note: str = "",
+    material: bool | None = None,
+) -> StatementVersion | None:
+    """Save the editor's form. Returns the new version when the text changed after opening.
+
+    While a draft, the text is edited in place and every setting may change. Once open,
+    the address and deadline stay put (use extend_deadline / reopen, which record a
+    reason) and a text change needs a note and the minor/material choice.
+    """
+    if statement.status == StatementStatus.FINAL:
+        raise Conflict(_("A final statement cannot be changed."))
+    clean = clean_input(session, data, existing=statement)
+    current = current_version(session, statement=statement)
+    is_draft = statement.status == StatementStatus.DRAFT
+    if not is_draft:
+        errors = {}
+        if clean.slug != statement.slug:
+            errors["slug"] = _("The address cannot change once the statement is open.")
+        if (
+            clean.deadline_at != statement.deadline_at
+            or clean.deadline_zone != statement.deadline_zone
+        ):
+            errors["deadline"] = _("Use “Extend the deadline” to change it: it asks for a reason.")
+        if errors:
+            raise FieldErrors(errors)
+    elif clean.deadline_at <= utcnow():
+        raise FieldErrors({"deadline": _("The deadline must be in the future.")})
+
+    statement.coordinators = clean.coordinators
+    statement.contact_email = clean.contact_email
+    statement.signer_kinds = clean.signer_kinds
+    statement.moderation = clean.moderation
+    statement.list_order = clean.list_order
+    statement.updated_at = utcnow()
+    if is_draft:
+        statement.slug = clean.slug
+        statement.language = clean.language
+        statement.deadline_at = clean.deadline_at
+        statement.deadline_zone = clean.deadline_zone
+        statement.opens_at = clean.opens_at
+
+    text = (clean.title, clean.summary, clean.addressed_to, clean.body)
+    unchanged = text == (current.title, current.summary, current.addressed_to, current.body)
+    new_version = None
+    if is_draft:
+        current.title, current.summary, current.addressed_to, current.body = text
+        current.language = statement.language
+        audit.record(session, statement_id=statement.id, actor=actor, action="draft edited")
+    elif not unchanged:
+        if material is None:
+            raise FieldErrors(
+                {"material": _("Say whether this change is minor (a typo) or material.")}
+            )
+        new_version = StatementVersion(
+            statement_id=current.statement_id,
+            language=current.language,
+            number=current.number + 1,
+            title=clean.title,
+            summary=clean.summary,
+            addressed_to=clean.addressed_to,
+            body=clean.body,
+            change_note=clean_line(change_note, max_length=500),
+            material=material,
+            author_id=actor.id,
+        )
+        session.add(new_version)
+        audit.record(
+            session,
+            statement_id=statement.id,
+            actor=actor,
+            action="text changed",
+            detail=_("Version %(n)d (%(kind)s): %(note)s")
+            % {
+                "n": new_version.number,
+                "kind": _("material") if material else _("minor"),
+                "note": new_version.change_note or "—",
+            },
+        )
+    else:
+        audit.record(session, statement_id=statement.id, actor=actor, action="settings changed")
+    session.flush()
+    return new_version
+
+
+# --- lifecycle --------------------------------------------------------------------------
+
+
+def _transition(
+    session: Session,
+    statement: Statement,
+    actor: User,
+    *,
+    allowed_from: tuple[StatementStatus, ...],
+    to: StatementStatus,
+    action: str,
+    detail: str = "",
+) -> None:
+    if statement.status not in allowed_from:
+        raise Conflict(
+            _("This cannot be done while the statement is %(status)s.")
+            % {"status": status_label(statement.status)}
+        )
+    before = statement.status
+    statement.status = to
+    statement.updated_at = utcnow()
+    audit.record(
+        session,
+        statement_id=statement.id,
+        actor=actor,
+        action=action,
+        from_state=before,
+        to_state=to,
+        detail=detail,
+    )
+    session.flush()
+
+
+def open_statement(session: Session, *, statement: Statement, actor: User) -> None:
+    if statement.deadline_at <= utcnow():
+        raise Conflict(_("The deadline has passed. Set a later deadline before opening."))
+    _transition(
+        session,
+        statement,
+        actor,
+        allowed_from=(StatementStatus.DRAFT,),
+        to=StatementStatus.OPEN,
+        action="opened",
+    )
+    statement.opened_at = utcnow()
+
+
+def close_statement(session: Session, *, statement: Statement, actor: User) -> None:
+    _transition(
+        session,
+        statement,
+        actor,
+        allowed_from=(StatementStatus.OPEN,),
+        to=StatementStatus.CLOSED,
+        action="closed",
+    )
+    statement.closed_at = utcnow()
+
+
+def extend_deadline(
+    session: Session,
+    *,
+    statement: Statement,
+    actor: User,
+    new_deadline: datetime,
+    zone: str,
+    reason: str,
+) -> None:
+    """Move the deadline of an open or closed statement (reopening a closed one)."""
+    reason = clean_line(reason, max_length=500)
+    errors = {}
+    if not reason:
+        errors["reason"] = _("Give a reason: it is kept in the audit log.")
+    if new_deadline <= utcnow():
+        errors["deadline"] = _("The new deadline must be in the future.")
+    if errors:
+        raise FieldErrors(errors)
+    before = deadlines.describe(statement.deadline_at, statement.deadline_zone)
+    detail = _("Deadline moved from %(before)s to %(after)s. Reason: %(reason)s") % {
+        "before": before,
+        "after": deadlines.describe(new_deadline, zone),
+        "reason": reason,
+    }
+    if statement.status == StatementStatus.CLOSED:
+        _transition(
+            session,
+            statement,
+            actor,
+            allowed_from=(StatementStatus.CLOSED,),
+            to=StatementStatus.OPEN,
+            action="reopened",
+            detail=detail,
+        )
+    elif statement.status == StatementStatus.OPEN:
+        audit.record(
+            session,
+            statement_id=statement.id,
+            actor=actor,
+            action="deadline extended",
+            detail=detail,
+        )
+    else:
+        raise Conflict(_("Only an open or closed statement can have its deadline extended."))
+    statement.deadline_at = new_deadline
+    statement.deadline_zone = zone
+    statement.closed_at = None
+    statement.updated_at = utcnow()
+    session.flush()
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def accepts_signatures(statement: Statement, now: datetime) -> bool:
+    """Open, past its opening time, and strictly before its deadline, at this instant."""
+    return (
+        statement.status == StatementStatus.OPEN
+        and (statement.opens_at is None or now >= statement.opens_at)
+        and now < statement.deadline_at
+    )
+
+
+def public_status(statement: Statement, now: datetime) -> StatementStatus:
+    """What readers are told: an open statement past its deadline is closed."""
+    if statement.status == StatementStatus.OPEN and now >= statement.deadline_at:
+        return StatementStatus.CLOSED
+    return statement.status
+
+
+def status_label(status: StatementStatus) -> str:
+    return {
+        StatementStatus.DRAFT: _("draft"),
+        StatementStatus.OPEN: _("open"),
+        StatementStatus.CLOSED: _("closed"),
+        StatementStatus.FINAL: _("final"),
+    }[status]
+
+
+def current_version(session: Session, *, statement: Statement) -> StatementVersion:
+    version = session.exec(
+        select(StatementVersion)
+        .where(
+            col(StatementVersion.statement_id) == statement.id,
+            col(StatementVersion.language) == statement.language,
+        )
+        .order_by(col(StatementVersion.number).desc())
+        .limit(1)
+    ).first()
+    assert version is not None, "a statement always has a version"
+    return version
+
+
+def list_versions(session: Session, *, statement: Statement) -> list[StatementVersion]:
+    return list(
+        session.exec(
+            select(StatementVersion)
+            .where(
+                col(StatementVersion.statement_id) == statement.id,
+                col(StatementVersion.language) == statement.language,
+            )
+            .order_by(col(StatementVersion.number).desc())
+        )
+    )
+
+
+def get_version(session: Session, *, statement: Statement, number: int) -> StatementVersion | None:
+    return session.exec(
+        select(StatementVersion).where(
+            col(StatementVersion.statement_id) == statement.id,
+            col(StatementVersion.language) == statement.language,
+            col(StatementVersion.number) == number,
+        )
+    ).first()
+
+
+def get_by_slug(session: Session, *, slug: str) -> Statement | None:
+    return session.exec(select(Statement).where(col(Statement.slug) == slug)).first()
+
+
+def count_versions(session: Session, *, statement: Statement) -> int:
+    return session.exec(
+        select(func.count()).where(col(StatementVersion.statement_id) == statement.id)
+    ).one()

@@ -1,0 +1,17 @@
+// Progressive enhancement: add the reader's own local time next to each deadline.
+// Without JavaScript the deadline still shows in the statement's own time zone.
+(function () {
+  "use strict";
+  var lang = document.documentElement.lang || undefined;
+  document.querySelectorAll("time[data-local-time]").forEach(function (el) {
+    var when = new Date(el.getAttribute("datetime"));
+    if (isNaN(when)) return;
+    var text = new Intl.DateTimeFormat(lang, {
+      dateStyle: "long", timeStyle: "short", timeZoneName: "short"
+    }).format(when);
+    var note = document.createElement("span");
+    note.className = "local-time";
+    note.textContent = " (" + text + ")";
+    el.after(note);
+  });
+})();
