@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import getpass
+import logging
 import subprocess
 import sys
 from typing import Annotated
@@ -87,6 +88,9 @@ def worker(
     once: Annotated[bool, typer.Option(help="Send what is due, then exit.")] = False,
 ) -> None:
     """Run the background worker that sends queued email."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     mail_worker.run(get_settings(), once=once)
 
 

@@ -90,7 +90,11 @@ def install_handlers(app: FastAPI) -> None:
         if isinstance(exc, FieldErrors):
             details = [{"field": f, "message": m} for f, m in exc.errors.items()]
         return error_response(
-            request, exc.status_code, exc.message, title=exc.title, headers=headers,
+            request,
+            exc.status_code,
+            exc.message,
+            title=exc.title,
+            headers=headers,
             details=details,
         )
 

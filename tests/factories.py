@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlmodel import Session
 
 from app.accounts import service as accounts
 from app.accounts.models import User
+from app.statements import service as statements
+from app.statements.models import Statement
+from app.statements.service import StatementInput
 
 PASSWORD = "correct horse battery staple"
 
@@ -17,3 +22,26 @@ def make_user(
     user.is_admin = admin
     db.flush()
     return user
+
+
+def statement_input(**overrides: str) -> StatementInput:
+    """A valid statement, closing well in the future unless told otherwise."""
+    values = {
+        "title": "Joint statement on detainees",
+        "slug": "",
+        "summary": "We call for the release of detainees.",
+        "addressed_to": "Member States of the Human Rights Council",
+        "body": "We call upon **all States** to act.\n\nThank you.",
+        "coordinators": "Transitional Justice Working Group\nNo Chain",
+        "contact_email": "coord@example.org",
+        "language": "en",
+        "deadline_date": (date.today() + timedelta(days=30)).isoformat(),
+        "deadline_time": "13:00",
+        "deadline_zone": "Europe/Zurich",
+    }
+    values.update(overrides)
+    return StatementInput(**values)
+
+
+def make_statement(db: Session, *, owner: User, **overrides: str) -> Statement:
+    return statements.create_statement(db, actor=owner, data=statement_input(**overrides))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,7 +42,7 @@ def queue_email(
         text_body=templating.render_text(f"emails/{template}.txt", ctx),
         html_body=templating.render_text(f"emails/{template}.html", ctx),
         locale=get_locale(),
-        message_id=make_msgid(idstring=secrets.token_hex(8), domain=host),
+        message_id=make_msgid(domain=host),
     )
     session.add(message)
     session.flush()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TypeVar
 from datetime import date, datetime, time
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
@@ -108,7 +108,7 @@ def clean_input(
         if problems:
             errors["body"] = " ".join(problems)
 
-    slug = data.slug.strip().lower() or slugify(title)
+    slug = data.slug.strip().lower() or (existing.slug if existing else slugify(title))
     if not SLUG.match(slug) or len(slug) > 80:
         errors["slug"] = _(
             "Use lower-case letters, digits and hyphens only (for example hrc58-joint-statement)."

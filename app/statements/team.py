@@ -35,11 +35,12 @@ class Access:
 
 
 def role_of(session: Session, *, statement: Statement, user: User) -> TeamRole | None:
-    return session.exec(
-        select(TeamMember.role).where(
+    member = session.exec(
+        select(TeamMember).where(
             col(TeamMember.statement_id) == statement.id, col(TeamMember.user_id) == user.id
         )
     ).first()
+    return member.role if member else None
 
 
 def access(session: Session, *, slug: str, user: User, need: TeamRole = TeamRole.VIEWER) -> Access:
@@ -68,12 +69,12 @@ def role_label(role: TeamRole) -> str:
 
 def statements_for(session: Session, *, user: User) -> list[tuple[Statement, TeamRole]]:
     rows = session.exec(
-        select(Statement, TeamMember.role)
+        select(Statement, TeamMember)
         .join(TeamMember, col(TeamMember.statement_id) == col(Statement.id))
         .where(col(TeamMember.user_id) == user.id)
         .order_by(col(Statement.deadline_at).desc())
     )
-    return [(statement, role) for statement, role in rows]
+    return [(statement, member.role) for statement, member in rows]
 
 
 def members(session: Session, *, statement: Statement) -> list[tuple[TeamMember, User]]:

@@ -17,6 +17,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from app.accounts import service as accounts
+from app.db import make_engine, new_session
 from tests.databases import create_database, database_url, drop_database
 from tests.smtp_server import RecordingHandler, _smtp_handler, free_port, smtp_server  # noqa: F401  (fixtures)
 
@@ -38,6 +40,23 @@ CHROMIUM_ARGS = [
 class LiveServer:
     url: str
     log: Path
+    database_url: str
+
+    def create_lead(self, *, email: str, name: str, password: str, admin: bool = True) -> None:
+        """An account made directly in the server's database (the set-up flow has its own test)."""
+        engine = make_engine(self.database_url)
+        with new_session(engine) as session:
+            user = accounts.create_admin(session, name=name, email=email, password=password)
+            user.is_admin = admin
+            session.commit()
+        engine.dispose()
+
+    def sign_in(self, page: Page, *, email: str, password: str) -> None:
+        page.goto(self.url + "/login")
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(re.compile(r"/dashboard$"))
 
     def setup_code(self) -> str:
         deadline = time.monotonic() + 10
@@ -89,7 +108,7 @@ def live_server(smtp_server: RecordingHandler) -> Iterator[LiveServer]:  # noqa:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log)
-        yield LiveServer(url=url, log=log)
+        yield LiveServer(url=url, log=log, database_url=db_url)
     finally:
         os.killpg(process.pid, 15)
         process.wait(timeout=10)
@@ -129,11 +148,11 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def screenshot(page: Page, name: str) -> Path:
+def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     """Keep a full-page picture of what a person would see, for review."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 

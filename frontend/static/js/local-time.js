@@ -7,11 +7,12 @@
     var when = new Date(el.getAttribute("datetime"));
     if (isNaN(when)) return;
     var text = new Intl.DateTimeFormat(lang, {
-      dateStyle: "long", timeStyle: "short", timeZoneName: "short"
+      year: "numeric", month: "long", day: "numeric",
+      hour: "2-digit", minute: "2-digit", timeZoneName: "short"
     }).format(when);
     var note = document.createElement("span");
     note.className = "local-time";
-    note.textContent = " (" + text + ")";
+    note.textContent = " (" + (el.dataset.localLabel || "your time:") + " " + text + ")";
     el.after(note);
   });
 })();

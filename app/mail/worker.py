@@ -1,0 +1,321 @@
+"""The outbox worker: claims due messages, sends them over SMTP, records what happened.
+
+A claim is committed before anything is sent, so several workers (and several app
+processes) can share one database: on PostgreSQL rows are claimed with
+`FOR UPDATE SKIP LOCKED`; on SQLite `BEGIN IMMEDIATE` serialises the claims. A claim older
+than the lease belonged to a worker that died and is taken over. Delivery is therefore
+at least once: a worker killed between the SMTP reply and recording it leaves a claim
+that is sent again (with the same Message-ID, which lets receivers spot the duplicate).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import re
+import secrets
+import signal
+import smtplib
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, parseaddr
+from types import FrameType
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, and_, or_, update
+from sqlmodel import Session, col, select
+
+from app.config import Settings
+from app.db import make_engine, new_session, utcnow
+from app.mail.models import OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+# 7bit: non-ASCII bodies go out as quoted-printable or base64, so no server needs 8BITMIME.
+POLICY = SMTP.clone(cte_type="7bit")
+MAX_BACKOFF_SECONDS = 3600.0
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: Literal["sent", "retry", "failed"]
+    error: str = ""
+
+
+def run(settings: Settings, *, once: bool = False) -> None:
+    """Send due mail until SIGTERM/SIGINT (finishing the batch in hand), or, with `once`,
+    until nothing that was due at the start is left."""
+    engine = make_engine(settings.database_url)
+    worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-100:]
+    stop = threading.Event()
+    restore = _install_signal_handlers(stop)
+    mode = "keeping mail in the dev mailbox" if settings.dev_mailbox else "sending over SMTP"
+    log.info("Outbox worker %s started, %s", worker_id, mode)
+    try:
+        started = utcnow()
+        while not stop.is_set():
+            try:
+                claimed = process_batch(
+                    engine, settings=settings, worker_id=worker_id, due_by=started if once else None
+                )
+            except Exception:
+                if once:
+                    raise
+                log.exception("Outbox worker batch failed; trying again shortly")
+                claimed = 0
+            if once and claimed == 0:
+                break
+            if claimed < settings.outbox_batch_size:
+                stop.wait(settings.outbox_poll_seconds)
+    finally:
+        restore()
+        engine.dispose()
+        log.info("Outbox worker %s stopped", worker_id)
+
+
+def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
+    """Stop between batches on SIGTERM/SIGINT; returns what puts the old handlers back.
+    (Signals can only be handled in the main thread: tests run workers in others.)"""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def _handle(signum: int, _frame: FrameType | None) -> None:
+        log.info("Signal %s received: stopping after this batch", signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def _restore() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+    return _restore
+
+
+def process_batch(
+    engine: Engine, *, settings: Settings, worker_id: str, due_by: datetime | None = None
+) -> int:
+    """Claim (and commit), send, record (and commit). Returns how many were claimed."""
+    with new_session(engine) as session:
+        rows = claim_batch(
+            session, worker_id=worker_id, settings=settings, now=utcnow(), due_by=due_by
+        )
+        session.commit()
+    if not rows:
+        return 0
+    outcomes = send_batch(rows, settings=settings)
+    with new_session(engine) as session:
+        record_outcomes(
+            session, rows, outcomes, worker_id=worker_id, settings=settings, now=utcnow()
+        )
+        session.commit()
+    return len(rows)
+
+
+def claim_batch(
+    session: Session,
+    *,
+    worker_id: str,
+    settings: Settings,
+    now: datetime,
+    due_by: datetime | None = None,
+) -> list[OutboxMessage]:
+    """Due rows (and stale claims), marked SENDING by this worker. The caller commits."""
+    stale = now - timedelta(seconds=settings.outbox_claim_lease_seconds)
+    status = col(OutboxMessage.status)
+    due = and_(status == OutboxStatus.READY, col(OutboxMessage.next_attempt_at) <= (due_by or now))
+    abandoned = and_(status == OutboxStatus.SENDING, col(OutboxMessage.claimed_at) < stale)
+    query = (
+        select(OutboxMessage)
+        .where(or_(due, abandoned))
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(settings.outbox_batch_size)
+        .with_for_update(skip_locked=True)
+    )
+    rows = list(session.exec(query).all())
+    for row in rows:
+        row.status = OutboxStatus.SENDING
+        row.claimed_at = now
+        row.claimed_by = worker_id
+        row.attempts += 1
+    session.flush()
+    return rows
+
+
+def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Outcome]:
+    """Send each row over one SMTP connection. Outcomes are keyed by Message-ID; when the
+    connection fails, this message and the rest of the batch are tried again later."""
+    outcomes: dict[str, Outcome] = {}
+    if settings.dev_mailbox:
+        for row in rows:
+            log.info("Kept message %s to @%s in the dev mailbox", row.id, _domain(row))
+            outcomes[row.message_id] = Outcome("sent")
+        return outcomes
+    try:
+        smtp = _connect(settings)
+    except OSError as exc:  # smtplib's errors are OSErrors too
+        log.warning("SMTP server unavailable: %s", _describe(exc))
+        return {row.message_id: Outcome("retry", _describe(exc)) for row in rows}
+    try:
+        for index, row in enumerate(rows):
+            try:
+                deliver(smtp, row, settings=settings)
+            except Exception as exc:
+                if _connection_lost(exc):
+                    lost = Outcome("retry", _describe(exc))
+                    outcomes.update({later.message_id: lost for later in rows[index:]})
+                    log.warning("SMTP connection lost: %s", lost.error)
+                    break
+                outcomes[row.message_id] = _classify(exc)
+                log.warning("Message %s to @%s not sent: %s", row.id, _domain(row), _describe(exc))
+            else:
+                outcomes[row.message_id] = Outcome("sent")
+                log.info("Sent message %s to @%s", row.id, _domain(row))
+    finally:
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+    return outcomes
+
+
+def deliver(smtp: smtplib.SMTP, row: OutboxMessage, *, settings: Settings) -> None:
+    """Send one message; raises what smtplib raises. The envelope names only the row's
+    recipient, whatever the headers say."""
+    sender = parseaddr(settings.mail_from)[1]
+    smtp.send_message(build_message(row, settings=settings), sender, [row.to_address])
+
+
+def build_message(row: OutboxMessage, *, settings: Settings) -> EmailMessage:
+    if _CONTROL.search(row.to_address):
+        raise ValueError("recipient address contains control characters")
+    msg = EmailMessage(policy=POLICY)
+    msg["From"] = settings.mail_from
+    msg["To"] = Address(display_name=_one_line(row.to_name), addr_spec=row.to_address)
+    msg["Subject"] = _one_line(row.subject)
+    msg["Message-ID"] = row.message_id
+    msg["Date"] = format_datetime(utcnow())
+    msg.set_content(row.text_body)
+    if row.html_body:
+        msg.add_alternative(row.html_body, subtype="html")
+    return msg
+
+
+def record_outcomes(
+    session: Session,
+    rows: list[OutboxMessage],
+    outcomes: dict[str, Outcome],
+    *,
+    worker_id: str,
+    settings: Settings,
+    now: datetime,
+) -> None:
+    for row in rows:
+        outcome = outcomes.get(row.message_id, Outcome("retry", "not attempted"))
+        values: dict[str, object]
+        if outcome.result == "sent":
+            values = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": ""}
+        elif outcome.result == "retry" and row.attempts < settings.outbox_max_attempts:
+            delay = backoff_seconds(row.attempts, settings=settings)
+            values = {
+                "status": OutboxStatus.READY,
+                "next_attempt_at": now + timedelta(seconds=delay),
+                "last_error": outcome.error[:1000],
+            }
+        else:
+            values = {"status": OutboxStatus.FAILED, "last_error": outcome.error[:1000]}
+        # Only while the claim is still ours: a worker that took over a stale claim owns it.
+        session.exec(
+            update(OutboxMessage)
+            .where(
+                col(OutboxMessage.id) == row.id,
+                col(OutboxMessage.status) == OutboxStatus.SENDING,
+                col(OutboxMessage.claimed_by) == worker_id,
+            )
+            .values(**values)
+        )
+
+
+def backoff_seconds(attempts: int, *, settings: Settings) -> float:
+    delay = settings.outbox_retry_base_seconds * 2 ** max(attempts - 1, 0)
+    jitter = random.uniform(1.0, 1.1)  # noqa: S311 - spreads retries, not a secret
+    return min(delay * jitter, MAX_BACKOFF_SECONDS)
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    # Our own name for EHLO: avoids a slow reverse DNS lookup of the machine's FQDN.
+    options: dict[str, Any] = {
+        "local_hostname": urlsplit(settings.base_url).hostname or "localhost",
+        "timeout": settings.smtp_timeout,
+    }
+    smtp = (
+        smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, context=context, **options)
+        if settings.smtp_ssl
+        else smtplib.SMTP(settings.smtp_host, settings.smtp_port, **options)
+    )
+    try:
+        if settings.smtp_starttls and not settings.smtp_ssl:
+            smtp.starttls(context=context)
+        if settings.smtp_username:
+            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """The connection, not the message, failed (smtplib's reply errors are OSErrors too)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def _classify(exc: Exception) -> Outcome:
+    """5xx is permanent; 4xx and network trouble are worth another try."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _reply in exc.recipients.values()]
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        codes = [exc.smtp_code]
+    else:  # a malformed address or a server without SMTPUTF8 will not get better by waiting
+        permanent = isinstance(exc, smtplib.SMTPNotSupportedError) or not isinstance(exc, OSError)
+        return Outcome("failed" if permanent else "retry", _describe(exc))
+    permanent = bool(codes) and all(500 <= code < 600 for code in codes)
+    return Outcome("failed" if permanent else "retry", _describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
+    """What went wrong, from the server's reply or the exception: never the message body."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = (f"{code} {_decode(reply)}" for code, reply in exc.recipients.values())
+        text = "Recipient refused: " + "; ".join(replies)
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        text = f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+    elif isinstance(exc, OSError):
+        text = f"{type(exc).__name__}: {exc}"
+    else:
+        text = type(exc).__name__
+    return _one_line(text)[:1000]
+
+
+def _decode(reply: bytes | str) -> str:
+    return reply.decode("utf-8", errors="replace") if isinstance(reply, bytes) else reply
+
+
+def _one_line(value: str) -> str:
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
+def _domain(row: OutboxMessage) -> str:
+    return row.to_address.rpartition("@")[2]
