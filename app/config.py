@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = 20
     login_failure_window_minutes: int = 15
 
+    # Signing.
+    signature_confirm_days: int = 7
+    # Treat name+tag@example.org as name@example.org when spotting repeat signers.
+    email_ignore_plus_tags: bool = True
+    sign_limit_per_ip_per_hour: int = 30
+    sign_limit_per_email_per_hour: int = 5
+    sign_min_seconds: float = 3.0  # a form sent faster than this is held as "too fast"
+    duplicate_notice_cap: int = 3
+
     # Requests.
     max_body_bytes: int = 1_000_000
     # Number of reverse-proxy hops whose X-Forwarded-For we trust; 0 = use the socket peer.

@@ -10,13 +10,17 @@ from fastapi.staticfiles import StaticFiles
 
 from app import error_pages, i18n, logs, templating
 from app.accounts import routes as accounts_routes
+from app.accounts import token_routes
+from app.api import docs as api_docs
+from app.api import statements as api_statements
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.mail import routes as mail_routes
-from app.statements import public_routes, team_routes
-from app.statements import routes as statement_routes
 from app.security import csrf
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.signatures import routes as signature_routes
+from app.statements import public_routes, team_routes
+from app.statements import routes as statement_routes
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -46,6 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(statement_routes.router)
     app.include_router(team_routes.router)
     app.include_router(public_routes.router)
+    app.include_router(signature_routes.router)
+    app.include_router(token_routes.router)
+    app.include_router(api_statements.router)
+    app.include_router(api_statements.public_router)
+    app.include_router(api_docs.router)
+    api_docs.install(app)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")
     error_pages.install_handlers(app)
 

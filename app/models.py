@@ -4,6 +4,7 @@ from app.accounts.models import ApiToken, Invite, LoginSession, SetupCode, User
 from app.audit.models import AuditEvent
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
+from app.signatures.models import Signature, SignatureNote
 from app.statements.models import (
     ReviewComment,
     ReviewLink,
@@ -22,6 +23,8 @@ __all__ = [
     "ReviewComment",
     "ReviewLink",
     "SetupCode",
+    "Signature",
+    "SignatureNote",
     "Statement",
     "StatementVersion",
     "TeamMember",

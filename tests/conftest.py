@@ -91,15 +91,27 @@ def committed(engine: Engine) -> Iterator[Engine]:
 
 @pytest.fixture
 def app(db: Session):  # type: ignore[no-untyped-def]
+    """The app, each request in its own savepoint on the test's connection.
+
+    What the test wrote through `db` is flushed first, so requests see it; a request that
+    fails rolls back only its own savepoint; afterwards `db` reloads what it holds.
+    """
     application = create_app()
+    connection = db.connection()
 
     def _session() -> Iterator[OrmSession]:
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
+        db.flush()
+        with Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as request_session:
+            try:
+                yield request_session
+                request_session.commit()
+            except BaseException:
+                request_session.rollback()
+                raise
+            finally:
+                db.expire_all()
 
     application.dependency_overrides[get_session] = _session
     return application

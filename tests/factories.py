@@ -45,3 +45,41 @@ def statement_input(**overrides: str) -> StatementInput:
 
 def make_statement(db: Session, *, owner: User, **overrides: str) -> Statement:
     return statements.create_statement(db, actor=owner, data=statement_input(**overrides))
+
+
+def open_statement(db: Session, *, owner: User, **overrides: str) -> Statement:
+    statement = make_statement(db, owner=owner, **overrides)
+    statements.open_statement(db, statement=statement, actor=owner)
+    return statement
+
+
+def individual(**overrides: str) -> dict[str, str]:
+    values = {
+        "kind": "individual",
+        "name": "Kim Jeong-sam",
+        "note": "elder brother of a detainee",
+        "country": "KR",
+        "email": "jeongsam@example.org",
+        "listing": "named",
+        "consent_privacy": "true",
+    }
+    values.update(overrides)
+    return values
+
+
+def organisation(**overrides: str) -> dict[str, str]:
+    values = {
+        "kind": "organisation",
+        "organisation": "Transitional Justice Working Group",
+        "acronym": "TJWG",
+        "website": "https://tjwg.org",
+        "name": "Hubert Younghwan Lee",
+        "title": "Executive Director",
+        "country": "KR",
+        "email": "director@tjwg.org",
+        "listing": "named",
+        "authorised": "true",
+        "consent_privacy": "true",
+    }
+    values.update(overrides)
+    return values

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
@@ -12,6 +13,14 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, Forbidden
 from app.i18n import gettext as _
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    name: str
+    email: str
+    is_admin: bool
 
 
 class LoginRequired(AppError):
@@ -53,7 +62,11 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     if found is None:
         return None
     user, login = found
-    request.state.user = user
+    # Templates get a plain snapshot: an error page rendered after the request's
+    # transaction was rolled back must not touch expired ORM objects.
+    request.state.user = UserView(
+        id=user.id or 0, name=user.name, email=user.email, is_admin=user.is_admin
+    )
     request.state.login_session = login
     return user
 

@@ -18,6 +18,10 @@ class Purpose(StrEnum):
     INVITE = "undersigned.invite"
     REVIEW = "undersigned.review"
     API = "undersigned.api"
+    CONFIRM = "undersigned.signature.confirm"
+    WITHDRAW = "undersigned.signature.withdraw"
+    RECONFIRM = "undersigned.signature.reconfirm"
+    SIGN_FORM = "undersigned.signature.form"
 
 
 class TokenExpired(Exception):
@@ -28,18 +32,18 @@ class TokenInvalid(Exception):
     pass
 
 
-def _serializer(purpose: Purpose) -> URLSafeTimedSerializer:
+def serializer(purpose: Purpose) -> URLSafeTimedSerializer:
     key = get_settings().secret_key.get_secret_value()
     return URLSafeTimedSerializer(key, salt=purpose.value)
 
 
 def make_token(purpose: Purpose, payload: Any) -> str:
-    return _serializer(purpose).dumps(payload)
+    return serializer(purpose).dumps(payload)
 
 
 def read_token(purpose: Purpose, token: str, *, max_age_seconds: int | None) -> Any:
     try:
-        return _serializer(purpose).loads(token, max_age=max_age_seconds)
+        return serializer(purpose).loads(token, max_age=max_age_seconds)
     except SignatureExpired as exc:
         raise TokenExpired from exc
     except BadSignature as exc:

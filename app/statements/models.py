@@ -105,6 +105,12 @@ class StatementVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class DigestFrequency(StrEnum):
+    OFF = "off"
+    HOURLY = "hourly"
+    DAILY = "daily"
+
+
 class TeamMember(SQLModel, table=True):
     __tablename__ = "team_member"
     __table_args__ = (UniqueConstraint("statement_id", "user_id"),)
@@ -114,6 +120,11 @@ class TeamMember(SQLModel, table=True):
     user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
     role: TeamRole = Field(sa_type=StrEnumType(TeamRole))
     added_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # How often this lead hears about new signatures on this statement.
+    digest: DigestFrequency = Field(
+        default=DigestFrequency.DAILY, sa_type=StrEnumType(DigestFrequency)
+    )
+    digest_sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ReviewLink(SQLModel, table=True):

@@ -13,6 +13,7 @@ from app.config import get_settings
 from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import get_locale
+from app.signatures import public as signatures
 from app.statements import deadlines, markdown, review, service
 from app.statements.models import Statement, StatementStatus
 
@@ -38,6 +39,10 @@ def _public_context(session: SessionDep, statement: Statement) -> dict[str, obje
         "canonical_url": f"{base}/s/{statement.slug}",
         "description": version.summary or markdown.plain_text(version.body)[:280],
         "StatementStatus": StatementStatus,
+        "counts": signatures.counts(session, statement=statement),
+        "signatories": [
+            signatures.public_name(sig) for sig in signatures.listed(session, statement=statement)
+        ],
     }
 
 

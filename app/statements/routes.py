@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app import templating
@@ -29,6 +29,15 @@ def zone_options() -> list[tuple[str, str]]:
     return [(zone, zone.replace("_", " ")) for zone in deadlines.zone_names()]
 
 
+def _fold(local: datetime, zone: str) -> str:
+    """Which of two identical wall-clock times the deadline is, when that time repeats."""
+    try:
+        deadlines.to_instant(local.replace(tzinfo=None), zone)
+    except deadlines.Ambiguous:
+        return "later" if local.fold else "earlier"
+    return ""
+
+
 def _form_values(statement: Statement | None, version: Any = None) -> dict[str, str]:
     if statement is None:
         return {"deadline_zone": "Europe/Zurich", "language": "en", "deadline_time": "13:00"}
@@ -48,6 +57,7 @@ def _form_values(statement: Statement | None, version: Any = None) -> dict[str, 
         "deadline_date": local.date().isoformat(),
         "deadline_time": local.strftime("%H:%M"),
         "deadline_zone": statement.deadline_zone,
+        "deadline_fold": _fold(local, statement.deadline_zone),
     }
     if statement.opens_at:
         opens = deadlines.to_local(statement.opens_at, statement.deadline_zone)
@@ -284,7 +294,11 @@ def versions(request: Request, slug: str, session: SessionDep, user: CurrentUser
 
 @router.get("/{slug}/versions/{number}")
 def version(
-    request: Request, slug: str, number: int, session: SessionDep, user: CurrentUser
+    request: Request,
+    slug: str,
+    number: Annotated[int, Path(ge=1, le=1_000_000)],
+    session: SessionDep,
+    user: CurrentUser,
 ) -> Response:
     acc = team.access(session, slug=slug, user=user)
     found = service.get_version(session, statement=acc.statement, number=number)
@@ -303,7 +317,12 @@ def version(
 
 @router.get("/{slug}/compare")
 def compare(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, a: int = 1, b: int = 0
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    a: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    b: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
     acc = team.access(session, slug=slug, user=user)
     all_versions = service.list_versions(session, statement=acc.statement)

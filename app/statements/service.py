@@ -18,7 +18,7 @@ from sqlmodel import Session, col, func, select
 from app.accounts.models import User
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import Conflict, FieldErrors
+from app.errors import BadRequest, Conflict, FieldErrors
 from app.i18n import gettext as _
 from app.statements import deadlines, markdown
 from app.statements.models import (
@@ -166,7 +166,7 @@ def clean_input(
         moderation=moderation,
         list_order=order,
         deadline_at=deadline_at,
-        deadline_zone=data.deadline_zone,
+        deadline_zone=data.deadline_zone.strip(),
         opens_at=opens_at,
     )
 
@@ -327,7 +327,7 @@ def update_statement(
             summary=clean.summary,
             addressed_to=clean.addressed_to,
             body=clean.body,
-            change_note=clean_line(change_note, max_length=500),
+            change_note=_note(change_note),
             material=material,
             author_id=actor.id,
         )
@@ -348,6 +348,13 @@ def update_statement(
         audit.record(session, statement_id=statement.id, actor=actor, action="settings changed")
     session.flush()
     return new_version
+
+
+def _note(change_note: str) -> str:
+    try:
+        return clean_line(change_note, max_length=500)
+    except BadRequest as exc:
+        raise FieldErrors({"change_note": exc.message}) from exc
 
 
 # --- lifecycle --------------------------------------------------------------------------
@@ -419,8 +426,11 @@ def extend_deadline(
     reason: str,
 ) -> None:
     """Move the deadline of an open or closed statement (reopening a closed one)."""
-    reason = clean_line(reason, max_length=500)
     errors = {}
+    try:
+        reason = clean_line(reason, max_length=500)
+    except BadRequest as exc:
+        errors["reason"] = exc.message
     if not reason:
         errors["reason"] = _("Give a reason: it is kept in the audit log.")
     if new_deadline <= utcnow():

@@ -1,0 +1,191 @@
+"""A signature's transitions after it is submitted: confirm (by the signer, through the
+emailed link), approve / reject (by a lead), withdraw (by the signer)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from app.accounts.models import User
+from app.audit import service as audit
+from app.config import get_settings
+from app.db import utcnow
+from app.errors import Conflict, Gone, NotFound
+from app.i18n import gettext as _
+from app.mail import service as mail
+from app.security import tokens
+from app.signatures.models import Signature, SignatureStatus, SignerKind
+from app.statements import service as statements
+from app.statements.models import Moderation, Statement, StatementStatus
+
+INVALID_LINK = "This link is not valid. Check that it was copied whole, or sign again."
+
+
+@dataclass(frozen=True)
+class Found:
+    signature: Signature
+    statement: Statement
+
+
+def _resolve(session: Session, purpose: tokens.Purpose, token: str, max_age: int | None) -> Found:
+    try:
+        payload = tokens.read_token(purpose, token, max_age_seconds=max_age)
+    except tokens.TokenExpired as exc:
+        raise Gone(_("This link has expired. Sign again to get a new one.")) from exc
+    except tokens.TokenInvalid as exc:
+        raise NotFound(_(INVALID_LINK)) from exc
+    signature = session.get(Signature, payload.get("s")) if isinstance(payload, dict) else None
+    if signature is None or signature.nonce != payload.get("n"):
+        raise NotFound(_(INVALID_LINK))
+    statement = session.get(Statement, signature.statement_id)
+    assert statement is not None
+    return Found(signature=signature, statement=statement)
+
+
+def for_confirmation(session: Session, *, token: str) -> Found:
+    """What a confirmation link points to. Opening it changes nothing."""
+    days = get_settings().signature_confirm_days
+    return _resolve(session, tokens.Purpose.CONFIRM, token, days * 24 * 3600)
+
+
+def confirm(session: Session, *, token: str, now: datetime | None = None) -> Found:
+    """Confirm once. A second (or concurrent) confirmation changes nothing and says so."""
+    now = now or utcnow()
+    found = for_confirmation(session, token=token)
+    signature, statement = found.signature, found.statement
+    if signature.status != SignatureStatus.PENDING:
+        return found
+    if not statements.accepts_signatures(statement, now):
+        grace = timedelta(minutes=statement.confirm_grace_minutes)
+        late_but_allowed = (
+            statement.status in (StatementStatus.OPEN, StatementStatus.CLOSED)
+            and signature.submitted_at < statement.deadline_at
+            and now < statement.deadline_at + grace
+        )
+        if not late_but_allowed:
+            raise Conflict(_("Signatures for this statement have closed."))
+    version = statements.current_version(session, statement=statement)
+    # Single use, settled by the database: only one request moves it out of "pending".
+    claimed = session.exec(
+        update(Signature)
+        .where(col(Signature.id) == signature.id, col(Signature.status) == SignatureStatus.PENDING)
+        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now, version_id=version.id)
+    )
+    if claimed.rowcount != 1:
+        session.refresh(signature)
+        return found
+    session.refresh(signature)
+    if _auto_approves(statement, signature):
+        signature.status = SignatureStatus.APPROVED
+        signature.decided_at = now
+    _queue_confirmed(session, statement=statement, signature=signature, title=version.title)
+    session.flush()
+    return found
+
+
+def _auto_approves(statement: Statement, signature: Signature) -> bool:
+    if signature.flag_set():
+        return False  # suspicious signatures wait for a lead
+    if statement.moderation == Moderation.AUTO_ALL:
+        return True
+    return (
+        statement.moderation == Moderation.AUTO_INDIVIDUALS
+        and signature.kind == SignerKind.INDIVIDUAL
+    )
+
+
+def withdraw_token(signature: Signature) -> str:
+    return tokens.make_token(tokens.Purpose.WITHDRAW, {"s": signature.id, "n": signature.nonce})
+
+
+def _queue_confirmed(
+    session: Session, *, statement: Statement, signature: Signature, title: str
+) -> None:
+    base = get_settings().base_url
+    mail.queue_email(
+        session,
+        kind="signature_confirmed",
+        to_address=signature.email,
+        to_name=signature.name,
+        subject=_("Thank you for signing: %(title)s") % {"title": title},
+        template="signature_confirmed",
+        context={
+            "name": signature.name,
+            "title": title,
+            "approved": signature.status == SignatureStatus.APPROVED,
+            "public_link": f"{base}/s/{statement.slug}",
+            "withdraw_link": f"{base}/withdraw/{withdraw_token(signature)}",
+        },
+    )
+
+
+def for_withdrawal(session: Session, *, token: str) -> Found:
+    return _resolve(session, tokens.Purpose.WITHDRAW, token, None)
+
+
+def withdraw(session: Session, *, token: str, now: datetime | None = None) -> Found:
+    found = for_withdrawal(session, token=token)
+    if found.statement.status == StatementStatus.FINAL:
+        raise Conflict(
+            _(
+                "This statement is final: its list of signatories can no longer change. "
+                "Write to its coordinators if you need to."
+            )
+        )
+    if found.signature.status != SignatureStatus.WITHDRAWN:
+        found.signature.status = SignatureStatus.WITHDRAWN
+        found.signature.withdrawn_at = now or utcnow()
+        audit.record(
+            session,
+            statement_id=found.statement.id,
+            actor=None,
+            action="signature withdrawn",
+            actor_label=_("the signer"),
+            detail=f"#{found.signature.id}",
+        )
+        session.flush()
+    return found
+
+
+# --- moderation ---------------------------------------------------------------------
+
+MODERATABLE = (SignatureStatus.CONFIRMED, SignatureStatus.APPROVED, SignatureStatus.REJECTED)
+
+
+def approve(session: Session, *, statement: Statement, signature: Signature, actor: User) -> None:
+    _decide(session, statement, signature, actor, SignatureStatus.APPROVED)
+
+
+def reject(session: Session, *, statement: Statement, signature: Signature, actor: User) -> None:
+    _decide(session, statement, signature, actor, SignatureStatus.REJECTED)
+
+
+def _decide(
+    session: Session, statement: Statement, signature: Signature, actor: User, to: SignatureStatus
+) -> None:
+    if statement.status == StatementStatus.FINAL:
+        raise Conflict(_("A final statement's signatures cannot change."))
+    if signature.statement_id != statement.id:
+        raise NotFound()
+    if signature.status not in MODERATABLE:
+        raise Conflict(
+            _("Only confirmed signatures can be approved or rejected; this one is %(status)s.")
+            % {"status": signature.status.value}
+        )
+    before = signature.status
+    signature.status = to
+    signature.decided_at = utcnow()
+    signature.decided_by_id = actor.id
+    audit.record(
+        session,
+        statement_id=statement.id,
+        actor=actor,
+        action=f"signature {to.value}",
+        from_state=before,
+        to_state=to,
+        detail=f"#{signature.id}",
+    )
+    session.flush()

@@ -1,0 +1,138 @@
+"""Signatures: who signed a statement, how they want to be listed, and where each one is
+in its life.
+
+    pending ──confirm──▶ confirmed ──approve──▶ approved
+       │                     │  ▲                 │
+       │                     ▼  │                 │
+       │                  rejected ◀──reject──────┘
+       └──────────────────────┴──── withdraw ───▶ withdrawn
+
+A signer confirms by email (pending → confirmed); the statement's moderation policy may
+approve at once. Leads approve or reject. The signer can withdraw until the statement is
+final. Anonymous and counted-only signers never appear by name in public output.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import StrEnumType, UTCDateTime, utcnow
+
+
+class SignerKind(StrEnum):
+    ORGANISATION = "organisation"
+    INDIVIDUAL = "individual"
+
+
+class SignatureStatus(StrEnum):
+    PENDING = "pending"  # awaiting email confirmation
+    CONFIRMED = "confirmed"  # confirmed, awaiting a lead
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+class Listing(StrEnum):
+    NAMED = "named"
+    ANONYMOUS = "anonymous"  # "an organisation based in South Korea", "an individual"
+    COUNTED = "counted"  # only in the counts
+
+
+class Source(StrEnum):
+    FORM = "form"
+    API = "api"
+    MANUAL = "manual"  # added by a lead, e.g. from an email
+    IMPORT = "import"  # from a CSV
+
+
+class Flag(StrEnum):
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+    DOMAIN_MISMATCH = "domain_mismatch"
+    RATE_LIMITED = "rate_limited"
+    HONEYPOT = "honeypot"
+    TOO_FAST = "too_fast"
+    DISPOSABLE_EMAIL = "disposable_email"
+
+
+class Signature(SQLModel, table=True):
+    __tablename__ = "signature"
+    __table_args__ = (
+        # One signature per person and kind on a statement: the database settles races.
+        UniqueConstraint("statement_id", "kind", "email_key"),
+        Index("ix_signature_statement_status", "statement_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    statement_id: int = Field(foreign_key="statement.id", ondelete="CASCADE")
+    kind: SignerKind = Field(sa_type=StrEnumType(SignerKind))
+    status: SignatureStatus = Field(
+        default=SignatureStatus.PENDING, sa_type=StrEnumType(SignatureStatus)
+    )
+    listing: Listing = Field(default=Listing.NAMED, sa_type=StrEnumType(Listing))
+
+    # The person: an individual signer, or whoever signs for an organisation.
+    name: str = Field(max_length=200)
+    title: str = Field(default="", max_length=200)  # the signer's title in the organisation
+    note: str = Field(default="", max_length=300)  # an individual's note, shown with the name
+    email: str = Field(max_length=254)
+    email_key: str = Field(max_length=254)  # normalised for duplicate detection
+    country: str = Field(default="", max_length=2)  # ISO 3166-1 alpha-2
+
+    # An organisation.
+    organisation: str = Field(default="", max_length=300)
+    acronym: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=300)
+    authorised: bool = False
+
+    # Corrections by the team; the originals above are kept as typed.
+    display_name: str | None = Field(default=None, max_length=300)
+    display_acronym: str | None = Field(default=None, max_length=40)
+    position: int | None = None  # a manual place in the list
+
+    consent_privacy: bool = False
+    opt_in_updates: bool = False
+    locale: str = Field(default="en", max_length=16)
+    flags: str = Field(default="", max_length=300)  # comma-separated Flag values
+    source: Source = Field(default=Source.FORM, sa_type=StrEnumType(Source))
+    source_note: str = Field(default="", max_length=500)
+
+    nonce: str = Field(max_length=64)  # in confirm/withdraw links; replaced to revoke them
+    duplicate_notices: int = 0
+    version_id: int | None = Field(
+        default=None, foreign_key="statement_version.id", ondelete="SET NULL"
+    )  # the text version this signer confirmed
+    reconsent_version_id: int | None = Field(
+        default=None, foreign_key="statement_version.id", ondelete="SET NULL"
+    )  # a material change they were asked to confirm again
+    keep_listed: bool | None = None  # the team's decision for those who did not re-confirm
+
+    submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(
+        default=None, foreign_key="user_account.id", ondelete="SET NULL"
+    )
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ip_hash: str = Field(default="", max_length=64)
+
+    def flag_set(self) -> set[Flag]:
+        return {Flag(f) for f in self.flags.split(",") if f}
+
+    def add_flags(self, *flags: Flag) -> None:
+        self.flags = ",".join(sorted(self.flag_set() | set(flags)))
+
+
+class SignatureNote(SQLModel, table=True):
+    """What the team writes about a signature: corrections, decisions, where it came from."""
+
+    __tablename__ = "signature_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    signature_id: int = Field(foreign_key="signature.id", index=True, ondelete="CASCADE")
+    author_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
+    body: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

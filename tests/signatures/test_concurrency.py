@@ -1,0 +1,84 @@
+"""Races that a viral share produces, against the real database and the real request
+transaction (no test session in between): many submissions with one email, many clicks
+on one confirmation link."""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from app.db import new_session
+from app.mail.models import OutboxMessage
+from app.main import create_app
+from app.signatures.models import Signature, SignatureStatus
+from tests.factories import individual, make_user, open_statement
+from tests.helpers import csrf_from
+
+
+def _open_statement(engine: Engine) -> str:
+    with new_session(engine) as session:
+        owner = make_user(session)
+        statement = open_statement(session, owner=owner, slug="viral")
+        session.commit()
+        return statement.slug
+
+
+def test_fifty_parallel_signatures_with_one_email_make_one(committed: Engine) -> None:
+    slug = _open_statement(committed)
+    app = create_app()
+    clients = [TestClient(app, base_url="http://testserver") for _ in range(50)]
+    tokens = [csrf_from(c.get(f"/s/{slug}/sign").text) for c in clients]
+
+    def sign(i: int) -> tuple[int, str, str]:
+        response = clients[i].post(
+            f"/s/{slug}/sign",
+            data={**individual(email="same@example.org"), "csrf_token": tokens[i]},
+            follow_redirects=False,
+        )
+        return response.status_code, response.headers.get("location", ""), response.text
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        results = list(pool.map(sign, range(50)))
+    assert {r[0] for r in results} == {303}
+    assert len(set(results)) == 1, "every response must be identical"
+    with new_session(committed, write=False) as session:
+        assert len(session.exec(select(Signature)).all()) == 1
+        # The first confirmation, then at most the capped number of repeat notices.
+        mails = session.exec(
+            select(OutboxMessage).where(col(OutboxMessage.to_address) == "same@example.org")
+        ).all()
+        assert 1 <= len(mails) <= 4
+
+
+def test_twenty_parallel_confirmations_confirm_once(committed: Engine) -> None:
+    slug = _open_statement(committed)
+    app = create_app()
+    with TestClient(app, base_url="http://testserver") as client:
+        client.post(
+            f"/s/{slug}/sign",
+            data={**individual(), "csrf_token": csrf_from(client.get(f"/s/{slug}/sign").text)},
+        )
+    with new_session(committed, write=False) as session:
+        body = session.exec(select(OutboxMessage.text_body)).one()
+    match = re.search(r"http://testserver(/confirm/\S+)", body)
+    assert match
+    link = match.group(1)
+    clients = [TestClient(app, base_url="http://testserver") for _ in range(20)]
+    tokens = [csrf_from(c.get(link).text) for c in clients]
+
+    def confirm(i: int) -> int:
+        return clients[i].post(link, data={"csrf_token": tokens[i]}).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(confirm, range(20)))
+    assert statuses == [200] * 20
+    with new_session(committed, write=False) as session:
+        signature = session.exec(select(Signature)).one()
+        assert signature.status == SignatureStatus.CONFIRMED
+        kinds = session.exec(select(OutboxMessage.kind)).all()
+    # Exactly one confirmation happened: one "thank you" email with the withdraw link.
+    assert sorted(kinds) == ["signature_confirm", "signature_confirmed"]
