@@ -7,8 +7,10 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
-# Debian packages the tests need: a browser for the end-to-end tests, poppler to read PDFs back.
-TEST_APT := chromium fonts-noto-cjk poppler-utils
+# Debian packages: ICU headers to build PyICU (collation), the fonts PDFs embed (Latin,
+# Hangul and other CJK, Arabic); for the tests, a browser and poppler to read PDFs back.
+BUILD_APT := libicu-dev pkg-config g++ fonts-noto-core fonts-noto-cjk
+TEST_APT := chromium poppler-utils
 
 .PHONY: help install run test lint format typecheck system-deps clean
 
@@ -21,9 +23,20 @@ help:
 	python3 -m venv .tools
 	.tools/bin/pip install --quiet uv
 
-.venv/.synced: pyproject.toml uv.lock | $(UV)
+.venv/.synced: pyproject.toml uv.lock | $(UV) .tools/.apt-build
 	$(UV) sync --frozen --quiet
 	@touch $@
+
+# Installs missing Debian packages (as root, or through sudo).
+APT_INSTALL = SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	$$SUDO apt-get update -qq && \
+	$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
+
+.tools/.apt-build:
+	@missing=$$(for p in $(BUILD_APT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing Debian packages:" $$missing; \
+	  $(APT_INSTALL) $$missing >/dev/null; fi
+	@mkdir -p .tools && touch $@
 
 install: .venv/.synced
 
@@ -32,15 +45,9 @@ run: install
 	$(RUN) undersigned serve --with-worker
 
 system-deps:
-	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
-	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
-	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian packages:$$missing"; \
-	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_APT) >/dev/null; \
-	fi
+	@missing=$$(for p in $(TEST_APT); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "Installing Debian packages:" $$missing; \
+	  $(APT_INSTALL) $$missing >/dev/null; fi
 
 lint: install
 	$(RUN) ruff check app tests migrations

@@ -1,0 +1,102 @@
+"""One signatory list per statement, from which every format is rendered (HTML, text,
+PDF, DOCX, CSV, XLSX, JSON). Renderers receive only this model: plain data, already in
+its public form, so no renderer can leak what the public must not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the public list, as it is shown."""
+
+    kind: str  # "organisation" | "individual"
+    name: str  # the organisation, or the person; an anonymous label for anonymous signers
+    acronym: str = ""  # organisations only
+    note: str = ""  # individuals only: "elder sister of a detainee"
+    country: str = ""  # ISO 3166-1 alpha-2, "" when unknown
+    country_name: str = ""  # in the list's language
+    anonymous: bool = False
+
+    @property
+    def line(self) -> str:
+        """The entry as one line of text: "Name (ACR)" or "Name (note)"."""
+        if self.acronym:
+            return f"{self.name} ({self.acronym})"
+        if self.note:
+            return f"{self.name} ({self.note})"
+        return self.name
+
+
+@dataclass(frozen=True)
+class Group:
+    kind: str  # "organisation" | "individual" | "all"
+    heading: str  # "Organisations", "Individuals", or "" for one alphabetical list
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Counts:
+    organisations: int
+    individuals: int
+    countries: int  # distinct countries among all approved signatures, counted-only included
+
+    @property
+    def total(self) -> int:
+        return self.organisations + self.individuals
+
+
+@dataclass(frozen=True)
+class SignatoryList:
+    slug: str
+    title: str
+    addressed_to: str
+    body_markdown: str  # the statement text as approved (the version the list is for)
+    body_html: str  # rendered and sanitised
+    language: str  # the statement's language (collation, dates, headings)
+    version_number: int
+    as_of: date  # in the statement's time zone
+    as_of_text: str  # "as of 14 March 2025", localised
+    summary: str  # "36 organisations and 4 individuals from 19 countries", localised
+    heading: str  # "Signatories (as of 14 March 2025)"
+    groups: tuple[Group, ...]
+    counts: Counts
+    coordinators: tuple[str, ...] = ()
+    generated_at: datetime | None = None  # None for a final snapshot (reproducible bytes)
+    deadline_text: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(entry for group in self.groups for entry in group.entries)
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    """One signature with the contact details only the team may see (team exports)."""
+
+    id: int
+    kind: str
+    status: str
+    listing: str
+    public_line: str  # as shown in public ("" for counted-only)
+    name: str
+    title: str
+    note: str
+    organisation: str
+    acronym: str
+    website: str
+    country: str
+    email: str
+    consent_privacy: bool
+    opt_in_updates: bool
+    version_confirmed: int | None
+    source: str
+    submitted_at: datetime
+    confirmed_at: datetime | None
+    decided_at: datetime | None
+    withdrawn_at: datetime | None
+    flags: str
