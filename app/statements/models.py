@@ -69,6 +69,8 @@ class Statement(SQLModel, table=True):
     list_order: ListOrder = Field(
         default=ListOrder.INDIVIDUALS_FIRST, sa_type=StrEnumType(ListOrder)
     )
+    # Sort "The Rights Group" under R in the signatory list.
+    ignore_articles: bool = False
     opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadline_at: datetime = Field(sa_type=UTCDateTime)
     deadline_zone: str = Field(default="UTC", max_length=64)

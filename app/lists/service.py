@@ -1,0 +1,250 @@
+"""Building the one signatory list of a statement, from which every format is rendered."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import date, datetime
+
+from babel.dates import format_date
+from sqlmodel import Session, col, select
+
+from app.db import utcnow
+from app.i18n import babel_locale, ngettext
+from app.i18n import gettext as _
+from app.lists import collation
+from app.lists.model import Counts, Entry, Group, SignatoryList, TeamRow
+from app.signatures import countries
+from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
+from app.signatures.public import public_name
+from app.statements import deadlines, markdown
+from app.statements import service as statements
+from app.statements.models import ListOrder, Statement, StatementVersion
+
+
+def approved(session: Session, *, statement: Statement) -> list[Signature]:
+    return list(
+        session.exec(
+            select(Signature).where(
+                col(Signature.statement_id) == statement.id,
+                col(Signature.status) == SignatureStatus.APPROVED,
+            )
+        )
+    )
+
+
+def entry_for(signature: Signature) -> Entry | None:
+    """The public form of a signature, or None for counted-only signers."""
+    if signature.listing == Listing.COUNTED:
+        return None
+    anonymous = signature.listing == Listing.ANONYMOUS
+    is_org = signature.kind == SignerKind.ORGANISATION
+    if anonymous:
+        name, acronym, note = public_name(signature), "", ""
+    elif is_org:
+        name = signature.display_name or signature.organisation
+        acronym = signature.acronym
+        if signature.display_acronym is not None:
+            acronym = signature.display_acronym
+        note = ""
+    else:
+        name, acronym, note = signature.display_name or signature.name, "", signature.note
+    return Entry(
+        kind=signature.kind.value,
+        name=name,
+        acronym=acronym,
+        note=note,
+        country=signature.country,
+        country_name=countries.name(signature.country) if signature.country else "",
+        anonymous=anonymous,
+    )
+
+
+def build(
+    session: Session,
+    *,
+    statement: Statement,
+    version: StatementVersion | None = None,
+    as_of: date | None = None,
+    now: datetime | None = None,
+) -> SignatoryList:
+    now = now or utcnow()
+    version = version or statements.current_version(session, statement=statement)
+    signatures = approved(session, statement=statement)
+    as_of = as_of or deadlines.to_local(now, statement.deadline_zone).date()
+    return assemble(statement, version, signatures, as_of=as_of, generated_at=now)
+
+
+def assemble(
+    statement: Statement,
+    version: StatementVersion,
+    signatures: list[Signature],
+    *,
+    as_of: date,
+    generated_at: datetime | None,
+) -> SignatoryList:
+    """The list for `signatures` (approved ones) — pure: no database access."""
+    language = statement.language
+    key = collation.sort_key(language, ignore_articles=statement.ignore_articles)
+    positioned: list[tuple[Signature, Entry]] = []
+    for signature in signatures:
+        entry = entry_for(signature)
+        if entry is not None:
+            positioned.append((signature, entry))
+
+    def order(item: tuple[Signature, Entry]) -> tuple[int, int, int, bytes]:
+        signature, entry = item
+        manual = signature.position if signature.position is not None else 2**31
+        # Anonymous labels go after the names, so the list reads as names first.
+        return (manual, 1 if entry.anonymous else 0, 0, key(entry.name))
+
+    ordered = [entry for _sig, entry in sorted(positioned, key=order)]
+    groups = _groups(statement.list_order, ordered)
+    counts = Counts(
+        organisations=sum(1 for s in signatures if s.kind == SignerKind.ORGANISATION),
+        individuals=sum(1 for s in signatures if s.kind == SignerKind.INDIVIDUAL),
+        countries=len({s.country for s in signatures if s.country}),
+    )
+    as_of_text = format_date(as_of, format="long", locale=babel_locale())
+    return SignatoryList(
+        slug=statement.slug,
+        title=version.title,
+        addressed_to=version.addressed_to,
+        body_markdown=version.body,
+        body_html=markdown.render_markdown(version.body),
+        language=language,
+        version_number=version.number,
+        as_of=as_of,
+        as_of_text=as_of_text,
+        summary=summary(counts),
+        heading=_("Signatories (as of %(date)s)") % {"date": as_of_text},
+        groups=groups,
+        counts=counts,
+        coordinators=tuple(c for c in statement.coordinators.splitlines() if c),
+        generated_at=generated_at,
+        deadline_text=deadlines.describe(statement.deadline_at, statement.deadline_zone),
+    )
+
+
+def _groups(order: ListOrder, entries: list[Entry]) -> tuple[Group, ...]:
+    if order == ListOrder.ALPHABETICAL:
+        return (Group(kind="all", heading="", entries=tuple(entries)),) if entries else ()
+    individuals = Group(
+        kind=SignerKind.INDIVIDUAL.value,
+        heading=_("Individuals"),
+        entries=tuple(e for e in entries if e.kind == SignerKind.INDIVIDUAL),
+    )
+    organisations = Group(
+        kind=SignerKind.ORGANISATION.value,
+        heading=_("Organisations"),
+        entries=tuple(e for e in entries if e.kind == SignerKind.ORGANISATION),
+    )
+    pair = (
+        (individuals, organisations)
+        if order == ListOrder.INDIVIDUALS_FIRST
+        else (organisations, individuals)
+    )
+    return tuple(group for group in pair if group.entries)
+
+
+def summary(counts: Counts) -> str:
+    """ "36 organisations and 4 individuals from 19 countries", in the reader's language."""
+    orgs = ngettext("%(num)d organisation", "%(num)d organisations", counts.organisations) % {
+        "num": counts.organisations
+    }
+    people = ngettext("%(num)d individual", "%(num)d individuals", counts.individuals) % {
+        "num": counts.individuals
+    }
+    if counts.organisations and counts.individuals:
+        who = _("%(organisations)s and %(individuals)s") % {
+            "organisations": orgs,
+            "individuals": people,
+        }
+    elif counts.individuals:
+        who = people
+    elif counts.organisations:
+        who = orgs
+    else:
+        return _("No signatures yet")
+    if not counts.countries:
+        return who
+    places = ngettext("%(num)d country", "%(num)d countries", counts.countries) % {
+        "num": counts.countries
+    }
+    return _("%(who)s from %(places)s") % {"who": who, "places": places}
+
+
+# --- serialising (snapshots) --------------------------------------------------------
+
+
+def to_json(model: SignatoryList) -> str:
+    data = asdict(model)
+    data["as_of"] = model.as_of.isoformat()
+    data["generated_at"] = model.generated_at.isoformat() if model.generated_at else None
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def from_json(text: str) -> SignatoryList:
+    data = json.loads(text)
+    groups = tuple(
+        Group(kind=g["kind"], heading=g["heading"], entries=tuple(Entry(**e) for e in g["entries"]))
+        for g in data.pop("groups")
+    )
+    counts = Counts(**data.pop("counts"))
+    data["as_of"] = date.fromisoformat(data["as_of"])
+    generated = data.pop("generated_at")
+    return SignatoryList(
+        **{k: v for k, v in data.items() if k not in ("coordinators",)},
+        coordinators=tuple(data.get("coordinators", ())),
+        groups=groups,
+        counts=counts,
+        generated_at=datetime.fromisoformat(generated) if generated else None,
+    )
+
+
+def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
+    """Every signature with its contact details, streamed (flat memory for big lists)."""
+    versions = {
+        v.id: v.number
+        for v in session.exec(
+            select(StatementVersion).where(col(StatementVersion.statement_id) == statement.id)
+        )
+    }
+    rows = session.exec(
+        select(Signature)
+        .where(col(Signature.statement_id) == statement.id)
+        .order_by(col(Signature.id))
+        .execution_options(yield_per=1000)
+    )
+    for signature in rows:
+        yield team_row(signature, versions)
+        session.expunge(signature)
+
+
+def team_row(signature: Signature, versions: dict[int | None, int]) -> TeamRow:
+    entry = entry_for(signature)
+    return TeamRow(
+        id=signature.id or 0,
+        kind=signature.kind.value,
+        status=signature.status.value,
+        listing=signature.listing.value,
+        public_line=entry.line if entry else "",
+        name=signature.name,
+        title=signature.title,
+        note=signature.note,
+        organisation=signature.organisation,
+        acronym=signature.acronym,
+        website=signature.website,
+        country=signature.country,
+        email=signature.email,
+        consent_privacy=signature.consent_privacy,
+        opt_in_updates=signature.opt_in_updates,
+        version_confirmed=versions.get(signature.version_id),
+        source=signature.source.value,
+        submitted_at=signature.submitted_at,
+        confirmed_at=signature.confirmed_at,
+        decided_at=signature.decided_at,
+        withdrawn_at=signature.withdrawn_at,
+        flags=signature.flags,
+    )
