@@ -11,7 +11,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # Fonts for PDFs in every script our signers write: Latin, Hangul and other CJK, Arabic.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      fonts-noto-core fonts-noto-cjk fonts-noto-extra poppler-utils tini \
+      fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji poppler-utils tini \
  && rm -rf /var/lib/apt/lists/*
 
 RUN pip install --no-cache-dir uv \

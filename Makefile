@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 RUN := $(UV) run --frozen
 # Debian packages: ICU headers to build PyICU (collation), the fonts PDFs embed (Latin,
 # Hangul and other CJK, Arabic); for the tests, a browser and poppler to read PDFs back.
-BUILD_APT := libicu-dev pkg-config g++ fonts-noto-core fonts-noto-cjk
+BUILD_APT := libicu-dev pkg-config g++ fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 TEST_APT := chromium poppler-utils
 
 .PHONY: help install run test lint format typecheck system-deps clean

@@ -7,17 +7,29 @@ import getpass
 import logging
 import subprocess
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, cast
 
 import typer
 import uvicorn
+from sqlmodel import Session, col, func, select
 
 from app import schema
 from app.accounts import service as accounts
+from app.audit import service as audit
 from app.config import get_settings
 from app.db import make_engine, new_session
+from app.demo import load as demo_data
 from app.errors import AppError
+from app.lists import csvs, exports, finalise, office
+from app.lists import routes as list_routes
+from app.lists import service as lists
 from app.mail import worker as mail_worker
+from app.signatures import digests
+from app.signatures.models import Signature
+from app.statements import service as statements
+from app.statements.models import Statement, StatementStatus
 
 cli = typer.Typer(help="Undersigned: coalition sign-on statements.", no_args_is_help=True)
 
@@ -91,7 +103,7 @@ def worker(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    mail_worker.run(get_settings(), once=once)
+    mail_worker.run(get_settings(), once=once, periodic=[digests.run_due])
 
 
 @cli.command("create-admin")
@@ -112,6 +124,104 @@ def create_admin(
     finally:
         engine.dispose()
     typer.echo(f"Administrator {email} created.")
+
+
+@cli.command()
+def demo() -> None:
+    """Load the HRC58 example as a finalised statement (slug hrc58-example)."""
+    settings = get_settings()
+    if settings.database_url.startswith("sqlite"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    schema.upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with new_session(engine) as session:
+            loaded = demo_data.load(session)
+            session.commit()
+            slug = loaded.statement.slug
+    finally:
+        engine.dispose()
+    base = settings.base_url
+    typer.echo("Loaded." if loaded.created else "The demo statement is already there.")
+    typer.echo(f"  Public page:     {base}/s/{slug}")
+    typer.echo(f"  Signatories:     {base}/s/{slug}/signatories")
+    typer.echo(f"  Final document:  {base}/s/{slug}/final")
+    if loaded.lead_password:
+        typer.echo(f"  Team pages: sign in as {loaded.lead_email} / {loaded.lead_password}")
+    typer.echo(f"  Export: undersigned export {slug} --format pdf --out {slug}.pdf")
+
+
+@cli.command()
+def export(
+    slug: str,
+    fmt: Annotated[str, typer.Option("--format", help="pdf, docx, csv, xlsx, txt, md or json")],
+    out: Annotated[Path, typer.Option("--out", help="File to write ('-' for standard output)")],
+    team: Annotated[bool, typer.Option("--team", help="With contact details (csv, xlsx)")] = False,
+    paper: Annotated[str, typer.Option(help="a4 or letter (pdf)")] = "a4",
+) -> None:
+    """Render a statement's signatory list to a file."""
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with new_session(engine) as session:
+            statement = statements.get_by_slug(session, slug=slug)
+            if statement is None:
+                typer.echo(f"Error: no statement with the address {slug!r}.", err=True)
+                raise typer.Exit(1)
+            chunks = _export_chunks(session, statement, fmt, team=team, paper=paper)
+            target = sys.stdout.buffer if str(out) == "-" else out.open("wb")
+            with target:
+                for chunk in chunks:
+                    target.write(chunk)
+            if team:
+                audit.record(
+                    session,
+                    statement_id=statement.id,
+                    actor=None,
+                    actor_label="command line",
+                    action="team export downloaded",
+                    detail=f"team.{fmt} to {out}",
+                )
+            session.commit()
+    finally:
+        engine.dispose()
+    if str(out) != "-":
+        typer.echo(f"Wrote {out}", err=True)
+
+
+def _export_chunks(
+    session: Session, statement: Statement, fmt: str, *, team: bool, paper: str
+) -> Iterator[bytes]:
+    if team:
+        if fmt not in ("csv", "xlsx"):
+            typer.echo("Error: team exports are csv or xlsx.", err=True)
+            raise typer.Exit(2)
+        total = statements_count(session, statement)
+        rows = lists.team_rows(session, statement=statement)
+        with typer.progressbar(rows, length=total, label="Signatures", file=sys.stderr) as bar:
+            if fmt == "csv":
+                yield from csvs.iter_team_csv(bar)
+            else:
+                yield office.render_team_xlsx(bar, title=statement.slug)
+        return
+    if fmt not in exports.FORMATS:
+        typer.echo(
+            f"Error: unknown format {fmt!r}; use one of {', '.join(exports.FORMATS)}.", err=True
+        )
+        raise typer.Exit(2)
+    if fmt == "pdf" and paper == "a4" and statement.status == StatementStatus.FINAL:
+        snapshot = finalise.snapshot_for(session, statement=statement)
+        if snapshot is not None:
+            yield snapshot.pdf  # the signed final document, byte for byte
+            return
+    model = list_routes.public_list(session, statement)
+    yield from exports.render(model, cast(exports.PublicFormat, fmt), paper=paper).chunks
+
+
+def statements_count(session: Session, statement: Statement) -> int:
+    return session.exec(
+        select(func.count()).where(col(Signature.statement_id) == statement.id)
+    ).one()
 
 
 def main() -> None:

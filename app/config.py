@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     login_max_failures_per_ip: int = 20
     login_failure_window_minutes: int = 15
 
+    # The coalition's certificate for signing final PDFs (PKCS#12). Without one, development
+    # and tests create a self-signed certificate under DATA_DIR; production refuses.
+    signing_p12_path: Path | None = None
+    signing_p12_passphrase: SecretStr = SecretStr("")
+
     # Signing.
     signature_confirm_days: int = 7
     # Treat name+tag@example.org as name@example.org when spotting repeat signers.
@@ -62,6 +67,7 @@ class Settings(BaseSettings):
 
     # Requests.
     max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 8_000_000  # CSV imports
     # Number of reverse-proxy hops whose X-Forwarded-For we trust; 0 = use the socket peer.
     trusted_proxy_hops: int = 0
 

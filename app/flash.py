@@ -27,6 +27,18 @@ def _messages() -> dict[str, str]:
         "team-updated": _("The team has been updated."),
         "review-link-created": _("Review link created. Copy it from the list below."),
         "review-link-revoked": _("The review link no longer works."),
+        "statement-finalised": _("The statement is final. Its signed PDF is ready."),
+        "signature-approved": _("The signature is approved."),
+        "signature-rejected": _("The signature is rejected."),
+        "signature-corrected": _("How the name is shown has changed. What they typed is kept."),
+        "signature-note-added": _("Note added."),
+        "signature-added": _("Signature added. No email was sent to the signer."),
+        "reconsent-decided": _("Your decision about those who have not re-confirmed is saved."),
+        "digest-saved": _("Your digest setting is saved."),
+        "reconsent-started": _(
+            "Saved as a material change: earlier signers are asked by email to confirm again."
+        ),
+        "signatures-imported": _("The signatures have been imported."),
         "comment-sent": _("Thank you. Your comment has been sent to the statement's team."),
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,15 +13,23 @@ from app import error_pages, i18n, logs, templating
 from app.accounts import routes as accounts_routes
 from app.accounts import token_routes
 from app.api import docs as api_docs
+from app.api import signatures as api_signatures
 from app.api import statements as api_statements
 from app.config import Settings, get_settings
 from app.db import make_engine
+from app.demo import routes as demo_routes
+from app.lists import routes as list_routes
+from app.lists import team_routes as list_team_routes
 from app.mail import routes as mail_routes
 from app.security import csrf
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from app.signatures import digest_routes, import_routes, moderation_routes, reconsent_routes
 from app.signatures import routes as signature_routes
 from app.statements import public_routes, team_routes
 from app.statements import routes as statement_routes
+
+# CSV imports carry a file of up to 5 MB (and then that file again, compressed).
+IMPORT_PATHS = re.compile(r"^/statements/[^/]+/import(/(mapping|preview|commit))?$")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,9 +60,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(team_routes.router)
     app.include_router(public_routes.router)
     app.include_router(signature_routes.router)
+    app.include_router(moderation_routes.router)
+    app.include_router(import_routes.router)
+    app.include_router(reconsent_routes.router)
+    app.include_router(digest_routes.router)
+    app.include_router(list_routes.router)
+    app.include_router(list_team_routes.router)
+    app.include_router(demo_routes.router)
     app.include_router(token_routes.router)
     app.include_router(api_statements.router)
     app.include_router(api_statements.public_router)
+    app.include_router(api_signatures.router)
+    app.include_router(api_signatures.public_router)
     app.include_router(api_docs.router)
     api_docs.install(app)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")
@@ -62,6 +80,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: headers wrap everything, including error and 413 responses.
     app.add_middleware(csrf.CSRFCookieMiddleware)
     app.add_middleware(i18n.LocaleMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger={IMPORT_PATHS: settings.max_upload_bytes},
+    )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     return app

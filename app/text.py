@@ -12,7 +12,9 @@ from app.i18n import gettext as _
 
 # Bidirectional overrides/isolates and zero-width characters can disguise a name
 # ("evil\u202egnp.exe"); line breaks in a name could inject email headers.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Zero-width joiners (U+200C, U+200D) are kept: emoji sequences and Persian or Indic
+# names need them.
+_INVISIBLE = re.compile("[\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"\s+")
 
 

@@ -1,72 +1,12 @@
-"""The HRC58 example (../shared/examples/hrc58-joint-statement.md) as test data: its
-text, and its signatory block parsed back into the signers who signed it."""
+"""The HRC58 example as test data. The app ships a copy for `undersigned demo`; the
+examples folder beside the checkout is the published original."""
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from pathlib import Path
 
-import pytest
+from app.demo.hrc58 import AS_OF, SOURCE, block_lines, signers, source, title_and_body
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "shared" / "examples" / "hrc58-joint-statement.md"
-BLOCK_HEADING = "Signature organizations and individuals"
-AS_OF = date(2025, 3, 14)
 
-
-def source() -> str:
-    if not EXAMPLE.exists():
-        pytest.skip(f"{EXAMPLE} is missing (../shared/examples beside the checkout)")
-    return EXAMPLE.read_text(encoding="utf-8").strip()
-
-
-def title_and_body() -> tuple[str, str]:
-    """The title (the bold first paragraph, as plain text) and the text before the block."""
-    first, rest = source().split("\n\n", 1)
-    title = re.sub(r"<[^>]+>", "", first.strip().strip("*").replace("  \n", " "))
-    return " ".join(title.split()), rest.split(BLOCK_HEADING)[0].strip()
-
-
-def block_lines() -> list[str]:
-    """The signatory block's lines, in the published order."""
-    block = source().split(BLOCK_HEADING, 1)[1]
-    return [line.strip() for line in block.splitlines()[1:] if line.strip()]
-
-
-def signers() -> list[dict[str, str]]:
-    """Sign-form values for everyone in the block: individuals carry their note in
-    parentheses, organisations their acronym (short, upper-case) or nothing."""
-    result = []
-    for i, line in enumerate(block_lines()):
-        match = re.fullmatch(r"(.+?) \((.+)\)", line)
-        inner = match.group(2) if match else ""
-        is_acronym = bool(inner) and inner.isupper() and " " not in inner
-        if match and not is_acronym:
-            result.append(
-                {
-                    "kind": "individual",
-                    "name": match.group(1),
-                    "note": inner,
-                    "country": "KR",
-                    "email": f"person{i}@example.org",
-                    "listing": "named",
-                    "consent_privacy": "true",
-                }
-            )
-        else:
-            name = match.group(1) if match else line
-            result.append(
-                {
-                    "kind": "organisation",
-                    "organisation": name,
-                    "acronym": inner if is_acronym else "",
-                    "name": f"Signer {i}",
-                    "title": "Director",
-                    "country": "KR",
-                    "email": f"org{i}@example.org",
-                    "listing": "named",
-                    "authorised": "true",
-                    "consent_privacy": "true",
-                }
-            )
-    return result
+__all__ = ["AS_OF", "EXAMPLE", "SOURCE", "block_lines", "signers", "source", "title_and_body"]

@@ -21,6 +21,7 @@ from app.config import get_settings
 from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import gettext as _
+from app.signatures import reconsent
 from app.statements import deadlines, markdown, service, team
 from app.statements.models import Statement, StatementStatus, StatementVersion, TeamRole
 from app.statements.public_routes import PUBLIC_CACHE
@@ -163,7 +164,7 @@ def update_statement(
     """Change the fields sent, with the edit page's rules. `version` in the answer is the
     current version: after opening, each text change makes a new one."""
     acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    service.update_statement(
+    version = service.update_statement(
         session,
         statement=acc.statement,
         actor=user,
@@ -171,6 +172,8 @@ def update_statement(
         change_note=body.change_note,
         material=body.material,
     )
+    if version is not None:
+        reconsent.start_round(session, statement=acc.statement, actor=user, version=version)
     return _detail(session, acc)
 
 

@@ -15,7 +15,7 @@ from app.i18n import babel_locale, ngettext
 from app.i18n import gettext as _
 from app.lists import collation
 from app.lists.model import Counts, Entry, Group, SignatoryList, TeamRow
-from app.signatures import countries
+from app.signatures import countries, reconsent
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.public import public_name
 from app.statements import deadlines, markdown
@@ -24,14 +24,16 @@ from app.statements.models import ListOrder, Statement, StatementVersion
 
 
 def approved(session: Session, *, statement: Statement) -> list[Signature]:
-    return list(
-        session.exec(
-            select(Signature).where(
-                col(Signature.statement_id) == statement.id,
-                col(Signature.status) == SignatureStatus.APPROVED,
-            )
+    """Approved signatures that stay on the list: after a material change, those who did
+    not re-confirm are dropped only if the team decided so."""
+    latest = reconsent.latest_material_version_id(session, statement=statement)
+    rows = session.exec(
+        select(Signature).where(
+            col(Signature.statement_id) == statement.id,
+            col(Signature.status) == SignatureStatus.APPROVED,
         )
     )
+    return [s for s in rows if reconsent.listed_after_reconsent(s, latest)]
 
 
 def entry_for(signature: Signature) -> Entry | None:

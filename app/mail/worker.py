@@ -20,7 +20,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
@@ -52,9 +52,17 @@ class Outcome:
     error: str = ""
 
 
-def run(settings: Settings, *, once: bool = False) -> None:
+Job = Callable[[Session], int]
+PERIODIC_INTERVAL = timedelta(minutes=1)
+
+
+def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ()) -> None:
     """Send due mail until SIGTERM/SIGINT (finishing the batch in hand), or, with `once`,
-    until nothing that was due at the start is left."""
+    until nothing that was due at the start is left.
+
+    `periodic` jobs (such as the leads' digests, which queue mail of their own) run first
+    and then about once a minute, each in its own transaction.
+    """
     engine = make_engine(settings.database_url)
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-100:]
     stop = threading.Event()
@@ -62,8 +70,13 @@ def run(settings: Settings, *, once: bool = False) -> None:
     mode = "keeping mail in the dev mailbox" if settings.dev_mailbox else "sending over SMTP"
     log.info("Outbox worker %s started, %s", worker_id, mode)
     try:
+        run_jobs(engine, periodic)  # before `started`, so that --once sends what they queue
+        next_jobs = utcnow() + PERIODIC_INTERVAL
         started = utcnow()
         while not stop.is_set():
+            if periodic and utcnow() >= next_jobs:
+                run_jobs(engine, periodic)
+                next_jobs = utcnow() + PERIODIC_INTERVAL
             try:
                 claimed = process_batch(
                     engine, settings=settings, worker_id=worker_id, due_by=started if once else None
@@ -81,6 +94,21 @@ def run(settings: Settings, *, once: bool = False) -> None:
         restore()
         engine.dispose()
         log.info("Outbox worker %s stopped", worker_id)
+
+
+def run_jobs(engine: Engine, jobs: Sequence[Job]) -> None:
+    """Run each periodic job in its own transaction; a failing job is logged and retried
+    at the next interval, never stopping the mail."""
+    for job in jobs:
+        try:
+            with new_session(engine) as session:
+                done = job(session)
+                session.commit()
+        except Exception:
+            log.exception("Periodic job %s failed; trying again later", job.__name__)
+            continue
+        if done:
+            log.info("Periodic job %s: %d", job.__name__, done)
 
 
 def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,23 +64,33 @@ class BodyLimitMiddleware:
     refused cleanly instead of failing half-way through parsing.
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: dict[re.Pattern[str], int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = larger or {}
+
+    def limit_for(self, path: str) -> int:
+        for pattern, limit in self.larger.items():
+            if pattern.match(path):
+                return limit
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > self.max_bytes
+                too_big = int(declared) > limit
             except ValueError:
                 await _plain(send, 400, b"Invalid Content-Length.")
                 return
             if too_big:
-                await _plain(send, 413, b"The request is too large.")
+                await _too_large(scope, send)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -88,8 +100,8 @@ class BodyLimitMiddleware:
                 return
             body = message.get("body", b"")
             size += len(body)
-            if size > self.max_bytes:
-                await _plain(send, 413, b"The request is too large.")
+            if size > limit:
+                await _too_large(scope, send)
                 return
             chunks.append(body)
             if not message.get("more_body", False):
@@ -107,13 +119,23 @@ class BodyLimitMiddleware:
         await self.app(scope, replay, send)
 
 
-async def _plain(send: Send, status: int, text: bytes) -> None:
+async def _too_large(scope: Scope, send: Send) -> None:
+    if scope["path"].startswith("/api/"):
+        body = b'{"error": {"status": 413, "message": "The request is too large."}}'
+        await _plain(send, 413, body, content_type=b"application/json")
+    else:
+        await _plain(send, 413, b"The request is too large.")
+
+
+async def _plain(
+    send: Send, status: int, text: bytes, *, content_type: bytes = b"text/plain; charset=utf-8"
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(text)).encode()),
                 (b"connection", b"close"),
             ],

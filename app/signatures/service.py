@@ -82,7 +82,7 @@ def submit(
     if not statements.accepts_signatures(statement, now):
         raise Conflict(_("This statement is not open for signatures."))
     clean = clean_sign_input(data, statement)
-    flags = _flags(session, statement=statement, clean=clean, context=context)
+    flags = flags_for(session, statement=statement, clean=clean, context=context)
     values = _row(statement, clean, flags=flags, context=context, now=now)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -136,7 +136,7 @@ def _ip_hash(ip: str) -> str:
     return hmac.new(key, ip.encode(), "sha256").hexdigest()
 
 
-def _flags(
+def flags_for(
     session: Session, *, statement: Statement, clean: CleanSign, context: Context
 ) -> set[Flag]:
     """Reasons to hold a signature for a lead. Never a reason to refuse it: a bot that is

@@ -209,7 +209,9 @@ def _make_parser() -> MarkdownIt:
 _MD: Final = _make_parser()
 
 
-def _parse(source: str) -> tuple[list[Token], EnvType]:
+def parse_markdown(source: str) -> tuple[list[Token], EnvType]:
+    """Tokens with raw HTML already reduced to the allowed tags and unsafe links dropped:
+    the one parse that every renderer (HTML, PDF, DOCX) starts from."""
     env: EnvType = {}
     return _MD.parse(source, env), env
 
@@ -224,7 +226,7 @@ def render_markdown(source: str) -> str:
     http, https or mailto. The output depends on the active locale only for the footnote
     back-links' accessible name.
     """
-    tokens, env = _parse(source)
+    tokens, env = parse_markdown(source)
     html = _MD.renderer.render(tokens, _MD.options, env)
     return nh3.clean(
         html,
@@ -246,7 +248,7 @@ def validate_markdown(source: str, *, max_chars: int = MAX_CHARS) -> list[str]:
             _("This text is too long: %(length)d characters, the limit is %(limit)d.")
             % {"length": len(source), "limit": max_chars}
         ]
-    _tokens, env = _parse(source)
+    _tokens, env = parse_markdown(source)
     messages: list[str] = []
     for kind, found in dict.fromkeys(env.get(_PROBLEMS_KEY, [])):
         if kind == "html":
@@ -275,7 +277,7 @@ def plain_text(source: str) -> str:
     made only of digits (`<sup>1</sup>`, `^1^`) is a hand-made footnote marker in real
     statements, so it reads "[1]" too; other superscripts join their word ("79th").
     """
-    tokens, _env = _parse(source)
+    tokens, _env = parse_markdown(source)
     blocks: list[str] = []
     row: list[str] | None = None
     footnote_prefix = ""

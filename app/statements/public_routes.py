@@ -13,6 +13,7 @@ from app.config import get_settings
 from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import get_locale
+from app.lists import routes as list_routes
 from app.signatures import public as signatures
 from app.statements import deadlines, markdown, review, service
 from app.statements.models import Statement, StatementStatus
@@ -21,6 +22,7 @@ router = APIRouter()
 TOKEN_PAGE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 # Anonymous readers get a shared, briefly cached page: one share can bring thousands a minute.
 PUBLIC_CACHE = "public, max-age=30, stale-while-revalidate=60"
+PREVIEW_NAMES = 100  # the full list has its own paginated page
 
 
 def _public_context(session: SessionDep, statement: Statement) -> dict[str, object]:
@@ -40,9 +42,8 @@ def _public_context(session: SessionDep, statement: Statement) -> dict[str, obje
         "description": version.summary or markdown.plain_text(version.body)[:280],
         "StatementStatus": StatementStatus,
         "counts": signatures.counts(session, statement=statement),
-        "signatories": [
-            signatures.public_name(sig) for sig in signatures.listed(session, statement=statement)
-        ],
+        "signatory_list": (model := list_routes.public_list(session, statement)),
+        "signatories": model.entries[:PREVIEW_NAMES],
     }
 
 

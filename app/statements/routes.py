@@ -14,6 +14,7 @@ from app.audit import service as audit
 from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import gettext as _
+from app.signatures import digests, reconsent
 from app.statements import deadlines, diff, markdown, review, service, team
 from app.statements.models import Statement, StatementStatus, TeamRole
 from app.statements.service import StatementInput
@@ -154,6 +155,7 @@ def overview(request: Request, slug: str, session: SessionDep, user: CurrentUser
             "body_html": markdown.render_markdown(version.body),
             "status_label": service.status_label,
             "role_label": team.role_label,
+            "digest_frequency": digests.frequency_of(session, statement=statement, user=user),
         },
     )
 
@@ -182,7 +184,7 @@ async def edit_submit(
         )
     material = {"material": True, "minor": False}.get(values.get("change_kind", ""))
     try:
-        service.update_statement(
+        version = service.update_statement(
             session,
             statement=acc.statement,
             actor=user,
@@ -190,13 +192,19 @@ async def edit_submit(
             change_note=values.get("change_note", ""),
             material=material,
         )
+        asked = (
+            reconsent.start_round(session, statement=acc.statement, actor=user, version=version)
+            if version is not None
+            else 0
+        )
     except FieldErrors as exc:
         session.rollback()
         statement = service.get_by_slug(session, slug=slug)
         return _editor(
             request, statement=statement, values=values, errors=exc.errors, status_code=422
         )
-    return templating.redirect(f"/statements/{acc.statement.slug}", notice="statement-saved")
+    notice = "reconsent-started" if asked else "statement-saved"
+    return templating.redirect(f"/statements/{acc.statement.slug}", notice=notice)
 
 
 @router.post("/{slug}/preview")

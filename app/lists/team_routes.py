@@ -1,0 +1,82 @@
+"""The team's side of the list: finalising, and exports with contact details."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from app import templating
+from app.accounts.deps import CurrentUser
+from app.audit import service as audit
+from app.db import SessionDep, new_session
+from app.lists import csvs, exports, finalise, office
+from app.lists import service as lists
+from app.lists.model import TeamRow
+from app.statements import team
+from app.statements.models import Statement, TeamRole
+
+router = APIRouter(prefix="/statements")
+
+
+@router.get("/{slug}/exports")
+def exports_page(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    return templating.page(
+        request,
+        "lists/exports.html",
+        {
+            "access": acc,
+            "statement": acc.statement,
+            "formats": exports.FORMATS,
+            "snapshot": finalise.snapshot_for(session, statement=acc.statement),
+        },
+    )
+
+
+@router.post("/{slug}/finalise")
+def finalise_statement(slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    finalise.finalise(session, statement=acc.statement, actor=user)
+    return templating.redirect(f"/statements/{slug}/exports", notice="statement-finalised")
+
+
+@router.get("/{slug}/export/team.{fmt}")
+def team_export(
+    request: Request, slug: str, fmt: Literal["csv", "xlsx"], session: SessionDep, user: CurrentUser
+) -> Response:
+    """Contact details: for the team only, and every download is in the audit log."""
+    acc = team.access(session, slug=slug, user=user)
+    audit.record(
+        session,
+        statement_id=acc.statement.id,
+        actor=user,
+        action="team export downloaded",
+        detail=f"team.{fmt}",
+    )
+    engine = request.app.state.engine
+    statement_id = acc.statement.id
+
+    def rows() -> Iterator[TeamRow]:
+        # Streamed after the request's transaction has committed: a session of its own.
+        with new_session(engine, write=False) as reader:
+            statement = reader.get(Statement, statement_id)
+            assert statement is not None
+            yield from lists.team_rows(reader, statement=statement)
+
+    filename = f"{slug}-signatures-team.{fmt}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    if fmt == "csv":
+        return StreamingResponse(
+            csvs.iter_team_csv(rows()), media_type=exports.MEDIA_TYPES["csv"], headers=headers
+        )
+    return Response(
+        office.render_team_xlsx(rows(), title=slug),
+        media_type=exports.MEDIA_TYPES["xlsx"],
+        headers=headers,
+    )
