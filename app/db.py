@@ -139,3 +139,14 @@ class StrEnumType(TypeDecorator[Any]):
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         return None if value is None else self.enum_cls(value)
+
+
+def get_stream_session(request: Request) -> Iterator[Session]:
+    """A read-only session that lives until a streamed response has been sent (the
+    request's own transaction commits before the first byte goes out)."""
+    engine: Engine = request.app.state.engine
+    with new_session(engine, write=False) as session:
+        yield session
+
+
+StreamSessionDep = Annotated[Session, Depends(get_stream_session, scope="request")]

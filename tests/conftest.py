@@ -42,7 +42,7 @@ from sqlmodel import Session  # noqa: E402
 
 from app import schema  # noqa: E402
 from app.config import get_settings  # noqa: E402
-from app.db import get_session, make_engine, metadata  # noqa: E402
+from app.db import get_session, get_stream_session, make_engine, metadata  # noqa: E402
 from app.main import create_app  # noqa: E402
 
 
@@ -114,6 +114,14 @@ def app(db: Session):  # type: ignore[no-untyped-def]
                 db.expire_all()
 
     application.dependency_overrides[get_session] = _session
+
+    def _stream_session() -> Iterator[OrmSession]:
+        # Streaming reads happen after the request's savepoint is released: the test's
+        # own session sees the same data and needs no savepoint of its own.
+        db.flush()
+        yield db
+
+    application.dependency_overrides[get_stream_session] = _stream_session
     return application
 
 

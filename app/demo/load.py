@@ -21,7 +21,7 @@ from app.statements.models import Statement, StatementStatus
 from app.statements.service import StatementInput
 
 SLUG = "hrc58-example"
-DEMO_EMAIL = "demo@undersigned.localhost"
+DEMO_EMAIL = "demo@example.org"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from app import templating
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
-from app.db import SessionDep, new_session
+from app.db import SessionDep, StreamSessionDep
 from app.lists import csvs, exports, finalise, office
 from app.lists import service as lists
 from app.lists.model import TeamRow
@@ -45,7 +45,11 @@ def finalise_statement(slug: str, session: SessionDep, user: CurrentUser) -> Res
 
 @router.get("/{slug}/export/team.{fmt}")
 def team_export(
-    request: Request, slug: str, fmt: Literal["csv", "xlsx"], session: SessionDep, user: CurrentUser
+    slug: str,
+    fmt: Literal["csv", "xlsx"],
+    session: SessionDep,
+    reader: StreamSessionDep,
+    user: CurrentUser,
 ) -> Response:
     """Contact details: for the team only, and every download is in the audit log."""
     acc = team.access(session, slug=slug, user=user)
@@ -56,15 +60,12 @@ def team_export(
         action="team export downloaded",
         detail=f"team.{fmt}",
     )
-    engine = request.app.state.engine
     statement_id = acc.statement.id
 
     def rows() -> Iterator[TeamRow]:
-        # Streamed after the request's transaction has committed: a session of its own.
-        with new_session(engine, write=False) as reader:
-            statement = reader.get(Statement, statement_id)
-            assert statement is not None
-            yield from lists.team_rows(reader, statement=statement)
+        statement = reader.get(Statement, statement_id)
+        assert statement is not None
+        yield from lists.team_rows(reader, statement=statement)
 
     filename = f"{slug}-signatures-team.{fmt}"
     headers = {
