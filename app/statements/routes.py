@@ -14,7 +14,7 @@ from app.audit import service as audit
 from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import gettext as _
-from app.signatures import digests, reconsent
+from app.signatures import digests, moderation, reconsent
 from app.statements import deadlines, diff, markdown, review, service, team
 from app.statements.models import Statement, StatementStatus, TeamRole
 from app.statements.service import StatementInput
@@ -103,6 +103,7 @@ def dashboard(request: Request, session: SessionDep, user: CurrentUser) -> Respo
             "role": team.role_label(role),
             "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
             "countdown": deadlines.countdown(statement.deadline_at, now),
+            "counts": moderation.counts_by_status(session, statement=statement),
         }
         for statement, role in team.statements_for(session, user=user)
     ]
