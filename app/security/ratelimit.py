@@ -43,7 +43,8 @@ def count(session: Session, *, bucket: str, key: str, window: timedelta) -> int:
     return int(total)
 
 
-def record(session: Session, *, bucket: str, key: str, window: timedelta) -> None:
+def record(session: Session, *, bucket: str, key: str, window: timedelta) -> int:
+    """Count one event; returns the events so far in the current window (one statement)."""
     now = utcnow()
     values = {
         "bucket": bucket,
@@ -53,12 +54,16 @@ def record(session: Session, *, bucket: str, key: str, window: timedelta) -> Non
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(RateCounter).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["bucket", "key", "window_start"],
-        set_={"count": col(RateCounter.count) + 1},
+    upsert = (
+        insert(RateCounter)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=["bucket", "key", "window_start"],
+            set_={"count": col(RateCounter.count) + 1},
+        )
+        .returning(col(RateCounter.count))
     )
-    session.execute(stmt)
+    return int(session.execute(upsert).scalar_one())
 
 
 def prune(session: Session, *, older_than: timedelta = timedelta(days=1)) -> None:

@@ -154,8 +154,7 @@ def flags_for(
         if context.ip:
             limits.append((f"{bucket}-ip", context.ip, settings.sign_limit_per_ip_per_hour))
         for name, key, limit in limits:
-            ratelimit.record(session, bucket=name, key=key, window=HOUR)
-            if ratelimit.count(session, bucket=name, key=key, window=HOUR) > limit:
+            if ratelimit.record(session, bucket=name, key=key, window=HOUR) > limit:
                 flags.add(Flag.RATE_LIMITED)
     domain = clean.email.rpartition("@")[2]
     if domain in disposable_domains:
@@ -170,8 +169,9 @@ def flags_for(
 
 
 def _looks_like_existing_org(session: Session, *, statement: Statement, clean: CleanSign) -> bool:
+    # Three short columns, not whole rows: this runs on the hot path of every signature.
     others = session.exec(
-        select(Signature).where(
+        select(Signature.organisation, Signature.acronym, Signature.website).where(
             col(Signature.statement_id) == statement.id,
             col(Signature.kind) == SignerKind.ORGANISATION,
             col(Signature.email_key) != clean.email_key,
@@ -180,14 +180,9 @@ def _looks_like_existing_org(session: Session, *, statement: Statement, clean: C
     ).all()
     return any(
         similarity.same_organisation(
-            clean.organisation,
-            clean.acronym,
-            clean.website,
-            other.organisation,
-            other.acronym,
-            other.website,
+            clean.organisation, clean.acronym, clean.website, name, acronym, website
         )
-        for other in others
+        for name, acronym, website in others
     )
 
 
