@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Final
 
 import nh3
@@ -23,6 +24,7 @@ from markupsafe import escape
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.superscript import superscript_plugin
 
+from app.i18n import get_locale
 from app.i18n import gettext as _
 
 MAX_CHARS: Final = 100_000
@@ -224,8 +226,14 @@ def render_markdown(source: str) -> str:
 
     Raw HTML other than plain <sup>, <sub> and <br> is dropped, as are links that are not
     http, https or mailto. The output depends on the active locale only for the footnote
-    back-links' accessible name.
+    back-links' accessible name. Cached: the public page renders the same text for every
+    reader, and parsing plus sanitising a long statement costs milliseconds.
     """
+    return _render_cached(source, get_locale())
+
+
+@lru_cache(maxsize=128)
+def _render_cached(source: str, _locale: str) -> str:
     tokens, env = parse_markdown(source)
     html = _MD.renderer.render(tokens, _MD.options, env)
     return nh3.clean(
@@ -270,6 +278,7 @@ def validate_markdown(source: str, *, max_chars: int = MAX_CHARS) -> list[str]:
     return messages
 
 
+@lru_cache(maxsize=128)
 def plain_text(source: str) -> str:
     """The words of a statement without markup: one paragraph per block, blank-line separated.
 
