@@ -12,12 +12,13 @@ RUN := $(UV) run --frozen
 BUILD_APT := libicu-dev pkg-config g++ fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 TEST_APT := chromium poppler-utils
 
-.PHONY: help install run test lint format typecheck system-deps clean
+.PHONY: help install run test lint format typecheck system-deps clean bench
 
 help:
 	@echo "make run    start the app at http://127.0.0.1:8000 (SQLite, worker, dev mailbox)"
 	@echo "make test   run lint, type checks and the whole test suite"
 	@echo "make lint   ruff and mypy only"
+	@echo "make bench  load and scaling benchmarks (needs PostgreSQL on 127.0.0.1:5432)"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -58,8 +59,17 @@ format: install
 	$(RUN) ruff format app tests migrations
 	$(RUN) ruff check --fix app tests migrations
 
+# axe-core (pinned in package.json) is injected into every page by the browser tests.
 test: install system-deps lint
+	@[ -d node_modules/axe-core ] || npm ci --no-audit --no-fund --silent
 	$(RUN) pytest -n 2 $(PYTEST_ARGS)
+
+# Load (wrk against uvicorn, 2 workers), exports, outbox and page weight, on PostgreSQL
+# (BENCH_PG) and SQLite; writes bench/results/latest.json and docs/benchmarks.md.
+bench: install
+	@command -v wrk >/dev/null || { echo "Installing Debian packages: wrk"; \
+	  $(APT_INSTALL) wrk >/dev/null; }
+	$(RUN) python -m bench.run
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,7 @@ from app.config import get_settings
 from app.db import make_engine, new_session
 from app.demo import load as demo_data
 from app.errors import AppError
-from app.lists import csvs, exports, finalise, office
+from app.lists import csvs, exports, finalise, office, text
 from app.lists import routes as list_routes
 from app.lists import service as lists
 from app.mail import worker as mail_worker
@@ -214,7 +214,7 @@ def _export_chunks(
         if snapshot is not None:
             yield snapshot.pdf  # the signed final document, byte for byte
             return
-    model = list_routes.public_list(session, statement)
+    model = text.in_language(statement.language, list_routes.public_list, session, statement)
     yield from exports.render(model, cast(exports.PublicFormat, fmt), paper=paper).chunks
 
 

@@ -25,7 +25,7 @@ from app.security import csrf
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.signatures import digest_routes, import_routes, moderation_routes, reconsent_routes
 from app.signatures import routes as signature_routes
-from app.statements import public_routes, team_routes
+from app.statements import public_routes, team_routes, translation_routes
 from app.statements import routes as statement_routes
 
 # CSV imports carry a file of up to 5 MB (and then that file again, compressed).
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(statement_routes.dashboard_router)
     app.include_router(statement_routes.router)
     app.include_router(team_routes.router)
+    app.include_router(translation_routes.router)
     app.include_router(public_routes.router)
     app.include_router(signature_routes.router)
     app.include_router(moderation_routes.router)

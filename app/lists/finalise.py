@@ -14,7 +14,7 @@ from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict
 from app.i18n import gettext as _
-from app.lists import pdf, pdf_signing
+from app.lists import pdf, pdf_signing, text
 from app.lists import service as lists
 from app.lists.model import SignatoryList
 from app.lists.models import StatementSnapshot
@@ -39,7 +39,10 @@ def finalise(
     if not closed:
         raise Conflict(_("Close the statement (or wait for its deadline) before finalising it."))
     version = statements.current_version(session, statement=statement)
-    model = lists.build(
+    # Frozen in the statement's language, whatever language the lead works in.
+    model = text.in_language(
+        statement.language,
+        lists.build,
         session,
         statement=statement,
         version=version,

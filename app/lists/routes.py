@@ -14,7 +14,7 @@ from app import templating
 from app.db import SessionDep
 from app.errors import BadRequest, NotFound
 from app.i18n import gettext as _
-from app.lists import cache, exports, finalise
+from app.lists import cache, exports, finalise, text
 from app.lists import service as lists
 from app.lists.model import SignatoryList
 from app.statements import service as statements
@@ -103,7 +103,9 @@ def download(
                 media_type="application/pdf",
                 headers={"Content-Disposition": f'attachment; filename="{slug}-final.pdf"'},
             )
-    rendered = exports.render(public_list(session, statement), fmt, paper=paper)
+    # A document speaks the statement's language, whatever language the reader browses in.
+    model = text.in_language(statement.language, public_list, session, statement)
+    rendered = exports.render(model, fmt, paper=paper)
     return StreamingResponse(
         rendered.chunks,
         media_type=rendered.media_type,

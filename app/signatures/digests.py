@@ -18,7 +18,7 @@ from app.config import get_settings
 from app.db import utcnow
 from app.errors import BadRequest, NotFound
 from app.i18n import gettext as _
-from app.i18n import ngettext
+from app.i18n import ngettext, using_locale
 from app.mail import service as mail
 from app.signatures import public, reconsent
 from app.signatures.models import Listing, Signature, SignatureStatus
@@ -236,7 +236,7 @@ def notify_final(session: Session, *, statement: Statement, document_url: str) -
     for signature in approved:
         if not reconsent.listed_after_reconsent(signature, latest):
             continue
-        with reconsent.in_locale(signature.locale):
+        with using_locale(signature.locale):
             mail.queue_email(
                 session,
                 kind="final_published",

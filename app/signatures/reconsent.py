@@ -11,8 +11,6 @@ the older email's link then says so and leads to the newest text.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -24,7 +22,7 @@ from app.accounts.models import User
 from app.audit import service as audit
 from app.config import get_settings
 from app.errors import Conflict, NotFound
-from app.i18n import get_locale, set_locale
+from app.i18n import N_, get_locale, using_locale
 from app.i18n import gettext as _
 from app.mail import service as mail
 from app.security import tokens
@@ -35,20 +33,9 @@ from app.statements.models import Statement, StatementStatus, StatementVersion
 
 # Signatures that count, and so are asked again; pending ones will confirm the new text.
 ACTIVE = (SignatureStatus.CONFIRMED, SignatureStatus.APPROVED)
-INVALID_LINK = "This link is not valid. Check that it was copied whole."
+INVALID_LINK = N_("This link is not valid. Check that it was copied whole.")
 
 State = Literal["pending", "done", "superseded", "inactive"]
-
-
-@contextmanager
-def in_locale(locale: str) -> Iterator[None]:
-    """Render in someone else's language (an email to a signer), then put ours back."""
-    previous = get_locale()
-    set_locale(locale)
-    try:
-        yield
-    finally:
-        set_locale(previous)
 
 
 def whole_text(version: StatementVersion) -> str:
@@ -101,7 +88,7 @@ def start_round(
     for signature in signatures:
         old = session.get(StatementVersion, signature.version_id)
         assert old is not None and old.id is not None
-        with in_locale(signature.locale):
+        with using_locale(signature.locale):
             key = (old.id, get_locale())
             if key not in diffs:
                 before, after = whole_text(old), whole_text(version)

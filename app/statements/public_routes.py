@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from app import templating
@@ -15,7 +15,7 @@ from app.errors import FieldErrors, NotFound
 from app.i18n import get_locale
 from app.lists import routes as list_routes
 from app.signatures import public as signatures
-from app.statements import deadlines, markdown, review, service
+from app.statements import deadlines, markdown, review, service, translations
 from app.statements.models import Statement, StatementStatus
 
 router = APIRouter()
@@ -25,20 +25,29 @@ PUBLIC_CACHE = "public, max-age=30, stale-while-revalidate=60"
 PREVIEW_NAMES = 100  # the full list has its own paginated page
 
 
-def _public_context(session: SessionDep, statement: Statement) -> dict[str, object]:
-    version = service.current_version(session, statement=statement)
+def _public_context(
+    session: SessionDep, statement: Statement, text: str | None = None
+) -> dict[str, object]:
+    """What the public page shows; `text` picks a translation of the statement's text
+    (the interface language is separate: ?lang=)."""
+    version = translations.for_reader(session, statement=statement, language=text)
     now = utcnow()
     base = get_settings().base_url
+    translated = version.language != statement.language
     return {
         "statement": statement,
         "version": version,
+        "texts": _texts(session, statement, shown=version.language),
+        "original_language": translations.language_name(statement.language),
+        "translated": translated,
         "status": service.public_status(statement, now),
         "accepting": service.accepts_signatures(statement, now),
         "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
         "countdown": deadlines.countdown(statement.deadline_at, now),
         "body_html": markdown.render_markdown(version.body),
         "coordinators": [c for c in statement.coordinators.splitlines() if c],
-        "canonical_url": f"{base}/s/{statement.slug}",
+        "canonical_url": f"{base}/s/{statement.slug}"
+        + (f"?text={version.language}" if translated else ""),
         "description": version.summary or markdown.plain_text(version.body)[:280],
         "StatementStatus": StatementStatus,
         "counts": signatures.counts(session, statement=statement),
@@ -47,12 +56,35 @@ def _public_context(session: SessionDep, statement: Statement) -> dict[str, obje
     }
 
 
+def _texts(session: SessionDep, statement: Statement, *, shown: str) -> list[dict[str, object]]:
+    """The languages the text can be read in, each named in itself, the original first."""
+    codes = [statement.language, *translations.languages(session, statement=statement)]
+    if len(codes) == 1:
+        return []
+    return [
+        {
+            "code": code,
+            "name": translations.native_name(code),
+            "original": code == statement.language,
+            "current": code == shown,
+            "href": f"/s/{statement.slug}"
+            + ("" if code == statement.language else f"?text={code}"),
+        }
+        for code in codes
+    ]
+
+
 @router.get("/s/{slug}")
-def public_page(request: Request, slug: str, session: SessionDep) -> Response:
+def public_page(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    text: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
     statement = service.get_by_slug(session, slug=slug)
     if statement is None or statement.status == StatementStatus.DRAFT:
         raise NotFound()
-    context = _public_context(session, statement)
+    context = _public_context(session, statement, text or None)
     # No per-user content here (not even the signed-in lead's menu), so it can be cached.
     response = templating.render(request, "statements/public.html", {**context, "user": None})
     etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'

@@ -293,6 +293,14 @@ def update_statement(
             raise FieldErrors(errors)
     elif clean.deadline_at <= utcnow():
         raise FieldErrors({"deadline": _("The deadline must be in the future.")})
+    elif clean.language != current.language and _has_text_in(session, statement, clean.language):
+        raise FieldErrors(
+            {
+                "language": _(
+                    "This statement already has a translation into that language: choose another."
+                )
+            }
+        )
 
     statement.coordinators = clean.coordinators
     statement.contact_email = clean.contact_email
@@ -348,6 +356,18 @@ def update_statement(
         audit.record(session, statement_id=statement.id, actor=actor, action="settings changed")
     session.flush()
     return new_version
+
+
+def _has_text_in(session: Session, statement: Statement, language: str) -> bool:
+    return (
+        session.exec(
+            select(StatementVersion.id).where(
+                col(StatementVersion.statement_id) == statement.id,
+                col(StatementVersion.language) == language,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _note(change_note: str) -> str:

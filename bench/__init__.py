@@ -1,0 +1,1 @@
+"""`make bench`: load, scaling and page-weight benchmarks (see docs/benchmarks.md)."""
