@@ -7,12 +7,13 @@ import hashlib
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, UploadFile
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from app import templating
 from app.db import SessionDep
 from app.errors import BadRequest, NotFound
+from app.forms import DocumentDep
 from app.i18n import gettext as _
 from app.lists import cache, exports, finalise, text
 from app.lists import service as lists
@@ -142,10 +143,7 @@ def verify_form(request: Request, session: SessionDep, sha256: str = "") -> Resp
 
 
 @router.post("/verify")
-async def verify_upload(request: Request, session: SessionDep, document: UploadFile) -> Response:
-    data = await document.read(60_000_000)
-    if not data:
-        raise BadRequest(_("Choose the PDF file to check."))
+def verify_upload(request: Request, session: SessionDep, data: DocumentDep) -> Response:
     return _verify_page(request, session, hashlib.sha256(data).hexdigest(), uploaded=True)
 
 

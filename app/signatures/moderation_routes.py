@@ -17,6 +17,7 @@ from app import templating
 from app.accounts.deps import CurrentUser
 from app.db import SessionDep
 from app.errors import AppError, FieldErrors
+from app.forms import FormDep
 from app.i18n import gettext as _
 from app.i18n import ngettext
 from app.signatures import countries, moderation, public
@@ -177,9 +178,10 @@ def signatures_page(
 
 
 @router.post("/{slug}/signatures/bulk")
-async def bulk(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+def bulk(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
+) -> Response:
     acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    form = await request.form()
 
     def text(name: str) -> str:
         value = form.get(name)
@@ -238,11 +240,10 @@ def add_form(request: Request, slug: str, session: SessionDep, user: CurrentUser
 
 
 @router.post("/{slug}/signatures/new")
-async def add_submit(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser
+def add_submit(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
 ) -> Response:
     acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    form = await request.form()
     values = {k: v[:5000] for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     try:
         signature = moderation.add_by_hand(

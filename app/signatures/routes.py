@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from app import templating
 from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
+from app.forms import FormDep
 from app.i18n import gettext as _
 from app.security.ratelimit import client_ip
 from app.signatures import countries, lifecycle, service
@@ -73,9 +74,8 @@ def sign_form(request: Request, slug: str, session: SessionDep) -> Response:
 
 
 @router.post("/s/{slug}/sign")
-async def sign_submit(request: Request, slug: str, session: SessionDep) -> Response:
+def sign_submit(request: Request, slug: str, session: SessionDep, form: FormDep) -> Response:
     statement = _statement(session, slug)
-    form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     context = service.Context(
         ip=client_ip(request),

@@ -13,6 +13,7 @@ from app.accounts.deps import CurrentUser
 from app.audit import service as audit
 from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
+from app.forms import FormDep
 from app.i18n import gettext as _
 from app.signatures import digests, moderation, reconsent
 from app.statements import deadlines, diff, markdown, review, service, team
@@ -118,8 +119,9 @@ def new_statement(request: Request, user: CurrentUser) -> Response:
 
 
 @router.post("/new")
-async def create_statement(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    form = await request.form()
+def create_statement(
+    request: Request, session: SessionDep, user: CurrentUser, form: FormDep
+) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     data = StatementInput.model_validate(values)
     if "preview" in form:
@@ -169,11 +171,10 @@ def edit_form(request: Request, slug: str, session: SessionDep, user: CurrentUse
 
 
 @router.post("/{slug}/edit")
-async def edit_submit(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser
+def edit_submit(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
 ) -> Response:
     acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     data = StatementInput.model_validate(values)
     if "preview" in form:
@@ -209,7 +210,7 @@ async def edit_submit(
 
 
 @router.post("/{slug}/preview")
-async def preview(
+def preview(
     request: Request, slug: str, session: SessionDep, user: CurrentUser, body: LongText = ""
 ) -> Response:
     """The live preview's HTML fragment (the editor's script posts the text here)."""

@@ -11,6 +11,7 @@ from app import templating
 from app.accounts.deps import CurrentUser
 from app.db import SessionDep
 from app.errors import FieldErrors, NotFound
+from app.forms import FormDep
 from app.statements import markdown, team, translations
 from app.statements import service as statements
 from app.statements.models import TeamRole
@@ -113,11 +114,15 @@ def translation_form(
 
 
 @router.post("/{slug}/translations/{language}")
-async def translation_submit(
-    request: Request, slug: str, language: Language, session: SessionDep, user: CurrentUser
+def translation_submit(
+    request: Request,
+    slug: str,
+    language: Language,
+    session: SessionDep,
+    user: CurrentUser,
+    form: FormDep,
 ) -> Response:
     acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    form = await request.form()
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     try:
         translations.save_translation(
