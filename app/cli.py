@@ -74,6 +74,9 @@ def serve(
         forwarded_allow_ips="*" if settings.trusted_proxy_hops > 0 else None,
         server_header=False,
         log_level="info",
+        # Importing the app (Typst, pyHanko, ICU) takes seconds on a busy machine: do not
+        # let the supervisor kill workers that are still starting.
+        timeout_worker_healthcheck=30,
     )
 
 

@@ -15,7 +15,10 @@ from typing import Any
 
 from sqlalchemy import create_engine, make_url, text
 
-ASSET = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]*href|script[^>]+src|img[^>]+src)="(/[^"]+)"')
+ASSET = re.compile(
+    r'<(?:link[^>]+rel="stylesheet"[^>]*href|script[^>]+src|img[^>]+src)="'
+    r'(?:https?://[^/"]+)?(/[^"]+)"'
+)
 
 
 def page_weight(base: str, slug: str) -> dict[str, Any]:

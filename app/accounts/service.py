@@ -9,6 +9,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,8 +27,13 @@ from app.text import clean_line, normalise_email
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("undersigned-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so both paths cost the same time.
+    Made on first use: hashing at import slowed every process's start by a second."""
+    return _hasher.hash("undersigned-timing-equaliser")
 
 
 class InvalidCredentials(Exception):
@@ -150,7 +156,9 @@ def sign_in(session: Session, *, email: str, password: str, ip: str, user_agent:
 
 def _password_matches(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and bool(user)
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and bool(
+            user
+        )
     except (VerificationError, InvalidHashError):
         return False
 

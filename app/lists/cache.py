@@ -12,10 +12,12 @@ from threading import Lock
 
 from sqlmodel import Session, col, func, select
 
+from app.db import utcnow
 from app.i18n import get_locale
 from app.lists import service as lists
 from app.lists.model import SignatoryList
-from app.signatures.models import Signature
+from app.signatures.models import Signature, SignatureStatus
+from app.statements import deadlines
 from app.statements.models import Statement
 
 _CACHE: OrderedDict[tuple[object, ...], SignatoryList] = OrderedDict()
@@ -24,12 +26,16 @@ _SIZE = 32
 
 
 def _key(session: Session, statement: Statement) -> tuple[object, ...]:
-    count, newest_decision, newest_withdrawal, newest_id = session.exec(
+    """What the public list depends on: approved signatures and their last decision or
+    withdrawal, and the statement (display corrections touch its updated_at). A new
+    pending signature does not throw the cached list away."""
+    count, newest_decision, newest_withdrawal = session.exec(
         select(
-            func.count(),
+            func.count(Signature.id).filter(  # type: ignore[arg-type]
+                col(Signature.status) == SignatureStatus.APPROVED
+            ),
             func.max(Signature.decided_at),
             func.max(Signature.withdrawn_at),
-            func.max(Signature.id),
         ).where(col(Signature.statement_id) == statement.id)
     ).one()
     return (
@@ -38,8 +44,8 @@ def _key(session: Session, statement: Statement) -> tuple[object, ...]:
         count,
         newest_decision,
         newest_withdrawal,
-        newest_id,
         get_locale(),
+        deadlines.to_local(utcnow(), statement.deadline_zone).date(),
     )
 
 

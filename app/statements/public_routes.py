@@ -14,7 +14,6 @@ from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import get_locale
 from app.lists import routes as list_routes
-from app.signatures import public as signatures
 from app.statements import deadlines, markdown, review, service, translations
 from app.statements.models import Statement, StatementStatus
 
@@ -50,8 +49,9 @@ def _public_context(
         + (f"?text={version.language}" if translated else ""),
         "description": version.summary or markdown.plain_text(version.body)[:280],
         "StatementStatus": StatementStatus,
-        "counts": signatures.counts(session, statement=statement),
+        # Counts come with the cached list: no query that grows with the signatures.
         "signatory_list": (model := list_routes.public_list(session, statement)),
+        "counts": model.counts,
         "signatories": model.entries[:PREVIEW_NAMES],
     }
 
