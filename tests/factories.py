@@ -8,6 +8,8 @@ from sqlmodel import Session
 
 from app.accounts import service as accounts
 from app.accounts.models import User
+from app.signatures.forms import SignInput, clean_sign_input
+from app.signatures.models import Signature, SignatureStatus, SignerKind
 from app.statements import service as statements
 from app.statements.models import Statement
 from app.statements.service import StatementInput
@@ -83,3 +85,38 @@ def organisation(**overrides: str) -> dict[str, str]:
     }
     values.update(overrides)
     return values
+
+
+def approve_signers(
+    db: Session,
+    statement: Statement,
+    values: list[dict[str, str]],
+    *,
+    individuals_in_given_order: bool = False,
+) -> None:
+    """Signatures from sign-form values, cleaned like the form, already approved.
+
+    With `individuals_in_given_order`, individuals get manual list positions in the order
+    given (as the HRC58 coordinators listed the families)."""
+    for i, value in enumerate(values):
+        clean = clean_sign_input(SignInput(**value), statement)
+        person = clean.kind == SignerKind.INDIVIDUAL
+        db.add(
+            Signature(
+                statement_id=statement.id or 0,
+                kind=clean.kind,
+                status=SignatureStatus.APPROVED,
+                listing=clean.listing,
+                name=clean.name,
+                note=clean.note,
+                title=clean.title,
+                organisation=clean.organisation,
+                acronym=clean.acronym,
+                country=clean.country,
+                email=clean.email,
+                email_key=clean.email_key,
+                nonce=f"n{i}",
+                position=i if (individuals_in_given_order and person) else None,
+            )
+        )
+    db.flush()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, func, select
@@ -80,16 +80,18 @@ class CleanInput:
     opens_at: datetime | None
 
 
-def clean_input(
-    session: Session, data: StatementInput, *, existing: Statement | None = None
-) -> CleanInput:
-    """Validate everything at once and raise FieldErrors naming each bad field."""
-    errors: dict[str, str] = {}
+class TextInput(Protocol):
+    title: str
+    summary: str
+    addressed_to: str
+    body: str
+
+
+def clean_text(data: TextInput, errors: dict[str, str]) -> tuple[str, str, str, str]:
+    """Title, summary, addressed-to line and Markdown body, cleaned; problems go into
+    `errors` by field. Shared by the original text and its translations."""
 
     def line(field: str, value: str, limit: int, *, required: bool = False) -> str:
-        if len(value) > limit * 2:
-            errors[field] = _("Please keep this under %(n)d characters.") % {"n": limit}
-            return ""
         cleaned = " ".join(value.split())
         if len(cleaned) > limit:
             errors[field] = _("Please keep this under %(n)d characters.") % {"n": limit}
@@ -107,6 +109,15 @@ def clean_input(
         problems = markdown.validate_markdown(body, max_chars=MAX_BODY)
         if problems:
             errors["body"] = " ".join(problems)
+    return title, summary, addressed_to, body
+
+
+def clean_input(
+    session: Session, data: StatementInput, *, existing: Statement | None = None
+) -> CleanInput:
+    """Validate everything at once and raise FieldErrors naming each bad field."""
+    errors: dict[str, str] = {}
+    title, summary, addressed_to, body = clean_text(data, errors)
 
     slug = data.slug.strip().lower() or (existing.slug if existing else slugify(title))
     if not SLUG.match(slug) or len(slug) > 80:

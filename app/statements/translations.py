@@ -23,7 +23,6 @@ from app.db import utcnow
 from app.errors import BadRequest, FieldErrors
 from app.i18n import babel_locale
 from app.i18n import gettext as _
-from app.statements import markdown
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus, StatementVersion
 from app.text import clean_line
@@ -152,28 +151,10 @@ def for_reader(session: Session, *, statement: Statement, language: str | None) 
 
 def _clean(data: TranslationInput) -> tuple[str, str, str, str]:
     errors: dict[str, str] = {}
-
-    def line(field: str, value: str, limit: int, *, required: bool = False) -> str:
-        cleaned = " ".join(value.split())
-        if len(cleaned) > limit:
-            errors[field] = _("Please keep this under %(n)d characters.") % {"n": limit}
-        elif required and not cleaned:
-            errors[field] = _("This is required.")
-        return cleaned
-
-    title = line("title", data.title, 300, required=True)
-    summary = line("summary", data.summary, 500)
-    addressed_to = line("addressed_to", data.addressed_to, 500)
-    body = data.body.replace("\r\n", "\n").strip()
-    if not body:
-        errors["body"] = _("The statement needs a text.")
-    else:
-        problems = markdown.validate_markdown(body, max_chars=statements.MAX_BODY)
-        if problems:
-            errors["body"] = " ".join(problems)
+    cleaned = statements.clean_text(data, errors)
     if errors:
         raise FieldErrors(errors)
-    return title, summary, addressed_to, body
+    return cleaned
 
 
 def save_translation(

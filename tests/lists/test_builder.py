@@ -8,39 +8,15 @@ from sqlmodel import Session, col, select
 
 from app.i18n import set_locale
 from app.lists import service as lists
-from app.signatures.forms import SignInput, clean_sign_input
-from app.signatures.models import Signature, SignatureStatus, SignerKind
+from app.signatures.models import Signature, SignerKind
 from tests import hrc58
-from tests.factories import make_user, open_statement
-
-
-def _approve_all(db: Session, statement, values: list[dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
-    for i, value in enumerate(values):
-        clean = clean_sign_input(SignInput(**value), statement)
-        db.add(
-            Signature(
-                statement_id=statement.id,
-                kind=clean.kind,
-                status=SignatureStatus.APPROVED,
-                listing=clean.listing,
-                name=clean.name,
-                note=clean.note,
-                title=clean.title,
-                organisation=clean.organisation,
-                acronym=clean.acronym,
-                country=clean.country,
-                email=clean.email,
-                email_key=clean.email_key,
-                nonce=f"n{i}",
-            )
-        )
-    db.flush()
+from tests.factories import approve_signers, make_user, open_statement
 
 
 def test_hrc58_signatory_block_is_reproduced(db: Session) -> None:
     owner = make_user(db)
     statement = open_statement(db, owner=owner, list_order="individuals_first")
-    _approve_all(db, statement, hrc58.signers())
+    approve_signers(db, statement, hrc58.signers())
     # The coordinators put the two families in their own order (not alphabetical): the
     # team's manual order; the organisations follow by collation.
     for position, signature in enumerate(
@@ -58,7 +34,7 @@ def test_hrc58_signatory_block_is_reproduced(db: Session) -> None:
 def test_anonymous_and_counted_signers_stay_out_of_the_names(db: Session) -> None:
     owner = make_user(db)
     statement = open_statement(db, owner=owner, list_order="alphabetical")
-    _approve_all(
+    approve_signers(
         db,
         statement,
         [
@@ -130,7 +106,7 @@ def test_collation_follows_the_statement_language(db: Session) -> None:
     ]
     english = open_statement(db, owner=owner, slug="en-list", list_order="alphabetical")
     english.ignore_articles = True
-    _approve_all(db, english, values)
+    approve_signers(db, english, values)
     assert [e.name for e in lists.build(db, statement=english).entries] == [
         "Abc Centre",
         "Éclair",
@@ -142,7 +118,7 @@ def test_collation_follows_the_statement_language(db: Session) -> None:
     korean = open_statement(
         db, owner=owner, slug="ko-list", list_order="alphabetical", language="ko"
     )
-    _approve_all(db, korean, values)
+    approve_signers(db, korean, values)
     korean_names = [e.name for e in lists.build(db, statement=korean).entries]
     assert korean_names == ["김정삼 센터", *[n for n in korean_names if n != "김정삼 센터"]]
     assert korean_names[1:] == ["Abc Centre", "Éclair", "Group 2", "Group 10", "The Zebra Group"]
@@ -151,7 +127,7 @@ def test_collation_follows_the_statement_language(db: Session) -> None:
 def test_manual_order_wins(db: Session) -> None:
     owner = make_user(db)
     statement = open_statement(db, owner=owner, list_order="organisations_first")
-    _approve_all(db, statement, hrc58.signers())
+    approve_signers(db, statement, hrc58.signers())
     think = next(s for s in statement_signatures(db, statement.id) if s.organisation == "THINK")
     think.position = 0
     db.flush()
@@ -163,7 +139,7 @@ def test_manual_order_wins(db: Session) -> None:
 def test_snapshot_json_round_trips(db: Session) -> None:
     owner = make_user(db)
     statement = open_statement(db, owner=owner)
-    _approve_all(db, statement, hrc58.signers())
+    approve_signers(db, statement, hrc58.signers())
     model = lists.build(db, statement=statement, as_of=date(2025, 3, 14))
     again = lists.from_json(lists.to_json(model))
     assert again == model
@@ -172,7 +148,7 @@ def test_snapshot_json_round_trips(db: Session) -> None:
 def test_summary_in_korean(db: Session) -> None:
     owner = make_user(db)
     statement = open_statement(db, owner=owner)
-    _approve_all(db, statement, hrc58.signers())
+    approve_signers(db, statement, hrc58.signers())
     set_locale("ko")
     try:
         model = lists.build(db, statement=statement, as_of=date(2025, 3, 14))

@@ -20,11 +20,10 @@ from sqlmodel import Session, col, select
 from app.audit.models import AuditEvent
 from app.db import utcnow
 from app.lists import finalise
-from app.signatures.forms import SignInput, clean_sign_input
-from app.signatures.models import Signature, SignatureStatus, SignerKind
+from app.signatures.models import Signature, SignatureStatus
 from app.statements.models import Statement, StatementStatus
 from tests import hrc58
-from tests.factories import PASSWORD, make_user, open_statement
+from tests.factories import PASSWORD, approve_signers, make_user, open_statement
 from tests.helpers import sign_in, submit
 
 PAYLOADS = [
@@ -40,40 +39,13 @@ PAYLOADS = [
 ]
 
 
-def _sign_all(
-    db: Session, statement: Statement, values: list[dict[str, str]], *, ordered: bool = True
-) -> None:
-    for i, value in enumerate(values):
-        clean = clean_sign_input(SignInput(**value), statement)
-        person = clean.kind == SignerKind.INDIVIDUAL
-        db.add(
-            Signature(
-                statement_id=statement.id or 0,
-                kind=clean.kind,
-                status=SignatureStatus.APPROVED,
-                listing=clean.listing,
-                name=clean.name,
-                note=clean.note,
-                title=clean.title,
-                organisation=clean.organisation,
-                acronym=clean.acronym,
-                country=clean.country,
-                email=clean.email,
-                email_key=clean.email_key,
-                nonce=f"n{i}",
-                position=i if (ordered and person) else None,
-            )
-        )
-    db.flush()
-
-
 def _hrc58_statement(db: Session) -> Statement:
     owner = make_user(db)
     title, body = hrc58.title_and_body()
     statement = open_statement(
         db, owner=owner, slug="hrc58", title=title, body=body, list_order="individuals_first"
     )
-    _sign_all(db, statement, hrc58.signers())
+    approve_signers(db, statement, hrc58.signers(), individuals_in_given_order=True)
     return statement
 
 
@@ -120,7 +92,7 @@ def test_hrc58_block_in_pdf_docx_text_and_html_in_the_same_order(
 def test_anonymous_signers_appear_in_no_public_output(client: TestClient, db: Session) -> None:
     owner = make_user(db)
     statement = open_statement(db, owner=owner, slug="private")
-    _sign_all(
+    approve_signers(
         db,
         statement,
         [
@@ -198,7 +170,7 @@ def _readable(name: str, data: bytes) -> str:
 def test_hostile_names_are_inert_in_every_format(client: TestClient, db: Session) -> None:
     owner = make_user(db)
     statement = open_statement(db, owner=owner, slug="hostile", list_order="alphabetical")
-    _sign_all(
+    approve_signers(
         db,
         statement,
         [
@@ -212,7 +184,6 @@ def test_hostile_names_are_inert_in_every_format(client: TestClient, db: Session
             }
             for i, payload in enumerate(PAYLOADS)
         ],
-        ordered=False,
     )
     html = client.get("/s/hostile/signatories").text
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
