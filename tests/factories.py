@@ -11,8 +11,8 @@ from app.accounts.models import User
 from app.signatures.forms import SignInput, clean_sign_input
 from app.signatures.models import Signature, SignatureStatus, SignerKind
 from app.statements import service as statements
+from app.statements.inputs import StatementInput
 from app.statements.models import Statement
-from app.statements.service import StatementInput
 
 PASSWORD = "correct horse battery staple"
 

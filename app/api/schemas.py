@@ -12,6 +12,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from app.statements.inputs import MAX_BODY, StatementInput
 from app.statements.models import (
     ListOrder,
     Moderation,
@@ -19,7 +20,6 @@ from app.statements.models import (
     StatementStatus,
     TeamRole,
 )
-from app.statements.service import MAX_BODY, StatementInput
 
 LOCAL_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$"
 LOCAL_TIME_HELP = (

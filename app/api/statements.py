@@ -23,9 +23,9 @@ from app.errors import FieldErrors, NotFound
 from app.i18n import gettext as _
 from app.signatures import reconsent
 from app.statements import deadlines, markdown, service, team
+from app.statements.inputs import StatementInput
 from app.statements.models import Statement, StatementStatus, StatementVersion, TeamRole
 from app.statements.public_routes import PUBLIC_CACHE
-from app.statements.service import StatementInput
 
 router = APIRouter(
     prefix="/api/v1/statements",

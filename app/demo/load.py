@@ -17,8 +17,8 @@ from app.lists import finalise
 from app.signatures.forms import SignInput, clean_sign_input
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
 from app.statements import service as statements
+from app.statements.inputs import StatementInput
 from app.statements.models import Statement, StatementStatus
-from app.statements.service import StatementInput
 
 SLUG = "hrc58-example"
 DEMO_EMAIL = "demo@example.org"

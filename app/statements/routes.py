@@ -17,8 +17,8 @@ from app.forms import FormDep
 from app.i18n import gettext as _
 from app.signatures import digests, moderation, reconsent
 from app.statements import deadlines, diff, markdown, review, service, team
+from app.statements.inputs import StatementInput
 from app.statements.models import Statement, StatementStatus, TeamRole
-from app.statements.service import StatementInput
 
 router = APIRouter(prefix="/statements")
 dashboard_router = APIRouter()

@@ -23,6 +23,7 @@ from app.db import utcnow
 from app.errors import BadRequest, FieldErrors
 from app.i18n import babel_locale
 from app.i18n import gettext as _
+from app.statements import inputs
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus, StatementVersion
 from app.text import clean_line
@@ -34,7 +35,7 @@ class TranslationInput(BaseModel):
     title: str = Field(default="", max_length=2000)
     summary: str = Field(default="", max_length=5000)
     addressed_to: str = Field(default="", max_length=5000)
-    body: str = Field(default="", max_length=statements.MAX_BODY * 2)
+    body: str = Field(default="", max_length=inputs.MAX_BODY * 2)
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ def for_reader(session: Session, *, statement: Statement, language: str | None) 
 
 def _clean(data: TranslationInput) -> tuple[str, str, str, str]:
     errors: dict[str, str] = {}
-    cleaned = statements.clean_text(data, errors)
+    cleaned = inputs.clean_text(data, errors)
     if errors:
         raise FieldErrors(errors)
     return cleaned
