@@ -18,23 +18,24 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import templating
 from app.errors import AppError, FieldErrors
+from app.i18n import N_
 from app.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 
 STATUS_TITLES = {
-    400: "Bad request",
-    401: "Please sign in",
-    403: "Not allowed",
-    404: "Not found",
-    405: "Method not allowed",
-    409: "Conflict",
-    410: "No longer available",
-    413: "Too large",
-    415: "Unsupported content type",
-    422: "Please check what you sent",
-    429: "Too many attempts",
-    500: "Something went wrong",
+    400: N_("Bad request"),
+    401: N_("Please sign in"),
+    403: N_("Not allowed"),
+    404: N_("Not found"),
+    405: N_("Method not allowed"),
+    409: N_("Conflict"),
+    410: N_("No longer available"),
+    413: N_("Too large"),
+    415: N_("Unsupported content type"),
+    422: N_("Please check what you sent"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
 }
 
 
@@ -54,7 +55,7 @@ def error_response(
     details: list[dict[str, Any]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    title = title or STATUS_TITLES.get(status_code, "Error")
+    title = title or STATUS_TITLES.get(status_code, N_("Error"))
     if wants_json(request):
         body: dict[str, Any] = {"error": {"status": status_code, "message": message}}
         if details:

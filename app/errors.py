@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from app.i18n import N_
 from app.i18n import gettext as _
 
 
 class AppError(Exception):
     status_code = 400
-    title = "Something is not right"
+    title = N_("Something is not right")
 
     def __init__(self, message: str, *, status_code: int | None = None) -> None:
         super().__init__(message)
@@ -22,7 +23,7 @@ class BadRequest(AppError):
 
 class NotFound(AppError):
     status_code = 404
-    title = "Not found"
+    title = N_("Not found")
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message or _("There is nothing at this address."))
@@ -30,7 +31,7 @@ class NotFound(AppError):
 
 class Forbidden(AppError):
     status_code = 403
-    title = "Not allowed"
+    title = N_("Not allowed")
 
 
 class Conflict(AppError):
@@ -39,22 +40,22 @@ class Conflict(AppError):
 
 class Gone(AppError):
     status_code = 410
-    title = "No longer available"
+    title = N_("No longer available")
 
 
 class RateLimited(AppError):
     status_code = 429
-    title = "Too many attempts"
+    title = N_("Too many attempts")
 
 
 class UnsupportedMediaType(AppError):
     status_code = 415
-    title = "Unsupported content type"
+    title = N_("Unsupported content type")
 
 
 class PayloadTooLarge(AppError):
     status_code = 413
-    title = "Too large"
+    title = N_("Too large")
 
 
 class FieldErrors(AppError):
@@ -62,7 +63,7 @@ class FieldErrors(AppError):
     and as 422 with details in the API."""
 
     status_code = 422
-    title = "Please check what you sent"
+    title = N_("Please check what you sent")
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(_("Some fields need your attention."))

@@ -99,3 +99,9 @@ def test_malformed_form_body_is_a_4xx(client: TestClient) -> None:
 def test_wrong_method_is_405(client: TestClient) -> None:
     assert client.put("/login").status_code in (403, 405)
     assert client.get("/logout").status_code == 405
+
+
+def test_error_pages_speak_the_readers_language(client: TestClient) -> None:
+    page = client.get("/no-such-page?lang=ko")
+    assert page.status_code == 404
+    assert "찾을 수 없습니다" in page.text

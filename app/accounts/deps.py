@@ -12,6 +12,7 @@ from app.accounts.models import LoginSession, User
 from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, Forbidden
+from app.i18n import N_
 from app.i18n import gettext as _
 
 
@@ -25,7 +26,7 @@ class UserView:
 
 class LoginRequired(AppError):
     status_code = 401
-    title = "Please sign in"
+    title = N_("Please sign in")
 
 
 def session_cookie_name() -> str:
