@@ -20,7 +20,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, BadRequest, FieldErrors
 from app.i18n import gettext as _
-from app.signatures import countries, importing
+from app.signatures import countries, import_columns, importing
 from app.signatures.models import Listing, SignerKind
 from app.statements import team
 from app.statements.models import Statement, TeamRole
@@ -95,12 +95,12 @@ def _editor(session: SessionDep, slug: str, user: CurrentUser) -> Statement:
 
 
 def _common(statement: Statement, upload: Upload | None = None) -> dict[str, Any]:
-    labels = importing.field_labels()
+    labels = import_columns.field_labels()
     return {
         "statement": statement,
         "upload": upload,
         "labels": labels,
-        "field_options": [(f, labels[f]) for f in (importing.IGNORE, *importing.FIELDS)],
+        "field_options": [(f, labels[f]) for f in (import_columns.IGNORE, *import_columns.FIELDS)],
         "kind_options": [
             ("", _("Choose…")),
             (SignerKind.ORGANISATION.value, _("Organisations")),
@@ -168,7 +168,9 @@ def _preview_page(
     *,
     error: str | None = None,
 ) -> Response:
-    column_of = {f: upload.table.headers[i] for i, f in mapping.items() if f != importing.IGNORE}
+    column_of = {
+        f: upload.table.headers[i] for i, f in mapping.items() if f != import_columns.IGNORE
+    }
     context = _common(statement, upload) | {
         "mapping": mapping,
         "defaults": defaults,
@@ -208,7 +210,7 @@ def upload_file(
         return _upload_page(request, statement, error=exc.message, status_code=exc.status_code)
     filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
     upload = Upload(filename, table, _pack(statement, filename, data, used))
-    suggested = importing.suggest_mapping(table.headers)
+    suggested = import_columns.suggest_mapping(table.headers)
     mapping = {i: suggested[header] for i, header in enumerate(table.headers)}
     return _mapping_page(request, statement, upload, mapping, importing.Defaults())
 

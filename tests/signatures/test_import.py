@@ -20,7 +20,7 @@ from app.audit.models import AuditEvent
 from app.config import get_settings
 from app.errors import AppError, BadRequest
 from app.mail.models import OutboxMessage
-from app.signatures import importing
+from app.signatures import import_columns, importing
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
 from app.statements import team
 from app.statements.models import Statement, TeamRole
@@ -186,7 +186,7 @@ def test_mapping_is_guessed_from_english_and_korean_headers() -> None:
         "Type",
         "How to be listed",
     ]
-    assert list(importing.suggest_mapping(english).values()) == [
+    assert list(import_columns.suggest_mapping(english).values()) == [
         "ignore",
         "email",
         "name",
@@ -200,7 +200,7 @@ def test_mapping_is_guessed_from_english_and_korean_headers() -> None:
         "listing",
     ]
     korean = ["타임스탬프", "이메일 주소", "성명", "단체명", "국가", "직책", "소속", "기관"]
-    assert list(importing.suggest_mapping(korean).values()) == [
+    assert list(import_columns.suggest_mapping(korean).values()) == [
         "ignore",
         "email",
         "name",
@@ -210,7 +210,7 @@ def test_mapping_is_guessed_from_english_and_korean_headers() -> None:
         "note",
         "ignore",
     ]
-    assert importing.suggest_mapping(["Name of your organization", "Name"]) == {
+    assert import_columns.suggest_mapping(["Name of your organization", "Name"]) == {
         "Name of your organization": "organisation",
         "Name": "name",
     }
@@ -223,8 +223,8 @@ def test_mapping_is_guessed_from_english_and_korean_headers() -> None:
         ("uk", "GB"),
         ("", ""),
     ]:
-        assert importing.normal_country(written) == code, written
-    assert importing.normal_country("Narnia") is None
+        assert import_columns.normal_country(written) == code, written
+    assert import_columns.normal_country("Narnia") is None
 
 
 def test_a_thousand_row_google_forms_export_imports(
