@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # Requests.
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 8_000_000  # CSV imports
+    # The public statement page is rendered at most once per this many seconds per worker
+    # and address (it is already public and cacheable for 30 s); 0 turns the cache off.
+    public_page_cache_seconds: float = 1.0
     # Number of reverse-proxy hops whose X-Forwarded-For we trust; 0 = use the socket peer.
     trusted_proxy_hops: int = 0
 

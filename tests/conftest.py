@@ -34,6 +34,9 @@ os.environ.update(
         "SMTP_HOST": "",
         "OUTBOX_RETRY_BASE_SECONDS": "0.05",
         "OUTBOX_POLL_SECONDS": "0.05",
+        # Tests change a statement and read its page at once; test_public_page_cache.py
+        # turns the cache on.
+        "PUBLIC_PAGE_CACHE_SECONDS": "0",
     }
 )
 

@@ -6,7 +6,7 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from app import templating
 from app.config import get_settings
@@ -14,7 +14,7 @@ from app.db import SessionDep, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import get_locale
 from app.lists import routes as list_routes
-from app.statements import deadlines, markdown, review, service, translations
+from app.statements import deadlines, markdown, page_cache, review, service, translations
 from app.statements.models import Statement, StatementStatus
 
 router = APIRouter()
@@ -81,20 +81,24 @@ def public_page(
     session: SessionDep,
     text: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    statement = service.get_by_slug(session, slug=slug)
-    if statement is None or statement.status == StatementStatus.DRAFT:
-        raise NotFound()
-    context = _public_context(session, statement, text or None)
-    # No per-user content here (not even the signed-in lead's menu), so it can be cached.
-    response = templating.render(request, "statements/public.html", {**context, "user": None})
-    etag = '"' + hashlib.sha256(response.body).hexdigest()[:32] + '"'
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": PUBLIC_CACHE})
-    response.headers["ETag"] = etag
-    response.headers["Cache-Control"] = PUBLIC_CACHE
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    response.headers["Content-Language"] = get_locale()
-    return response
+    def build() -> page_cache.CachedPage:
+        statement = service.get_by_slug(session, slug=slug)
+        if statement is None or statement.status == StatementStatus.DRAFT:
+            raise NotFound()
+        context = _public_context(session, statement, text or None)
+        # No per-user content here (not even the signed-in lead's menu), so it can be cached.
+        rendered = templating.render(request, "statements/public.html", {**context, "user": None})
+        body = bytes(rendered.body)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        return page_cache.CachedPage(body=body, etag=etag, content_language=get_locale())
+
+    # The query is part of the key: the language switcher's links repeat it.
+    page = page_cache.cached(("/s/", slug, request.url.query, get_locale()), build)
+    headers = {"ETag": page.etag, "Cache-Control": PUBLIC_CACHE}
+    if request.headers.get("if-none-match") == page.etag:
+        return Response(status_code=304, headers=headers)
+    headers |= {"Vary": "Accept-Language, Cookie", "Content-Language": page.content_language}
+    return HTMLResponse(page.body, headers=headers)
 
 
 def _review_page(
