@@ -8,6 +8,8 @@ from dataclasses import asdict
 from datetime import date, datetime
 
 from babel.dates import format_date
+from sqlalchemy import TypeDecorator, type_coerce
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app.db import utcnow
@@ -17,7 +19,7 @@ from app.lists import collation
 from app.lists.model import Counts, Entry, Group, SignatoryList, TeamRow
 from app.signatures import countries, reconsent
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
-from app.signatures.public import public_name
+from app.signatures.public import public_line, public_name
 from app.statements import deadlines, markdown
 from app.statements import service as statements
 from app.statements.models import ListOrder, Statement, StatementVersion
@@ -205,6 +207,24 @@ def from_json(text: str) -> SignatoryList:
     )
 
 
+# What a team export reads of each signature, as plain column values: for 100,000 rows,
+# building ORM objects (and enums and aware datetimes from every value) was most of the
+# export's time. Enum columns come back as their strings; times as the driver gives them
+# (aware on PostgreSQL, naive UTC on SQLite; `csvs.utc_text` handles both).
+_TEAM_COLUMNS = tuple(
+    type_coerce(column, column.type.impl if isinstance(column.type, TypeDecorator) else column.type)
+    for column in (
+        Signature.__table__.c[name]  # type: ignore[attr-defined]
+        for name in (
+            "id", "kind", "status", "listing", "name", "title", "note", "organisation",
+            "acronym", "website", "country", "email", "consent_privacy", "opt_in_updates",
+            "version_id", "source", "submitted_at", "confirmed_at", "decided_at",
+            "withdrawn_at", "flags", "display_name", "display_acronym",
+        )
+    )
+)  # fmt: skip
+
+
 def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
     """Every signature with its contact details, streamed (flat memory for big lists)."""
     versions = {
@@ -213,40 +233,46 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
             select(StatementVersion).where(col(StatementVersion.statement_id) == statement.id)
         )
     }
-    rows = session.exec(
-        select(Signature)
+    rows = session.execute(
+        sa_select(*_TEAM_COLUMNS)
         .where(col(Signature.statement_id) == statement.id)
         .order_by(col(Signature.id))
-        .execution_options(yield_per=1000)
+        .execution_options(yield_per=2000)
     )
-    for signature in rows:
-        yield team_row(signature, versions)
-        session.expunge(signature)
-
-
-def team_row(signature: Signature, versions: dict[int | None, int]) -> TeamRow:
-    entry = entry_for(signature)
-    return TeamRow(
-        id=signature.id or 0,
-        kind=signature.kind.value,
-        status=signature.status.value,
-        listing=signature.listing.value,
-        public_line=entry.line if entry else "",
-        name=signature.name,
-        title=signature.title,
-        note=signature.note,
-        organisation=signature.organisation,
-        acronym=signature.acronym,
-        website=signature.website,
-        country=signature.country,
-        email=signature.email,
-        consent_privacy=signature.consent_privacy,
-        opt_in_updates=signature.opt_in_updates,
-        version_confirmed=versions.get(signature.version_id),
-        source=signature.source.value,
-        submitted_at=signature.submitted_at,
-        confirmed_at=signature.confirmed_at,
-        decided_at=signature.decided_at,
-        withdrawn_at=signature.withdrawn_at,
-        flags=signature.flags,
-    )
+    for (
+        id_, kind, status, listing, name, title, note, organisation, acronym, website,
+        country, email, consent_privacy, opt_in_updates, version_id, source, submitted_at,
+        confirmed_at, decided_at, withdrawn_at, flags, display_name, display_acronym,
+    ) in rows:  # fmt: skip
+        yield TeamRow(
+            id=id_,
+            kind=kind,
+            status=status,
+            listing=listing,
+            public_line=public_line(
+                listing=listing,
+                kind=kind,
+                country=country,
+                name=display_name or name,
+                organisation=display_name or organisation,
+                acronym=acronym if display_acronym is None else display_acronym,
+                note=note,
+            ),
+            name=name,
+            title=title,
+            note=note,
+            organisation=organisation,
+            acronym=acronym,
+            website=website,
+            country=country,
+            email=email,
+            consent_privacy=consent_privacy,
+            opt_in_updates=opt_in_updates,
+            version_confirmed=versions.get(version_id),
+            source=source,
+            submitted_at=submitted_at,
+            confirmed_at=confirmed_at,
+            decided_at=decided_at,
+            withdrawn_at=withdrawn_at,
+            flags=flags,
+        )

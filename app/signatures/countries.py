@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 
 import pycountry
@@ -15,10 +16,15 @@ def codes() -> frozenset[str]:
     return frozenset(country.alpha_2 for country in pycountry.countries)
 
 
+@cache
+def _territories(locale: str) -> Mapping[str, str]:
+    return Locale.parse(locale).territories
+
+
 def name(code: str, locale: str | None = None) -> str:
     if not code:
         return ""
-    names = Locale.parse(locale or get_locale()).territories
+    names = _territories(locale or get_locale())
     fallback = pycountry.countries.get(alpha_2=code)
     return str(names.get(code) or (fallback.name if fallback else code))
 

@@ -42,26 +42,39 @@ def counts(session: Session, *, statement: Statement) -> Counts:
 
 def public_name(signature: Signature) -> str:
     """The line a signature is shown as in public, or "" if it is not shown at all."""
-    if signature.listing == Listing.COUNTED:
-        return ""
-    if signature.listing == Listing.ANONYMOUS:
-        if signature.kind == SignerKind.ORGANISATION:
-            if signature.country:
-                return _("An organisation based in %(country)s") % {
-                    "country": countries.name(signature.country)
-                }
-            return _("An organisation")
-        return _("An individual")
-    if signature.kind == SignerKind.ORGANISATION:
-        name = signature.display_name or signature.organisation
-        acronym = (
+    return public_line(
+        listing=signature.listing,
+        kind=signature.kind,
+        country=signature.country,
+        name=signature.display_name or signature.name,
+        organisation=signature.display_name or signature.organisation,
+        acronym=(
             signature.display_acronym
             if signature.display_acronym is not None
             else signature.acronym
-        )
-        return f"{name} ({acronym})" if acronym else name
-    name = signature.display_name or signature.name
-    return f"{name} ({signature.note})" if signature.note else name
+        ),
+        note=signature.note,
+    )
+
+
+def public_line(
+    *, listing: str, kind: str, country: str, name: str, organisation: str, acronym: str, note: str
+) -> str:
+    """`public_name` from plain values (display corrections already applied), for exports
+    that read columns rather than whole signatures."""
+    if listing == Listing.COUNTED:
+        return ""
+    if listing == Listing.ANONYMOUS:
+        if kind == SignerKind.ORGANISATION:
+            if country:
+                return _("An organisation based in %(country)s") % {
+                    "country": countries.name(country)
+                }
+            return _("An organisation")
+        return _("An individual")
+    if kind == SignerKind.ORGANISATION:
+        return f"{organisation} ({acronym})" if acronym else organisation
+    return f"{name} ({note})" if note else name
 
 
 def listed(session: Session, *, statement: Statement, limit: int = 500) -> list[Signature]:

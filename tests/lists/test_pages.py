@@ -298,3 +298,49 @@ def test_a_draft_has_no_public_list(client: TestClient, db: Session) -> None:
     assert client.get("/s/drafty/signatories").status_code == 404
     assert client.get("/s/drafty/signatories.pdf").status_code == 404
     assert client.get("/s/drafty/final").status_code == 404
+
+
+def test_team_rows_read_from_the_database_match_each_signature(db: Session) -> None:
+    """The team export reads plain columns (not ORM objects): each value, the public line
+    (display corrections, anonymous and counted-only signers) and UTC times survive."""
+    from app.lists import csvs
+    from app.lists import service as lists
+    from app.signatures.models import Signature
+    from tests.factories import approve_signers, individual, open_statement, organisation
+
+    statement = open_statement(db, owner=make_user(db), slug="team-rows")
+    approve_signers(
+        db,
+        statement,
+        [
+            organisation(),
+            organisation(organisation="Hidden Group", email="h@example.org", listing="anonymous"),
+            individual(email="counted@example.org", listing="counted"),
+            individual(name="Lee Young-hee", email="yh@example.org", note=""),
+        ],
+    )
+    corrected = db.exec(select(Signature).where(col(Signature.email) == "yh@example.org")).one()
+    corrected.display_name = "Lee Younghee"
+    db.add(corrected)
+    db.flush()
+    stored = db.exec(
+        select(Signature)
+        .where(col(Signature.statement_id) == statement.id)
+        .order_by(col(Signature.id))
+    ).all()
+    rows = list(lists.team_rows(db, statement=statement))
+    assert [r.public_line for r in rows] == [
+        "Transitional Justice Working Group (TJWG)",
+        "An organisation based in South Korea",
+        "",
+        "Lee Younghee",
+    ]
+    assert [(r.kind, r.status, r.listing, r.source) for r in rows] == [
+        (s.kind.value, s.status.value, s.listing.value, s.source.value) for s in stored
+    ]
+    assert [r.email for r in rows] == [s.email for s in stored]
+    assert [r.name for r in rows][3] == "Lee Young-hee"  # the signer's own name is kept
+    assert [csvs.utc_text(r.submitted_at) for r in rows] == [
+        csvs.utc_text(s.submitted_at) for s in stored
+    ]
+    assert all(r.version_confirmed is None or r.version_confirmed >= 1 for r in rows)
