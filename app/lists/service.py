@@ -233,7 +233,8 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
             select(StatementVersion).where(col(StatementVersion.statement_id) == statement.id)
         )
     }
-    rows = session.execute(
+    # On the session's connection, past the ORM's row handling; streamed from the server.
+    rows = session.connection().execute(
         sa_select(*_TEAM_COLUMNS)
         .where(col(Signature.statement_id) == statement.id)
         .order_by(col(Signature.id))
