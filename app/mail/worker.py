@@ -248,12 +248,19 @@ def record_outcomes(
     settings: Settings,
     now: datetime,
 ) -> None:
+    # Only while the claim is still ours: a worker that took over a stale claim owns it.
+    ours = (
+        col(OutboxMessage.status) == OutboxStatus.SENDING,
+        col(OutboxMessage.claimed_by) == worker_id,
+    )
+    sent: list[int] = []
     for row in rows:
         outcome = outcomes.get(row.message_id, Outcome("retry", "not attempted"))
         values: dict[str, object]
         if outcome.result == "sent":
-            values = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": ""}
-        elif outcome.result == "retry" and row.attempts < settings.outbox_max_attempts:
+            sent.append(row.id or 0)  # the usual case: one UPDATE for all of them, below
+            continue
+        if outcome.result == "retry" and row.attempts < settings.outbox_max_attempts:
             delay = backoff_seconds(row.attempts, settings=settings)
             values = {
                 "status": OutboxStatus.READY,
@@ -262,15 +269,14 @@ def record_outcomes(
             }
         else:
             values = {"status": OutboxStatus.FAILED, "last_error": outcome.error[:1000]}
-        # Only while the claim is still ours: a worker that took over a stale claim owns it.
+        session.exec(
+            update(OutboxMessage).where(col(OutboxMessage.id) == row.id, *ours).values(**values)
+        )
+    if sent:
         session.exec(
             update(OutboxMessage)
-            .where(
-                col(OutboxMessage.id) == row.id,
-                col(OutboxMessage.status) == OutboxStatus.SENDING,
-                col(OutboxMessage.claimed_by) == worker_id,
-            )
-            .values(**values)
+            .where(col(OutboxMessage.id).in_(sent), *ours)
+            .values(status=OutboxStatus.SENT, sent_at=now, last_error="")
         )
 
 
