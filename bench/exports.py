@@ -1,4 +1,4 @@
-"""One export, measured in a process of its own (bench/run.py starts one per figure and
+"""One export, measured in a process of its own (bench/scaling.py starts one per figure and
 watches the whole process tree's memory, Typst's child included):
 
     python -m bench.exports model --size 20000 --out FILE

@@ -11,14 +11,10 @@ Writes bench/results/latest.json and docs/benchmarks.md. Settings (environment):
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 import os
-import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,21 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from bench import facts, report
-from bench.procs import ROOT, Server, cpu_busy, run_measuring_tree, spread, wrk
+from bench.common import PYTHON, ROOT, WORK, free_port, log
+from bench.load import LoadPhases
+from bench.procs import cpu_busy
+from bench.scaling import ScalingPhases
 from bench.seed import drop_database
 
-WORK = ROOT / "bench" / ".work"
 RESULTS = ROOT / "bench" / "results"
-PYTHON = sys.executable
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"  # noqa: S105 (throwaway)
-SLUG = "bench-statement"
-# The pending signatures seeded for the confirm runs.
-PENDING_POOL = "FROM signature WHERE status = 'pending' AND email LIKE 'pending-%'"
-PENDING_COUNT = "SELECT count(*) " + PENDING_POOL
-PENDING_IDS = "SELECT id " + PENDING_POOL
 
 
 @dataclass(frozen=True)
@@ -96,17 +88,10 @@ class Config:
         )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class Bench(LoadPhases, ScalingPhases):
+    """One `make bench` run: its environment and the results; the phases themselves are
+    in bench/load.py (ceiling, load) and bench/scaling.py (exports, team CSV, outbox)."""
 
-
-def log(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class Bench:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.started = time.monotonic()
@@ -182,299 +167,6 @@ class Bench:
     def note_busy(self, phase: str) -> None:
         self.results["busy_before"][phase] = round(cpu_busy(1.0), 1)
 
-    # --- load -------------------------------------------------------------------------
-
-    def repeat(self, label: str, make: Any) -> dict[str, Any]:
-        # Each run's own prefix for the emails it signs with: "sign-post-sqlite-c10-r0-…".
-        token = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        runs = [make(f"{token}-r{i}") for i in range(self.config.runs)]
-        summary = {
-            "rps": spread([r["rps"] for r in runs]),
-            "p50_ms": spread([r["latency_us"]["p50"] / 1000 for r in runs]),
-            "p99_ms": spread([r["latency_us"]["p99"] / 1000 for r in runs]),
-            "runs": runs,
-        }
-        log(
-            f"  {label}: {summary['rps']['median']:.0f}/s "
-            f"p50 {summary['p50_ms']['median']:.1f} ms p99 {summary['p99_ms']['median']:.1f} ms"
-        )
-        return summary
-
-    def ceiling(self, database: str, *, with_get: bool) -> None:
-        cfg = self.config
-        url = self.database_url(database, "undersigned_bench_ceiling")
-        env = self.env(url)
-        self.python(env, "-m", "bench.seed", "recreate")
-        self.python(env, "-m", "bench.ceiling_app", "init")
-        port = free_port()
-        server = Server(
-            "ceiling",
-            [PYTHON, "-m", "bench.ceiling_app", "serve", "--port", str(port),
-             "--workers", str(cfg.workers)],
-            env,
-            port,
-            WORK / f"ceiling-{database}.log",
-            cfg.workers,
-        )  # fmt: skip
-        server.start("/page")
-        engine = create_engine(url)
-        try:
-            result: dict[str, Any] = {}
-            if with_get:
-                wrk(server.url + "/page", "get.lua", connections=10, seconds=cfg.warmup)
-                for c in (10, 50):
-                    result[f"get_c{c}"] = self.repeat(
-                        f"ceiling GET c{c}",
-                        lambda _label, c=c: wrk(
-                            server.url + "/page", "get.lua", connections=c, seconds=cfg.seconds
-                        ),
-                    )
-            wrk(server.url, "insert.lua", connections=10, seconds=cfg.warmup, args=["warm"])
-            for c in (10, 50):
-
-                def insert_run(label: str, c: int = c) -> dict[str, Any]:
-                    run = wrk(server.url, "insert.lua", connections=c, seconds=cfg.seconds,
-                              args=[label])  # fmt: skip
-                    time.sleep(0.5)  # requests in flight when wrk stopped
-                    with engine.connect() as conn:
-                        stored = conn.execute(
-                            text("SELECT count(*) FROM bench_ceiling_row WHERE email LIKE :p"),
-                            {"p": f"{label}-%"},
-                        ).scalar_one()
-                    run["check"] = check_writes(run, stored, c)
-                    return run
-
-                result[f"insert_c{c}"] = self.repeat(f"ceiling insert {database} c{c}", insert_run)
-            result["worker_restarts"] = server.restarts()
-        finally:
-            server.stop()
-            engine.dispose()
-        self.results["ceiling"][database] = result
-
-    def load(self, database: str) -> None:
-        cfg = self.config
-        url = self.database_url(database, "undersigned_bench")
-        env = self.env(url)
-        self.python(env, "-m", "bench.seed", "recreate")
-        files = WORK / database
-        seeded = self.python(
-            env, "-m", "bench.seed", "load", "--slug", SLUG, "--approved", str(cfg.approved),
-            "--pending", str(cfg.pending), "--pairs", "20000", "--out", str(files),
-        )  # fmt: skip
-        log(f"  seeded {database}: {seeded}")
-        port = free_port()
-        server = Server(
-            "undersigned",
-            [PYTHON, "-m", "app.cli", "serve", "--port", str(port), "--workers", str(cfg.workers)],
-            env,
-            port,
-            WORK / f"server-{database}.log",
-            cfg.workers,
-        )
-        startup = server.start(f"/s/{SLUG}")
-        engine = create_engine(url)
-        wrk_env = {
-            "BENCH_CSRF": str(files / "csrf.tsv"),
-            "BENCH_PATH": f"/s/{SLUG}/sign",
-            "BENCH_COOKIE": "__Host-csrf",  # BASE_URL is https: the cookie is __Host- prefixed
-            "BENCH_CONFIRM": str(files / "confirm-run.tsv"),
-        }
-        result: dict[str, Any] = {"seed": seeded, "startup_seconds": round(startup, 1)}
-        try:
-            page = server.url + f"/s/{SLUG}"
-            wrk(page, "get.lua", connections=10, seconds=cfg.warmup)  # every worker's list cache
-            if database == cfg.databases[0]:
-                self.results["page_weight"] = facts.page_weight(server.url, SLUG)
-            for c in (10, 50):
-                result[f"public_c{c}"] = self.repeat(
-                    f"public page {database} c{c}",
-                    lambda _label, c=c: wrk(page, "get.lua", connections=c, seconds=cfg.seconds),
-                )
-
-            # Confirm first: a stalled sign run must not take the confirm figures with it.
-            def confirm_run(label: str) -> dict[str, Any]:
-                before = write_pending_links(engine, files)
-                run = wrk(server.url, "confirm.lua", connections=10, seconds=cfg.seconds,
-                          env=wrk_env)  # fmt: skip
-                time.sleep(0.5)
-                after = count_pending(engine)
-                run["confirmations"] = before - after
-                run["confirmations_per_s"] = run["confirmations"] / (run["duration_us"] / 1e6)
-                run["pool_exhausted"] = after == 0
-                return run
-
-            confirm_run("warm")
-            confirm = self.repeat(f"confirm POST {database} c10", confirm_run)
-            confirm["confirmations_per_s"] = spread(
-                [r["confirmations_per_s"] for r in confirm["runs"]]
-            )
-            result["confirm_c10"] = confirm
-            wrk(server.url, "sign.lua", connections=10, seconds=cfg.warmup, env=wrk_env,
-                args=["warm"])  # fmt: skip
-            for c in (10, 50):
-
-                def sign_run(label: str, c: int = c) -> dict[str, Any]:
-                    run = wrk(server.url, "sign.lua", connections=c, seconds=cfg.seconds,
-                              env=wrk_env, args=[label])  # fmt: skip
-                    time.sleep(0.5)
-                    with engine.connect() as conn:
-                        stored, flagged = conn.execute(
-                            text(
-                                "SELECT count(*), coalesce(sum(CASE WHEN flags <> '' THEN 1 "
-                                "ELSE 0 END), 0) FROM signature WHERE email LIKE :p"
-                            ),
-                            {"p": f"{label}-%"},
-                        ).one()
-                    run["check"] = check_writes(run, stored, c)
-                    run["check"]["flagged"] = int(flagged)
-                    return run
-
-                result[f"sign_c{c}"] = self.repeat(f"sign POST {database} c{c}", sign_run)
-
-            result["worker_restarts"] = server.restarts()
-        finally:
-            server.stop()
-            engine.dispose()
-        self.results["load"][database] = result
-
-    # --- scaling ----------------------------------------------------------------------
-
-    def exports(self) -> None:
-        cfg = self.config
-        env = self.env(self.database_url("sqlite", "unused"))
-        models: dict[int, tuple[Path, float]] = {}
-        for size in cfg.export_sizes:
-            path = WORK / f"model-{size}.pickle"
-            built = self.python(env, "-m", "bench.exports", "model", "--size", str(size),
-                                "--out", str(path))  # fmt: skip
-            models[size] = (path, built["model_seconds"])
-        for fmt in cfg.formats:
-            rows: dict[str, Any] = {}
-            measured_so_far: list[tuple[int, float]] = []
-            for size in cfg.export_sizes:
-                projected = project(measured_so_far, size)
-                if projected > cfg.skip_seconds:
-                    rows[str(size)] = {"skipped": True, "projected_seconds": round(projected, 1)}
-                    log(f"  {fmt} {size}: skipped (projected {projected:.0f} s)")
-                    continue
-                runs = 1 if projected > cfg.once_seconds else cfg.runs
-                path, model_seconds = models[size]
-                measured = []
-                for _ in range(runs):
-                    once = self.export_once(
-                        env, ["public", "--format", fmt, "--model", str(path)],
-                        timeout=2 * cfg.skip_seconds,
-                    )  # fmt: skip
-                    if once is None:
-                        break
-                    measured.append(once)
-                if not measured:
-                    rows[str(size)] = {"timed_out": True, "limit_seconds": 2 * cfg.skip_seconds}
-                    log(f"  {fmt} {size}: stopped after {2 * cfg.skip_seconds:.0f} s")
-                    measured_so_far.append((size, 2 * cfg.skip_seconds))
-                    continue
-                rows[str(size)] = {**summarise_exports(measured), "model_seconds": model_seconds}
-                seconds = rows[str(size)]["seconds"]["median"]
-                measured_so_far.append((size, seconds))
-                log(
-                    f"  {fmt} {size}: {seconds:.2f} s, "
-                    f"{rows[str(size)]['peak_mib']['median']:.0f} MiB"
-                )
-            self.results["exports"][fmt] = rows
-
-    def export_once(
-        self, env: dict[str, str], args: list[str], timeout: float = 600
-    ) -> dict[str, Any] | None:
-        done, peak = run_measuring_tree(
-            [PYTHON, "-m", "bench.exports", *args], env=env, timeout=timeout
-        )
-        if done is None:
-            return None
-        if done.returncode != 0:
-            raise RuntimeError(f"export {args} failed:\n{done.stderr[-3000:]}")
-        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-        result["tree_peak_kib"] = peak
-        return result
-
-    def team_csv(self, database: str) -> None:
-        cfg = self.config
-        url = self.database_url(database, "undersigned_bench")
-        env = self.env(url)
-        if "load" not in cfg.phases:
-            self.python(env, "-m", "bench.seed", "recreate")
-        seeded = self.python(
-            env, "-m", "bench.seed", "team", "--sizes", ",".join(map(str, cfg.team_sizes))
-        )
-        rows = {}
-        for size, slug in seeded["statements"].items():
-            measured = [self.export_once(env, ["team", "--slug", slug]) for _ in range(cfg.runs)]
-            assert all(measured), "a team export ran past its time limit"
-            rows[size] = summarise_exports(measured)
-            log(
-                f"  team csv {database} {size}: {rows[size]['seconds']['median']:.2f} s, "
-                f"{rows[size]['peak_mib']['median']:.0f} MiB"
-            )
-        self.results["team_csv"][database] = rows
-
-    def outbox(self, database: str) -> None:
-        cfg = self.config
-        url = self.database_url(database, "undersigned_bench_outbox")
-        env = {**self.env(url), "OUTBOX_BATCH_SIZE": "50"}
-        self.python(env, "-m", "bench.seed", "recreate")
-        self.python(env, "-m", "bench.seed", "outbox", "--count", str(cfg.outbox))
-        engine = create_engine(url)
-        runs = []
-        try:
-            for _ in range(cfg.runs):
-                with engine.begin() as conn:
-                    conn.execute(
-                        text(
-                            "UPDATE outbox_message SET status = 'ready', attempts = 0, "
-                            "claimed_by = '', claimed_at = NULL, sent_at = NULL"
-                        )
-                    )
-                assert self.smtp is not None
-                self.smtp.send_signal(signal.SIGUSR1)
-                time.sleep(0.3)
-                started = time.monotonic()
-                done = subprocess.run(  # noqa: S603
-                    [PYTHON, "-m", "app.cli", "worker", "--once"],
-                    env=env, cwd=ROOT, capture_output=True, text=True, check=False,
-                )  # fmt: skip
-                wall = time.monotonic() - started
-                if done.returncode != 0:
-                    raise RuntimeError(f"worker failed:\n{done.stderr[-3000:]}")
-                time.sleep(0.2)
-                stats = json.loads(self.smtp_stats.read_text())
-                with engine.connect() as conn:
-                    sent = conn.execute(
-                        text("SELECT count(*) FROM outbox_message WHERE status = 'sent'")
-                    ).scalar_one()
-                span = (stats["last"] or 0) - (stats["first"] or 0)
-                runs.append(
-                    {
-                        "received": stats["count"],
-                        "sent": int(sent),
-                        "wall_seconds": wall,
-                        "per_s_wall": stats["count"] / wall,
-                        "per_s_steady": (stats["count"] - 1) / span if span > 0 else 0.0,
-                    }
-                )
-        finally:
-            engine.dispose()
-        result = {
-            "messages": cfg.outbox,
-            "per_s_wall": spread([r["per_s_wall"] for r in runs]),
-            "per_s_steady": spread([r["per_s_steady"] for r in runs]),
-            "all_delivered": all(r["received"] == cfg.outbox == r["sent"] for r in runs),
-            "runs": runs,
-        }
-        log(
-            f"  outbox {database}: {result['per_s_wall']['median']:.0f}/s "
-            f"(steady {result['per_s_steady']['median']:.0f}/s)"
-        )
-        self.results["outbox"][database] = result
-
     # --- all --------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -519,60 +211,6 @@ class Bench:
 
 
 # --- helpers --------------------------------------------------------------------------
-
-
-def check_writes(run: dict[str, Any], stored: int, connections: int) -> dict[str, Any]:
-    """Every accepted request (303) stored, nothing refused. wrk stops with up to one
-    request per connection in flight; the server still finishes (and commits) those."""
-    accepted = int(run["statuses"].get("303", 0))
-    other = sum(int(n) for status, n in run["statuses"].items() if status != "303")
-    in_flight = stored - accepted
-    return {
-        "accepted": accepted,
-        "other_statuses": other,
-        "socket_errors": sum(run["errors"].values()) - run["errors"]["status"],
-        "stored": int(stored),
-        "in_flight_at_stop": in_flight,
-        "ok": accepted > 0 and other == 0 and 0 <= in_flight <= connections,
-    }
-
-
-def count_pending(engine: Any) -> int:
-    with engine.connect() as conn:
-        return int(conn.execute(text(PENDING_COUNT)).scalar_one())
-
-
-def write_pending_links(engine: Any, files: Path) -> int:
-    """The confirm links of signatures still pending, for the next confirm run."""
-    with engine.connect() as conn:
-        pending = {str(row[0]) for row in conn.execute(text(PENDING_IDS))}
-    with (files / "confirm.tsv").open() as source, (files / "confirm-run.tsv").open("w") as out:
-        for row in csv.reader(source, delimiter="\t"):
-            if row[3] in pending:
-                out.write("\t".join(row) + "\n")
-    return len(pending)
-
-
-def project(measured: list[tuple[int, float]], size: int) -> float:
-    """Seconds an export of `size` should take, from the two largest measured so far: a
-    power law through them (DOCX grows faster than linearly), at least linear."""
-    if not measured:
-        return 0.0
-    (s1, t1), (s2, t2) = measured[-2] if len(measured) > 1 else measured[-1], measured[-1]
-    exponent = 1.0
-    if s2 > s1 and t1 > 0.05 and t2 > t1:
-        exponent = max(1.0, math.log(t2 / t1) / math.log(s2 / s1))
-    return t2 * (size / s2) ** exponent
-
-
-def summarise_exports(measured: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "seconds": spread([m["seconds"] for m in measured]),
-        "peak_mib": spread([m["tree_peak_kib"] / 1024 for m in measured]),
-        "before_mib": spread([m["rss_before_kib"] / 1024 for m in measured]),
-        "bytes": measured[0]["bytes"],
-        "runs": measured,
-    }
 
 
 def drop_pg(url: str) -> None:

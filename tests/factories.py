@@ -112,6 +112,7 @@ def approve_signers(
                 title=clean.title,
                 organisation=clean.organisation,
                 acronym=clean.acronym,
+                website=clean.website,
                 country=clean.country,
                 email=clean.email,
                 email_key=clean.email_key,

@@ -4,7 +4,6 @@ every route gives the same field errors and stores the same normalised values.""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field
 
@@ -13,6 +12,7 @@ from app.errors import BadRequest, FieldErrors
 from app.i18n import gettext as _
 from app.signatures import countries
 from app.signatures.models import Listing, SignerKind
+from app.signatures.similarity import website_domain
 from app.statements.models import SignerKinds, Statement
 from app.text import clean_line, normalise_email
 
@@ -61,11 +61,6 @@ def email_key(address: str) -> str:
     if get_settings().email_ignore_plus_tags:
         local = local.split("+", 1)[0]
     return f"{local}@{domain}"
-
-
-def website_domain(url: str) -> str:
-    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
-    return host.lower().removeprefix("www.")
 
 
 def clean_sign_input(

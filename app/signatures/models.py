@@ -17,10 +17,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Text, UniqueConstraint
+from sqlalchemy import Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from app.db import StrEnumType, UTCDateTime, utcnow
+from app.signatures import similarity
 
 
 class SignerKind(StrEnum):
@@ -87,6 +88,15 @@ class Signature(SQLModel, table=True):
     acronym: str = Field(default="", max_length=40)
     website: str = Field(default="", max_length=300)
     authorised: bool = False
+    # The organisation's comparison keys for look-alike detection (app.signatures.similarity):
+    # set on every insert, by the column defaults (Core inserts: the form, imports) or by
+    # `_lookalike_keys` below (ORM objects); "" for individuals.
+    org_key: str = Field(
+        default="", max_length=300, sa_column_kwargs={"default": similarity.key_default}
+    )
+    site: str = Field(
+        default="", max_length=300, sa_column_kwargs={"default": similarity.site_default}
+    )
 
     # Corrections by the team; the originals above are kept as typed.
     display_name: str | None = Field(default=None, max_length=300)
@@ -136,3 +146,10 @@ class SignatureNote(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
     body: str = Field(sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+@event.listens_for(Signature, "before_insert")
+def _lookalike_keys(_mapper: object, _connection: object, target: Signature) -> None:
+    if target.kind == SignerKind.ORGANISATION:
+        target.org_key = similarity.org_key(target.organisation)
+        target.site = similarity.website_domain(target.website)[: similarity.KEY_LENGTH]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from disposable_email_domains import blocklist as disposable_domains
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -25,7 +25,7 @@ from app.i18n import gettext as _
 from app.mail import service as mail
 from app.security import ratelimit, tokens
 from app.signatures import similarity
-from app.signatures.forms import CleanSign, SignInput, clean_sign_input, website_domain
+from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.models import (
     Flag,
     Signature,
@@ -160,7 +160,7 @@ def flags_for(
     if domain in disposable_domains:
         flags.add(Flag.DISPOSABLE_EMAIL)
     if clean.kind == SignerKind.ORGANISATION:
-        site = website_domain(clean.website)
+        site = similarity.website_domain(clean.website)
         if site and not (domain == site or domain.endswith("." + site)):
             flags.add(Flag.DOMAIN_MISMATCH)
         if _looks_like_existing_org(session, statement=statement, clean=clean):
@@ -169,21 +169,37 @@ def flags_for(
 
 
 def _looks_like_existing_org(session: Session, *, statement: Statement, clean: CleanSign) -> bool:
-    # Three short columns, not whole rows: this runs on the hot path of every signature.
-    others = session.exec(
-        select(Signature.organisation, Signature.acronym, Signature.website).where(
+    """Another organisation on the statement with the same website or acronym, or a
+    near-identical name. One query returns only the candidates that could match (the keys
+    are stored with each signature); this runs on the hot path of every signature."""
+    key = similarity.org_key(clean.organisation)
+    site = similarity.website_domain(clean.website)
+    acronym = clean.acronym.lower()
+    lowest, highest = similarity.length_window(len(key))
+    could_match: list[ColumnElement[bool]] = []
+    if key:
+        could_match.append(func.length(col(Signature.org_key)).between(lowest, highest))
+    if site:
+        could_match.append(col(Signature.site) == site)
+    if acronym:
+        could_match.append(func.lower(col(Signature.acronym)) == acronym)
+    if not could_match:
+        return False
+    candidates = session.exec(
+        select(Signature.org_key, Signature.site, Signature.acronym).where(
             col(Signature.statement_id) == statement.id,
             col(Signature.kind) == SignerKind.ORGANISATION,
             col(Signature.email_key) != clean.email_key,
             col(Signature.status) != SignatureStatus.WITHDRAWN,
+            or_(*could_match),
         )
     ).all()
-    return any(
-        similarity.same_organisation(
-            clean.organisation, clean.acronym, clean.website, name, acronym, website
-        )
-        for name, acronym, website in others
-    )
+    if any(
+        (site and other == site) or (acronym and acr.lower() == acronym)
+        for _, other, acr in candidates
+    ):
+        return True
+    return similarity.near_name(key, [other for other, _, _ in candidates if other])
 
 
 def _queue_confirmation(session: Session, *, statement: Statement, signature: Signature) -> None:

@@ -1,30 +1,65 @@
 """Spotting organisations that look alike (same website, same acronym, near-identical
-name), so that leads can catch one organisation signing twice through two people."""
+name), so that leads can catch one organisation signing twice through two people.
+
+Each signature keeps its organisation's comparison keys (`org_key`, `site`), filled in by
+column defaults on every insert (form, API, import, added by hand), so a new signature is
+compared in one query that returns only plausible candidates, not by re-reading and
+re-normalising every organisation on the statement.
+"""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from difflib import SequenceMatcher
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
 
-from app.signatures.forms import website_domain
+from rapidfuzz import fuzz, process
 
 _NOISE = re.compile(r"[^\w]+")
 _STOP = {"the", "of", "for", "and", "in", "on", "a", "an"}
+KEY_LENGTH = 300
+NEAR = 90.0  # names at least this similar (0-100, normalised Indel similarity) look alike
 
 
-def _normal_name(name: str) -> str:
+def website_domain(url: str) -> str:
+    host = urlsplit(url if "//" in url else f"//{url}").hostname or ""
+    return host.lower().removeprefix("www.")
+
+
+def org_key(name: str) -> str:
+    """A name folded for comparison: NFKC, case-folded, punctuation and little words
+    dropped ("The Citizens' Alliance" and "citizens alliance" give the same key)."""
     folded = unicodedata.normalize("NFKC", name).casefold()
-    return " ".join(w for w in _NOISE.sub(" ", folded).split() if w not in _STOP)
+    return " ".join(w for w in _NOISE.sub(" ", folded).split() if w not in _STOP)[:KEY_LENGTH]
 
 
-def same_organisation(
-    name: str, acronym: str, website: str, other_name: str, other_acronym: str, other_website: str
-) -> bool:
-    site, other_site = website_domain(website), website_domain(other_website)
-    if site and site == other_site:
-        return True
-    if acronym and acronym.casefold() == other_acronym.casefold():
-        return True
-    a, b = _normal_name(name), _normal_name(other_name)
-    return bool(a and b) and (a == b or SequenceMatcher(None, a, b).ratio() >= 0.9)
+def length_window(length: int) -> tuple[int, int]:
+    """Key lengths that can reach `NEAR` against a key this long: a similarity of 0.9
+    needs 2 * shorter / (both) >= 0.9, so the other is within 9/11 .. 11/9 of this one."""
+    return -(-length * 9 // 11), length * 11 // 9
+
+
+def near_name(key: str, others: Iterable[str]) -> bool:
+    """Whether any of `others` (keys) is the same or a near-identical name."""
+    if not key:
+        return False
+    return process.extractOne(key, others, scorer=fuzz.ratio, score_cutoff=NEAR) is not None
+
+
+def _organisation(context: Any) -> dict[str, Any] | None:
+    values = context.get_current_parameters()
+    return values if values.get("kind") == "organisation" else None
+
+
+def key_default(context: Any) -> str:
+    """Column default for `Signature.org_key` (SQLAlchemy passes the insert's context)."""
+    values = _organisation(context)
+    return org_key(values.get("organisation") or "") if values else ""
+
+
+def site_default(context: Any) -> str:
+    """Column default for `Signature.site`."""
+    values = _organisation(context)
+    return website_domain(values.get("website") or "")[:KEY_LENGTH] if values else ""
