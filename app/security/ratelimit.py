@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from fastapi import Request
@@ -45,25 +46,29 @@ def count(session: Session, *, bucket: str, key: str, window: timedelta) -> int:
 
 def record(session: Session, *, bucket: str, key: str, window: timedelta) -> int:
     """Count one event; returns the events so far in the current window (one statement)."""
-    now = utcnow()
-    values = {
-        "bucket": bucket,
-        "key": digest(key),
-        "window_start": _window_start(now, window),
-        "count": 1,
-    }
+    return record_many(session, [(bucket, key)], window=window)[0]
+
+
+def record_many(
+    session: Session, events: Sequence[tuple[str, str]], *, window: timedelta
+) -> list[int]:
+    """Count one event in each (bucket, key) at once, in one statement (a signature counts
+    against its email and its address); returns each one's events so far in this window."""
+    start = _window_start(utcnow(), window)
+    rows = [{"bucket": b, "key": digest(k), "window_start": start, "count": 1} for b, k in events]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = (
         insert(RateCounter)
-        .values(**values)
+        .values(rows)
         .on_conflict_do_update(
             index_elements=["bucket", "key", "window_start"],
             set_={"count": col(RateCounter.count) + 1},
         )
-        .returning(col(RateCounter.count))
+        .returning(col(RateCounter.bucket), col(RateCounter.key), col(RateCounter.count))
     )
-    return int(session.execute(upsert).scalar_one())
+    counts = {(b, k): n for b, k, n in session.execute(upsert).all()}
+    return [counts[(row["bucket"], row["key"])] for row in rows]
 
 
 def prune(session: Session, *, older_than: timedelta = timedelta(days=1)) -> None:

@@ -86,15 +86,13 @@ def submit(
     values = _row(statement, clean, flags=flags, context=context, now=now)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    inserted = session.execute(
+    signature = session.scalars(
         insert(Signature)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["statement_id", "kind", "email_key"])
-        .returning(col(Signature.id))
-    ).scalar_one_or_none()
-    if inserted is not None:
-        signature = session.get(Signature, inserted)
-        assert signature is not None
+        .returning(Signature)  # the new row as an ORM object: no second query for it
+    ).one_or_none()
+    if signature is not None:
         _queue_confirmation(session, statement=statement, signature=signature)
     else:
         _notify_repeat(session, statement=statement, clean=clean)
@@ -153,9 +151,11 @@ def flags_for(
         limits = [(f"{bucket}-email", clean.email_key, settings.sign_limit_per_email_per_hour)]
         if context.ip:
             limits.append((f"{bucket}-ip", context.ip, settings.sign_limit_per_ip_per_hour))
-        for name, key, limit in limits:
-            if ratelimit.record(session, bucket=name, key=key, window=HOUR) > limit:
-                flags.add(Flag.RATE_LIMITED)
+        counts = ratelimit.record_many(
+            session, [(name, key) for name, key, _ in limits], window=HOUR
+        )
+        if any(n > limit for n, (_, _, limit) in zip(counts, limits, strict=True)):
+            flags.add(Flag.RATE_LIMITED)
     domain = clean.email.rpartition("@")[2]
     if domain in disposable_domains:
         flags.add(Flag.DISPOSABLE_EMAIL)
