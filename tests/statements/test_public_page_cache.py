@@ -3,6 +3,7 @@ bring thousands of readers a minute to one page that is the same for all of them
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -80,3 +81,62 @@ def test_unknown_and_draft_statements_are_not_cached(
     owner = make_user(db)
     open_statement(db, owner=owner, slug="nothing-here")
     assert client.get("/s/nothing-here").status_code == 200
+
+
+def _page(text: str) -> page_cache.CachedPage:
+    return page_cache.CachedPage(body=text.encode(), etag=f'"{text}"', content_language="en")
+
+
+def test_readers_arriving_together_cause_one_render(clock: list[float]) -> None:
+    started, release, renders = threading.Event(), threading.Event(), []
+
+    def slow() -> page_cache.CachedPage:
+        renders.append(1)
+        started.set()
+        release.wait(5)
+        return _page("first")
+
+    got: list[bytes] = []
+    first = threading.Thread(target=lambda: got.append(page_cache.cached(("k",), slow).body))
+    first.start()
+    started.wait(5)
+    others = [
+        threading.Thread(target=lambda: got.append(page_cache.cached(("k",), slow).body))
+        for _ in range(20)
+    ]
+    for thread in others:
+        thread.start()
+    release.set()
+    for thread in [first, *others]:
+        thread.join(5)
+    assert renders == [1]
+    assert got == [b"first"] * 21
+
+
+def test_a_stale_page_is_served_while_one_request_renders_it_again(clock: list[float]) -> None:
+    page_cache.cached(("k",), lambda: _page("old"))
+    clock[0] += 2  # stale
+    inside, release = threading.Event(), threading.Event()
+
+    def rerender() -> page_cache.CachedPage:
+        inside.set()
+        release.wait(5)
+        return _page("new")
+
+    renderer = threading.Thread(target=lambda: page_cache.cached(("k",), rerender))
+    renderer.start()
+    inside.wait(5)
+    # Another reader meanwhile: the stale page at once, not a second render.
+    assert page_cache.cached(("k",), lambda: _page("unexpected")).body == b"old"
+    release.set()
+    renderer.join(5)
+    assert page_cache.cached(("k",), lambda: _page("unexpected")).body == b"new"
+
+
+def test_a_failed_render_stores_nothing(clock: list[float]) -> None:
+    def missing() -> page_cache.CachedPage:
+        raise LookupError("no such statement")
+
+    with pytest.raises(LookupError):
+        page_cache.cached(("gone",), missing)
+    assert page_cache.cached(("gone",), lambda: _page("later")).body == b"later"
