@@ -32,6 +32,7 @@ environment.install_gettext_callables(  # type: ignore[attr-defined]
 environment.globals["csrf_token"] = csrf.token_for
 environment.globals["get_locale"] = i18n.get_locale
 environment.globals["supported_locales"] = i18n.SUPPORTED_LOCALES
+environment.globals["language_options"] = i18n.language_options
 
 templates = Jinja2Templates(env=environment)
 
