@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import flash, i18n
+from app import dates, flash, i18n
 from app.security import csrf
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
@@ -33,6 +33,8 @@ environment.globals["csrf_token"] = csrf.token_for
 environment.globals["get_locale"] = i18n.get_locale
 environment.globals["supported_locales"] = i18n.SUPPORTED_LOCALES
 environment.globals["language_options"] = i18n.language_options
+environment.filters["when"] = dates.when
+environment.filters["day"] = dates.format_day
 
 templates = Jinja2Templates(env=environment)
 
