@@ -36,6 +36,7 @@ def _messages() -> dict[str, str]:
         "signature-added": _("Signature added. No email was sent to the signer."),
         "reconsent-decided": _("Your decision about those who have not re-confirmed is saved."),
         "digest-saved": _("Your digest setting is saved."),
+        "document-languages": _("Saved. The PDF carries the translations you chose."),
         "reconsent-started": _(
             "Saved as a material change: earlier signers are asked by email to confirm again."
         ),

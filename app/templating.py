@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app import dates, flash, i18n
 from app.security import csrf
+from app.statements import translations
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 TEMPLATE_DIR = FRONTEND_DIR / "templates"
@@ -35,6 +36,7 @@ environment.globals["supported_locales"] = i18n.SUPPORTED_LOCALES
 environment.globals["language_options"] = i18n.language_options
 environment.filters["when"] = dates.when
 environment.filters["day"] = dates.format_day
+environment.filters["language_name"] = translations.language_name
 
 templates = Jinja2Templates(env=environment)
 
