@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import BadRequest, Conflict, FieldErrors
+from app.errors import BadRequest, Conflict, FieldErrors, about
 from app.i18n import babel_locale
 from app.i18n import gettext as _
 from app.statements import inputs
@@ -217,7 +217,7 @@ def save_translation(
     try:
         note = clean_line(change_note, max_length=500)
     except BadRequest as exc:
-        raise FieldErrors({"change_note": exc.message}) from exc
+        raise FieldErrors({"change_note": about(_("What changed"), exc.message)}) from exc
     current = latest(session, statement=statement, language=language)
     if current is not None:
         if text == (current.title, current.summary, current.addressed_to, current.body):
