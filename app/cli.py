@@ -232,7 +232,9 @@ def _export_chunks(
             yield snapshot.pdf  # the signed final document, byte for byte
             return
     model = text.in_language(statement.language, list_routes.public_list, session, statement)
-    yield from exports.render(model, cast(exports.PublicFormat, fmt), paper=paper).chunks
+    carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
+    public_format = cast(exports.PublicFormat, fmt)
+    yield from exports.render(model, public_format, paper=paper, translations=carried).chunks
 
 
 def statements_count(session: Session, statement: Statement) -> int:

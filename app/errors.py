@@ -58,6 +58,13 @@ class PayloadTooLarge(AppError):
     title = N_("Too large")
 
 
+def about(label: str, message: str) -> str:
+    """A field's error that names the field ("Title: Please keep this under 300
+    characters."): the error summary lists messages away from their fields, so a message
+    that does not say which field it is about tells a screen-reader user nothing."""
+    return _("%(field)s: %(message)s") % {"field": label, "message": message}
+
+
 class FieldErrors(AppError):
     """Input that fails validation, field by field: shown next to each field on a form,
     and as 422 with details in the API."""

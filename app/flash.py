@@ -18,6 +18,7 @@ def _messages() -> dict[str, str]:
         "invite-revoked": _("Invitation withdrawn."),
         "invite-accepted": _("Your account is ready. Sign in to continue."),
         "session-revoked": _("That session has been signed out."),
+        "language-saved": _("Your language is saved. Emails to you will be written in it."),
         "mail-retried": _("The message will be sent again."),
         "statement-created": _("Statement created. It is a draft: only its team can see it."),
         "statement-saved": _("Changes saved."),
@@ -35,6 +36,7 @@ def _messages() -> dict[str, str]:
         "signature-added": _("Signature added. No email was sent to the signer."),
         "reconsent-decided": _("Your decision about those who have not re-confirmed is saved."),
         "digest-saved": _("Your digest setting is saved."),
+        "document-languages": _("Saved. The PDF carries the translations you chose."),
         "reconsent-started": _(
             "Saved as a material change: earlier signers are asked by email to confirm again."
         ),

@@ -55,6 +55,12 @@ def _available() -> tuple[Language, ...]:
 
 SUPPORTED_LOCALES: tuple[Language, ...] = _available()
 
+
+def language_options() -> list[tuple[str, str]]:
+    """(code, name in itself) for a form's language choice."""
+    return [(str(code), code.native_name) for code in SUPPORTED_LOCALES]
+
+
 _current: ContextVar[str] = ContextVar("locale", default=DEFAULT_LOCALE)
 
 

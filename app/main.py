@@ -15,6 +15,7 @@ from app.accounts import token_routes
 from app.api import docs as api_docs
 from app.api import signatures as api_signatures
 from app.api import statements as api_statements
+from app.api import translations as api_translations
 from app.config import Settings, get_settings
 from app.db import make_engine
 from app.demo import routes as demo_routes
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(token_routes.router)
     app.include_router(api_statements.router)
     app.include_router(api_statements.public_router)
+    app.include_router(api_translations.router)
     app.include_router(api_signatures.router)
     app.include_router(api_signatures.public_router)
     app.include_router(api_docs.router)

@@ -11,9 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app import flash, i18n
+from app import dates, flash, i18n
 from app.config import get_settings
 from app.security import csrf
+from app.statements import translations
 
 FRONTEND_DIR = Path(__file__).resolve().parent.parent / "frontend"
 TEMPLATE_DIR = FRONTEND_DIR / "templates"
@@ -35,6 +36,10 @@ environment.install_gettext_callables(  # type: ignore[attr-defined]
 environment.globals["csrf_token"] = csrf.token_for
 environment.globals["get_locale"] = i18n.get_locale
 environment.globals["supported_locales"] = i18n.SUPPORTED_LOCALES
+environment.globals["language_options"] = i18n.language_options
+environment.filters["when"] = dates.when
+environment.filters["day"] = dates.format_day
+environment.filters["language_name"] = translations.language_name
 
 templates = Jinja2Templates(env=environment)
 

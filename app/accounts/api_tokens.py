@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import ApiToken, User
 from app.db import utcnow
-from app.errors import BadRequest, FieldErrors, NotFound
+from app.errors import BadRequest, FieldErrors, NotFound, about
 from app.i18n import gettext as _
 from app.security import tokens
 from app.text import clean_line
@@ -36,7 +36,7 @@ def create_token(session: Session, *, user: User, name: str) -> tuple[ApiToken, 
     try:
         cleaned = clean_line(name, max_length=MAX_NAME)
     except BadRequest as exc:
-        raise FieldErrors({"name": exc.message}) from exc
+        raise FieldErrors({"name": about(_("Name"), exc.message)}) from exc
     if not cleaned:
         raise FieldErrors({"name": _("Give the token a name, such as the script that uses it.")})
     assert user.id is not None

@@ -22,6 +22,7 @@ class UserView:
     name: str
     email: str
     is_admin: bool
+    locale: str
 
 
 class LoginRequired(AppError):
@@ -66,7 +67,11 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     # Templates get a plain snapshot: an error page rendered after the request's
     # transaction was rolled back must not touch expired ORM objects.
     request.state.user = UserView(
-        id=user.id or 0, name=user.name, email=user.email, is_admin=user.is_admin
+        id=user.id or 0,
+        name=user.name,
+        email=user.email,
+        is_admin=user.is_admin,
+        locale=user.locale,
     )
     request.state.login_session = login
     return user

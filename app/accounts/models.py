@@ -20,6 +20,8 @@ class User(SQLModel, table=True):
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The interface language they chose: every email to them (digests) is written in it.
+    locale: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
 
 
 class LoginSession(SQLModel, table=True):

@@ -20,6 +20,7 @@ from app.accounts.deps import (
 )
 from app.db import SessionDep
 from app.errors import AppError
+from app.i18n import get_locale
 from app.i18n import gettext as _
 from app.security.ratelimit import client_ip
 
@@ -64,7 +65,9 @@ def setup_submit(
     if service.has_users(session):
         return templating.redirect("/login")
     try:
-        service.create_first_admin(session, code=code, name=name, email=email, password=password)
+        service.create_first_admin(
+            session, code=code, name=name, email=email, password=password, locale=get_locale()
+        )
     except AppError as exc:
         session.rollback()
         return templating.page(
@@ -127,10 +130,40 @@ def logout(request: Request, session: SessionDep) -> Response:
 def account(
     request: Request, session: SessionDep, user: CurrentUser, login: CurrentLogin
 ) -> Response:
+    return _account_page(request, session, user=user, login=login)
+
+
+def _account_page(
+    request: Request,
+    session: SessionDep,
+    *,
+    user: CurrentUser,
+    login: CurrentLogin,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
     sessions = service.list_sessions(session, user=user)
-    return templating.page(
-        request, "accounts/account.html", {"sessions": sessions, "this_login": login}
-    )
+    context = {"sessions": sessions, "this_login": login, "error": error}
+    return templating.page(request, "accounts/account.html", context, status_code)
+
+
+@router.post("/account/language")
+def set_language(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    login: CurrentLogin,
+    locale: ShortField = "",
+) -> Response:
+    try:
+        service.set_language(session, user=user, locale=locale)
+    except AppError as exc:
+        session.rollback()
+        return _account_page(
+            request, session, user=user, login=login, error=exc.message, status_code=400
+        )
+    # ?lang= makes the interface follow at once (and remembers it in the cookie).
+    return templating.redirect(f"/account?lang={user.locale}", notice="language-saved")
 
 
 @router.post("/account/sessions/{session_id}/revoke")
@@ -150,6 +183,7 @@ def _team_page(
     *,
     error: str | None = None,
     email: str = "",
+    locale: str = "",
     status_code: int = 200,
 ) -> Response:
     context = {
@@ -157,6 +191,7 @@ def _team_page(
         "invites": service.list_open_invites(session),
         "error": error,
         "email": email,
+        "invite_locale": locale or get_locale(),
     }
     return templating.page(request, "accounts/team.html", context, status_code)
 
@@ -167,14 +202,26 @@ def invite(
     session: SessionDep,
     admin: CurrentAdmin,
     email: ShortField = "",
+    locale: ShortField = "",
     make_admin: Annotated[bool, Form()] = False,
 ) -> Response:
     try:
-        service.invite_lead(session, inviter=admin, email=email, make_admin=make_admin)
+        service.invite_lead(
+            session,
+            inviter=admin,
+            email=email,
+            locale=locale or get_locale(),
+            make_admin=make_admin,
+        )
     except AppError as exc:
         session.rollback()
         return _team_page(
-            request, session, error=exc.message, email=email, status_code=exc.status_code
+            request,
+            session,
+            error=exc.message,
+            email=email,
+            locale=locale,
+            status_code=exc.status_code,
         )
     return templating.redirect("/team", notice="invite-sent")
 
@@ -207,7 +254,9 @@ def invite_submit(
     password: PasswordField = "",
 ) -> Response:
     try:
-        service.accept_invite(session, token=token, name=name, password=password)
+        service.accept_invite(
+            session, token=token, name=name, password=password, locale=get_locale()
+        )
     except AppError as exc:
         if exc.status_code in (404, 410):
             raise

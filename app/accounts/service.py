@@ -20,6 +20,7 @@ from app.accounts.models import Invite, LoginSession, SetupCode, User
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import BadRequest, Conflict, Gone, NotFound, RateLimited
+from app.i18n import SUPPORTED_LOCALES, using_locale
 from app.i18n import gettext as _
 from app.mail import service as mail
 from app.security import ratelimit, tokens
@@ -62,7 +63,7 @@ def issue_setup_code(session: Session) -> str | None:
 
 
 def create_first_admin(
-    session: Session, *, code: str, name: str, email: str, password: str
+    session: Session, *, code: str, name: str, email: str, password: str, locale: str = "en"
 ) -> User:
     if has_users(session):
         raise Conflict(_("This site is already set up. Sign in instead."))
@@ -79,7 +80,9 @@ def create_first_admin(
     )
     if claimed.rowcount != 1:
         raise Conflict(_("This site is already set up. Sign in instead."))
-    return _create_user(session, name=name, email=email, password=password, is_admin=True)
+    return _create_user(
+        session, name=name, email=email, password=password, is_admin=True, locale=locale
+    )
 
 
 def create_admin(session: Session, *, name: str, email: str, password: str) -> User:
@@ -87,7 +90,9 @@ def create_admin(session: Session, *, name: str, email: str, password: str) -> U
     return _create_user(session, name=name, email=email, password=password, is_admin=True)
 
 
-def _create_user(session: Session, *, name: str, email: str, password: str, is_admin: bool) -> User:
+def _create_user(
+    session: Session, *, name: str, email: str, password: str, is_admin: bool, locale: str = "en"
+) -> User:
     email = normalise_email(email)
     name = clean_line(name, max_length=200)
     if not name:
@@ -95,10 +100,28 @@ def _create_user(session: Session, *, name: str, email: str, password: str, is_a
     check_password(password)
     if session.exec(select(col(User.id)).where(col(User.email) == email)).first():
         raise Conflict(_("An account with this email address already exists."))
-    user = User(email=email, name=name, password_hash=_hasher.hash(password), is_admin=is_admin)
+    user = User(
+        email=email,
+        name=name,
+        password_hash=_hasher.hash(password),
+        is_admin=is_admin,
+        locale=_supported(locale),
+    )
     session.add(user)
     session.flush()
     return user
+
+
+def _supported(locale: str) -> str:
+    if locale not in SUPPORTED_LOCALES:
+        raise BadRequest(_("Choose one of the languages offered."))
+    return locale
+
+
+def set_language(session: Session, *, user: User, locale: str) -> None:
+    """The language of the interface they chose, and of every email the app sends them."""
+    user.locale = _supported(locale)
+    session.flush()
 
 
 def check_password(password: str) -> None:
@@ -233,8 +256,12 @@ def revoke_session(session: Session, *, user: User, session_id: int) -> None:
 # --- invitations --------------------------------------------------------------------
 
 
-def invite_lead(session: Session, *, inviter: User, email: str, make_admin: bool = False) -> Invite:
-    """Invite someone to become a lead; the email is queued in this transaction."""
+def invite_lead(
+    session: Session, *, inviter: User, email: str, locale: str, make_admin: bool = False
+) -> Invite:
+    """Invite someone to become a lead; the email is queued in this transaction, written
+    in `locale` (the inviter's choice), and its link opens the app in that language."""
+    locale = _supported(locale)
     email = normalise_email(email)
     if session.exec(select(col(User.id)).where(col(User.email) == email)).first():
         raise Conflict(_("%(email)s already has an account.") % {"email": email})
@@ -250,18 +277,19 @@ def invite_lead(session: Session, *, inviter: User, email: str, make_admin: bool
     session.add(invite)
     session.flush()
     token = tokens.make_token(tokens.Purpose.INVITE, {"i": invite.id, "n": invite.nonce})
-    mail.queue_email(
-        session,
-        kind="invite",
-        to_address=email,
-        subject=_("%(name)s invites you to Undersigned") % {"name": inviter.name},
-        template="invite",
-        context={
-            "inviter": inviter.name,
-            "link": f"{settings.base_url}/invite/{token}",
-            "hours": settings.invite_max_age_hours,
-        },
-    )
+    with using_locale(locale):
+        mail.queue_email(
+            session,
+            kind="invite",
+            to_address=email,
+            subject=_("%(name)s invites you to Undersigned") % {"name": inviter.name},
+            template="invite",
+            context={
+                "inviter": inviter.name,
+                "link": f"{settings.base_url}/invite/{token}?lang={locale}",
+                "hours": settings.invite_max_age_hours,
+            },
+        )
     return invite
 
 
@@ -288,7 +316,10 @@ def invite_from_token(session: Session, *, token: str) -> Invite:
     return invite
 
 
-def accept_invite(session: Session, *, token: str, name: str, password: str) -> User:
+def accept_invite(
+    session: Session, *, token: str, name: str, password: str, locale: str = "en"
+) -> User:
+    """`locale` is the language they accepted in: their emails will be written in it."""
     invite = invite_from_token(session, token=token)
     if not clean_line(name, max_length=200):
         raise BadRequest(_("Please enter your name."))
@@ -302,7 +333,12 @@ def accept_invite(session: Session, *, token: str, name: str, password: str) -> 
     if claimed.rowcount != 1:
         raise Gone(_("This invitation has already been used. Sign in instead."))
     user = _create_user(
-        session, name=name, email=invite.email, password=password, is_admin=invite.make_admin
+        session,
+        name=name,
+        email=invite.email,
+        password=password,
+        is_admin=invite.make_admin,
+        locale=locale,
     )
     invite.accepted_user_id = user.id
     return user

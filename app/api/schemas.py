@@ -209,6 +209,47 @@ class AuditEntry(BaseModel):
     detail: str
 
 
+class TranslationSummary(BaseModel):
+    language: str = Field(description="A language code such as ko or fr.")
+    language_name: str = Field(description="The language, named in English.")
+    version: int = Field(description="The latest version; each language numbers its own.")
+    title: str
+    created_at: datetime = Field(description="When the latest version was saved.")
+    outdated: bool = Field(description="The original text changed after this was saved.")
+    in_document: bool = Field(description="The PDF carries it after the original.")
+
+
+class TranslationVersionSummary(BaseModel):
+    version: int
+    title: str
+    change_note: str
+    created_at: datetime
+
+
+class TranslationDetail(BaseModel):
+    language: str
+    language_name: str
+    version: int
+    title: str
+    summary: str
+    addressed_to: str
+    body: str = Field(description="Markdown.")
+    body_html: str = Field(description="The same text as sanitised HTML.")
+    change_note: str
+    created_at: datetime
+
+
+class PublicTranslation(BaseModel):
+    language: str
+    version: int
+    title: str
+    summary: str
+    addressed_to: str
+    body: str = Field(description="Markdown.")
+    body_html: str = Field(description="The same text as sanitised HTML.")
+    url: str = Field(description="The public page showing this text.")
+
+
 class PublicStatement(BaseModel):
     slug: str
     title: str
@@ -223,6 +264,9 @@ class PublicStatement(BaseModel):
     deadline_zone: str
     accepting_signatures: bool
     url: str
+    translations: list[PublicTranslation] = Field(
+        description="The latest version of each translation. Only the original is signed."
+    )
 
 
 class ErrorDetail(BaseModel):

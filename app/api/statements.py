@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Response
 from sqlalchemy.exc import IntegrityError
 
 from app.api import schemas
+from app.api import translations as api_translations
 from app.api.deps import ApiUser
 from app.audit import service as audit
 from app.config import get_settings
@@ -304,4 +305,7 @@ def public_statement(slug: str, response: Response, session: SessionDep) -> sche
         deadline_zone=statement.deadline_zone,
         accepting_signatures=service.accepts_signatures(statement, now),
         url=_public_url(statement),
+        translations=api_translations.public_translations(
+            session, statement, page_url=_public_url(statement)
+        ),
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from app.lists import csvs, office, pdf, text
 from app.lists import service as lists
-from app.lists.model import SignatoryList
+from app.lists.model import SignatoryList, TranslatedText
 
 PublicFormat = Literal["pdf", "docx", "csv", "xlsx", "txt", "md", "json"]
 FORMATS: tuple[PublicFormat, ...] = ("pdf", "docx", "csv", "xlsx", "txt", "md", "json")
@@ -30,19 +30,29 @@ class Rendered:
     chunks: Iterator[bytes]
 
 
-def render(model: SignatoryList, fmt: PublicFormat, *, paper: str = "a4") -> Rendered:
-    """One public format of the list (a final statement's PDF comes from its snapshot)."""
+def render(
+    model: SignatoryList,
+    fmt: PublicFormat,
+    *,
+    paper: str = "a4",
+    translations: Sequence[TranslatedText] = (),
+) -> Rendered:
+    """One public format of the list (a final statement's PDF comes from its snapshot).
+    The PDF carries `translations` after the original text; the list formats do not."""
     name = (
         f"{model.slug}-signatories.{fmt}" if fmt not in ("pdf", "docx") else f"{model.slug}.{fmt}"
     )
-    return Rendered(MEDIA_TYPES[fmt], name, _chunks(model, fmt, paper))
+    return Rendered(MEDIA_TYPES[fmt], name, _chunks(model, fmt, paper, translations))
 
 
-def _chunks(model: SignatoryList, fmt: PublicFormat, paper: str) -> Iterator[bytes]:
+def _chunks(
+    model: SignatoryList, fmt: PublicFormat, paper: str, translations: Sequence[TranslatedText]
+) -> Iterator[bytes]:
     if fmt == "csv":
         yield from csvs.iter_public_csv(model)
     elif fmt == "pdf":
-        yield pdf.render_pdf(model, paper="us-letter" if paper == "letter" else "a4")
+        size: pdf.Paper = "us-letter" if paper == "letter" else "a4"
+        yield pdf.render_pdf(model, paper=size, translations=translations)
     elif fmt == "docx":
         yield office.render_docx(model)
     elif fmt == "xlsx":

@@ -51,8 +51,9 @@ def finalise(
     )
     # A snapshot carries no generation time, so its exports are reproducible byte for byte.
     frozen = SignatoryList(**{**model.__dict__, "generated_at": None})
+    carried = lists.document_translations(session, statement=statement)
     signed = pdf_signing.sign_pdf(
-        pdf.render_pdf(frozen),
+        pdf.render_pdf(frozen, translations=carried),
         settings=get_settings(),
         reason=_("Final text and signatories of “%(title)s”") % {"title": frozen.title},
     )

@@ -75,6 +75,20 @@ class SignatoryList:
 
 
 @dataclass(frozen=True)
+class TranslatedText:
+    """A translation the document carries after the original text (the PDF only: the
+    list formats are the same in every language)."""
+
+    language: str
+    heading: str  # "한국어 (Korean)": named in itself, and in the document's language
+    note: str  # that the original is the text signed, in the document's language
+    title: str
+    addressed_to: str
+    to_label: str  # "To:" in the translation's language when the app speaks it
+    body_markdown: str
+
+
+@dataclass(frozen=True)
 class TeamRow:
     """One signature with the contact details only the team may see (team exports)."""
 

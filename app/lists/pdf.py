@@ -32,7 +32,7 @@ from markdown_it.token import Token
 
 from app.i18n import gettext as _
 from app.lists import text
-from app.lists.model import Entry, SignatoryList
+from app.lists.model import Entry, SignatoryList, TranslatedText
 from app.statements import markdown as statement_markdown
 
 Paper = Literal["a4", "us-letter"]
@@ -100,11 +100,16 @@ def _template() -> bytes:
     return TEMPLATE.read_bytes()
 
 
-def render_pdf(model: SignatoryList, *, paper: Paper = "a4") -> bytes:
-    """The statement as approved and its signatory block, as PDF bytes."""
+def render_pdf(
+    model: SignatoryList, *, paper: Paper = "a4", translations: Sequence[TranslatedText] = ()
+) -> bytes:
+    """The statement as approved, any chosen translations of it, and its signatory block,
+    as PDF bytes."""
     if paper not in ("a4", "us-letter"):
         raise ValueError(f"unknown paper size: {paper!r}")
-    data = json.dumps(_document_data(model, paper), ensure_ascii=False, separators=(",", ":"))
+    document = _document_data(model, paper)
+    document["translations"] = [_translation(t) for t in translations]
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     stamp = model.generated_at or datetime.combine(model.as_of, time(), tzinfo=UTC)
     timestamp = int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
     return _typeset(data, timestamp=timestamp, tagged=len(model.entries) <= TAGGED_MAX_ENTRIES)
@@ -200,6 +205,26 @@ def _document_data(model: SignatoryList, paper: Paper) -> dict[str, Any]:
             {"heading": text.one_line(group.heading), "entries": [_entry(e) for e in group.entries]}
             for group in model.groups
         ],
+    }
+
+
+def _translation(translated: TranslatedText) -> dict[str, Any]:
+    """A translation as the template reads it: like the original's keys, plus its own
+    language and the faces that suit it (Korean hanja in Korean shapes, and so on)."""
+    lang, region = _language(translated.language)
+    cjk = _CJK_ORDER.get(f"{lang}-{region}".lower(), _CJK_ORDER.get(lang, _DEFAULT_CJK))
+    body, notes = markdown_tree(text.clean_text(translated.body_markdown))
+    return {
+        "heading": text.one_line(translated.heading),
+        "note": text.one_line(translated.note),
+        "title": text.one_line(translated.title),
+        "to_label": text.one_line(translated.to_label),
+        "to": text.one_line(translated.addressed_to),
+        "lang": lang,
+        "region": region,
+        "serif": _available(set(_fonts().families()), SERIF, "Noto Serif CJK", cjk),
+        "body": body,
+        "notes": notes,
     }
 
 

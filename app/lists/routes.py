@@ -106,7 +106,8 @@ def download(
             )
     # A document speaks the statement's language, whatever language the reader browses in.
     model = text.in_language(statement.language, public_list, session, statement)
-    rendered = exports.render(model, fmt, paper=paper)
+    carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
+    rendered = exports.render(model, fmt, paper=paper, translations=carried)
     return StreamingResponse(
         rendered.chunks,
         media_type=rendered.media_type,

@@ -15,12 +15,12 @@ from sqlmodel import Session, col, select
 from app.db import utcnow
 from app.i18n import babel_locale, ngettext
 from app.i18n import gettext as _
-from app.lists import collation
-from app.lists.model import Counts, Entry, Group, SignatoryList, TeamRow
+from app.lists import collation, text
+from app.lists.model import Counts, Entry, Group, SignatoryList, TeamRow, TranslatedText
 from app.signatures import countries, reconsent
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.public import public_line, public_name
-from app.statements import deadlines, markdown
+from app.statements import deadlines, markdown, translations
 from app.statements import service as statements
 from app.statements.models import ListOrder, Statement, StatementVersion
 
@@ -180,6 +180,30 @@ def summary(counts: Counts) -> str:
 
 
 # --- serialising (snapshots) --------------------------------------------------------
+
+
+def document_translations(session: Session, *, statement: Statement) -> tuple[TranslatedText, ...]:
+    """The translations the lead chose for the PDF, headed in the statement's language."""
+    return text.in_language(statement.language, _document_translations, session, statement)
+
+
+def _document_translations(session: Session, statement: Statement) -> tuple[TranslatedText, ...]:
+    carried = []
+    for version in translations.for_document(session, statement=statement):
+        native = translations.native_name(version.language)
+        named = translations.language_name(version.language)
+        carried.append(
+            TranslatedText(
+                language=version.language,
+                heading=native if native == named else f"{native} ({named})",
+                note=_("Translation. The text people signed is the original, above."),
+                title=version.title,
+                addressed_to=version.addressed_to,
+                to_label=text.in_language(version.language, _, "To:"),
+                body_markdown=version.body,
+            )
+        )
+    return tuple(carried)
 
 
 def to_json(model: SignatoryList) -> str:

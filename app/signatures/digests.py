@@ -155,6 +155,13 @@ def _claim(session: Session, *, member: TeamMember, now: datetime) -> bool:
 
 
 def _queue_digest(session: Session, *, statement: Statement, user: User, digest: Digest) -> None:
+    with using_locale(user.locale):
+        _queue_digest_in_locale(session, statement=statement, user=user, digest=digest)
+
+
+def _queue_digest_in_locale(
+    session: Session, *, statement: Statement, user: User, digest: Digest
+) -> None:
     title = statements.current_version(session, statement=statement).title
     summary = digest.summary()
     mail.queue_email(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pydantic import BaseModel, Field
 
 from app.config import get_settings
-from app.errors import BadRequest, FieldErrors
+from app.errors import BadRequest, FieldErrors, about
 from app.i18n import gettext as _
 from app.signatures import countries
 from app.signatures.models import Listing, SignerKind
@@ -68,14 +68,15 @@ def clean_sign_input(
 ) -> CleanSign:
     errors: dict[str, str] = {}
 
-    def line(field: str, value: str, limit: int, *, required: bool = False) -> str:
+    def line(field: str, label: str, value: str, limit: int, *, missing: str = "") -> str:
+        """`missing`: the message when the field is required and empty."""
         try:
             cleaned = clean_line(value, max_length=limit)
         except BadRequest as exc:
-            errors[field] = exc.message
+            errors[field] = about(label, exc.message)
             return ""
-        if required and not cleaned:
-            errors[field] = _("This is required.")
+        if missing and not cleaned:
+            errors[field] = missing
         return cleaned
 
     kind = None
@@ -90,12 +91,22 @@ def clean_sign_input(
             else _("This statement is signed by individuals only.")
         )
     is_org = kind == SignerKind.ORGANISATION
-    name = line("name", data.name, 200, required=True)
-    title = line("title", data.title, 200) if is_org else ""
-    note = line("note", data.note, 300) if not is_org else ""
-    organisation = line("organisation", data.organisation, 300, required=is_org) if is_org else ""
-    acronym = line("acronym", data.acronym, 40) if is_org else ""
-    website = line("website", data.website, 300) if is_org else ""
+    name = line("name", _("Full name"), data.name, 200, missing=_("Enter the full name."))
+    title = line("title", _("Title in the organisation"), data.title, 200) if is_org else ""
+    note = line("note", _("Note"), data.note, 300) if not is_org else ""
+    organisation = (
+        line(
+            "organisation",
+            _("Organisation name"),
+            data.organisation,
+            300,
+            missing=_("Enter the organisation's name."),
+        )
+        if is_org
+        else ""
+    )
+    acronym = line("acronym", _("Acronym"), data.acronym, 40) if is_org else ""
+    website = line("website", _("Website"), data.website, 300) if is_org else ""
     if website and not website_domain(website):
         errors["website"] = _("Enter the website address, for example https://example.org.")
     country = data.country.strip().upper()

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import BadRequest, Conflict, FieldErrors, PayloadTooLarge
+from app.errors import BadRequest, Conflict, FieldErrors, PayloadTooLarge, about
 from app.i18n import gettext as _
 from app.signatures import import_columns
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input
@@ -166,9 +166,14 @@ def check_mapping(mapping: Mapping, *, statement: Statement, defaults: Defaults)
             "or individuals."
         )
     if defaults.kind not in ("", *SignerKind.__members__.values()):
-        errors["default_kind"] = _("Choose one of the options.")
+        errors["default_kind"] = about(
+            _("Rows that do not say whether they sign as an organisation or an individual"),
+            _("Choose one of the options."),
+        )
     if defaults.listing not in Listing.__members__.values():
-        errors["default_listing"] = _("Choose one of the options.")
+        errors["default_listing"] = about(
+            _("Rows that do not say how to be listed"), _("Choose one of the options.")
+        )
     if errors:
         raise FieldErrors(errors)
 

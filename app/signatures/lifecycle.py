@@ -166,6 +166,16 @@ def reject(session: Session, *, statement: Statement, signature: Signature, acto
     _decide(session, statement, signature, actor, SignatureStatus.REJECTED)
 
 
+# What a signature's state is called on the team's pages and in their messages.
+STATUS_LABELS = {
+    SignatureStatus.PENDING: N_("Awaiting confirmation"),
+    SignatureStatus.CONFIRMED: N_("Confirmed, awaiting decision"),
+    SignatureStatus.APPROVED: N_("Approved"),
+    SignatureStatus.REJECTED: N_("Rejected"),
+    SignatureStatus.WITHDRAWN: N_("Withdrawn"),
+}
+
+
 def _decide(
     session: Session, statement: Statement, signature: Signature, actor: User, to: SignatureStatus
 ) -> None:
@@ -175,8 +185,8 @@ def _decide(
         raise NotFound()
     if signature.status not in MODERATABLE:
         raise Conflict(
-            _("Only confirmed signatures can be approved or rejected; this one is %(status)s.")
-            % {"status": signature.status.value}
+            _("Only confirmed signatures can be approved or rejected. This one is: %(status)s.")
+            % {"status": _(STATUS_LABELS[signature.status])}
         )
     before = signature.status
     signature.status = to

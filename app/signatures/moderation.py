@@ -15,7 +15,7 @@ from sqlmodel import Session, col, func, or_, select
 from app.accounts.models import User
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import BadRequest, Conflict, FieldErrors, NotFound
+from app.errors import BadRequest, Conflict, FieldErrors, NotFound, about
 from app.i18n import gettext as _
 from app.signatures import lifecycle, public
 from app.signatures import service as signing
@@ -169,11 +169,13 @@ def correct_display(
         raise Conflict(_("A final statement's signatures cannot change."))
     signature = get_signature(session, statement=statement, signature_id=signature_id)
     errors: dict[str, str] = {}
-    name = _line(errors, "display_name", display_name, 300)
-    acronym = _line(errors, "display_acronym", display_acronym, 40)
+    name = _line(errors, "display_name", _("Shown name"), display_name, 300)
+    acronym = _line(errors, "display_acronym", _("Shown acronym"), display_acronym, 40)
     place = position.strip()
     if place and not (place.isascii() and place.isdigit() and int(place) < 1_000_000):
-        errors["position"] = _("Use a whole number, or leave it empty to sort by name.")
+        errors["position"] = about(
+            _("Place in the list"), _("Use a whole number, or leave it empty to sort by name.")
+        )
     if errors:
         raise FieldErrors(errors)
     signature.position = int(place) if place else None
@@ -195,11 +197,11 @@ def correct_display(
     return signature
 
 
-def _line(errors: dict[str, str], field: str, value: str, limit: int) -> str:
+def _line(errors: dict[str, str], field: str, label: str, value: str, limit: int) -> str:
     try:
         return clean_line(value, max_length=limit)
     except BadRequest as exc:
-        errors[field] = exc.message
+        errors[field] = about(label, exc.message)
         return ""
 
 
@@ -226,7 +228,7 @@ def add_by_hand(
     except FieldErrors as exc:
         errors.update(exc.errors)
         clean = None
-    note = _line(errors, "source_note", source_note, 500)
+    note = _line(errors, "source_note", _("Where it came from"), source_note, 500)
     if not note and "source_note" not in errors:
         errors["source_note"] = _("Say where this signature came from.")
     if clean is not None and _exists(session, statement, clean.kind, clean.email_key):
@@ -306,7 +308,8 @@ def add_note(session: Session, *, signature: Signature, actor: User, body: str) 
     if not text:
         raise FieldErrors({"body": _("Write the note first.")})
     if len(text) > MAX_NOTE:
-        raise FieldErrors({"body": _("Please keep this under %(n)d characters.") % {"n": MAX_NOTE}})
+        too_long = _("Please keep this under %(n)d characters.") % {"n": MAX_NOTE}
+        raise FieldErrors({"body": about(_("Note"), too_long)})
     assert signature.id is not None
     note = SignatureNote(signature_id=signature.id, author_id=actor.id, body=text)
     session.add(note)
@@ -332,13 +335,7 @@ def notes_for(session: Session, signature: Signature) -> list[tuple[SignatureNot
 def labels() -> dict[str, dict[str, str]]:
     """Words for the codes stored on a signature, in the reader's language."""
     return {
-        "status": {
-            SignatureStatus.PENDING: _("Awaiting confirmation"),
-            SignatureStatus.CONFIRMED: _("Confirmed, awaiting decision"),
-            SignatureStatus.APPROVED: _("Approved"),
-            SignatureStatus.REJECTED: _("Rejected"),
-            SignatureStatus.WITHDRAWN: _("Withdrawn"),
-        },
+        "status": {status: _(label) for status, label in lifecycle.STATUS_LABELS.items()},
         "flag": {
             Flag.POSSIBLE_DUPLICATE: _("Possible duplicate"),
             Flag.DOMAIN_MISMATCH: _("Email domain differs from the website"),

@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from app.errors import FieldErrors
+from app.errors import FieldErrors, about
 from app.i18n import gettext as _
 from app.statements import deadlines, markdown
 from app.statements.models import ListOrder, Moderation, SignerKinds, Statement
@@ -75,24 +75,25 @@ def clean_text(data: TextInput, errors: dict[str, str]) -> tuple[str, str, str, 
     """Title, summary, addressed-to line and Markdown body, cleaned; problems go into
     `errors` by field. Shared by the original text and its translations."""
 
-    def line(field: str, value: str, limit: int, *, required: bool = False) -> str:
+    def line(field: str, label: str, value: str, limit: int) -> str:
         cleaned = " ".join(value.split())
         if len(cleaned) > limit:
-            errors[field] = _("Please keep this under %(n)d characters.") % {"n": limit}
-        elif required and not cleaned:
-            errors[field] = _("This is required.")
+            too_long = _("Please keep this under %(n)d characters.") % {"n": limit}
+            errors[field] = about(label, too_long)
         return cleaned
 
-    title = line("title", data.title, 300, required=True)
-    summary = line("summary", data.summary, 500)
-    addressed_to = line("addressed_to", data.addressed_to, 500)
+    title = line("title", _("Title"), data.title, 300)
+    if not title and "title" not in errors:
+        errors["title"] = _("Enter a title.")
+    summary = line("summary", _("Short summary"), data.summary, 500)
+    addressed_to = line("addressed_to", _("Addressed to"), data.addressed_to, 500)
     body = data.body.replace("\r\n", "\n").strip()
     if not body:
         errors["body"] = _("The statement needs a text.")
     else:
         problems = markdown.validate_markdown(body, max_chars=MAX_BODY)
         if problems:
-            errors["body"] = " ".join(problems)
+            errors["body"] = about(_("Statement text (Markdown)"), " ".join(problems))
     return title, summary, addressed_to, body
 
 
@@ -105,9 +106,10 @@ def clean_input(
 
     slug = data.slug.strip().lower() or (existing.slug if existing else slugify(title))
     if not SLUG.match(slug) or len(slug) > 80:
-        errors["slug"] = _(
+        rule = _(
             "Use lower-case letters, digits and hyphens only (for example hrc58-joint-statement)."
         )
+        errors["slug"] = about(_("Web address"), rule)
     elif slug in RESERVED_SLUGS:
         errors["slug"] = _("This address is reserved. Choose another.")
     elif _slug_taken(session, slug, existing):
@@ -117,20 +119,27 @@ def clean_input(
         " ".join(row.split()) for row in data.coordinators.splitlines() if row.strip()
     )
     if len(coordinators) > 5000:
-        errors["coordinators"] = _("Please keep this under %(n)d characters.") % {"n": 5000}
+        errors["coordinators"] = about(
+            _("Coordinating organisations"),
+            _("Please keep this under %(n)d characters.") % {"n": 5000},
+        )
     contact = ""
     if data.contact_email.strip():
         try:
             contact = normalise_email(data.contact_email)
         except Exception:
-            errors["contact_email"] = _("Please enter a valid email address.")
+            errors["contact_email"] = about(
+                _("Contact email"), _("Please enter a valid email address.")
+            )
     language = data.language.strip() or "en"
     if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
         errors["language"] = _("Use a language code such as en, ko or fr.")
 
-    kinds = _choice(errors, "signer_kinds", data.signer_kinds, SignerKinds)
-    moderation = _choice(errors, "moderation", data.moderation, Moderation)
-    order = _choice(errors, "list_order", data.list_order, ListOrder)
+    kinds = _choice(errors, "signer_kinds", _("Who may sign"), data.signer_kinds, SignerKinds)
+    moderation = _choice(errors, "moderation", _("Moderation"), data.moderation, Moderation)
+    order = _choice(
+        errors, "list_order", _("Order of the signatory list"), data.list_order, ListOrder
+    )
 
     deadline_at = opens_at = None
     if data.deadline_zone.strip() not in deadlines.zone_names():
@@ -166,11 +175,11 @@ def clean_input(
     )
 
 
-def _choice(errors: dict[str, str], field: str, value: str, enum: type[E]) -> E | None:
+def _choice(errors: dict[str, str], field: str, label: str, value: str, enum: type[E]) -> E | None:
     try:
         return enum(value)
     except ValueError:
-        errors[field] = _("Choose one of the options.")
+        errors[field] = about(label, _("Choose one of the options."))
         return None
 
 

@@ -71,6 +71,10 @@ class Statement(SQLModel, table=True):
     )
     # Sort "The Rights Group" under R in the signatory list.
     ignore_articles: bool = False
+    # Translations the PDF carries after the original: language codes, comma-separated.
+    document_languages: str = Field(
+        default="", max_length=200, sa_column_kwargs={"server_default": ""}
+    )
     opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadline_at: datetime = Field(sa_type=UTCDateTime)
     deadline_zone: str = Field(default="UTC", max_length=64)

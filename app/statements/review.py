@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import FieldErrors, NotFound
+from app.errors import FieldErrors, NotFound, about
 from app.i18n import gettext as _
 from app.security import tokens
 from app.statements.models import ReviewComment, ReviewLink, Statement
@@ -82,6 +82,10 @@ def resolve(session: Session, *, token: str) -> tuple[Statement, ReviewLink]:
     return statement, link
 
 
+def _too_long(limit: int) -> str:
+    return _("Please keep this under %(n)d characters.") % {"n": limit}
+
+
 def add_comment(
     session: Session, *, token: str, author_name: str, organisation: str, body: str
 ) -> ReviewComment:
@@ -90,18 +94,18 @@ def add_comment(
     try:
         name = clean_line(author_name, max_length=200)
     except Exception:
-        name, errors["author_name"] = "", _("Please keep this under %(n)d characters.") % {"n": 200}
+        name, errors["author_name"] = "", about(_("Your name"), _too_long(200))
     try:
         org = clean_line(organisation, max_length=200)
     except Exception:
-        org, errors["organisation"] = "", _("Please keep this under %(n)d characters.") % {"n": 200}
+        org, errors["organisation"] = "", about(_("Organisation"), _too_long(200))
     text = body.replace("\r\n", "\n").strip()
     if not name:
         errors["author_name"] = _("Please enter your name.")
     if not text:
         errors["body"] = _("Please write your comment.")
     elif len(text) > MAX_COMMENT:
-        errors["body"] = _("Please keep this under %(n)d characters.") % {"n": MAX_COMMENT}
+        errors["body"] = about(_("Comment"), _too_long(MAX_COMMENT))
     if errors:
         raise FieldErrors(errors)
     assert statement.id is not None and link.id is not None

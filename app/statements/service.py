@@ -14,7 +14,7 @@ from sqlmodel import Session, col, func, select
 from app.accounts.models import User
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import BadRequest, Conflict, FieldErrors
+from app.errors import BadRequest, Conflict, FieldErrors, about
 from app.i18n import gettext as _
 from app.statements import deadlines
 from app.statements.inputs import StatementInput, clean_input
@@ -185,7 +185,7 @@ def _note(change_note: str) -> str:
     try:
         return clean_line(change_note, max_length=500)
     except BadRequest as exc:
-        raise FieldErrors({"change_note": exc.message}) from exc
+        raise FieldErrors({"change_note": about(_("What changed"), exc.message)}) from exc
 
 
 # --- lifecycle --------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def extend_deadline(
     try:
         reason = clean_line(reason, max_length=500)
     except BadRequest as exc:
-        errors["reason"] = exc.message
+        errors["reason"] = about(_("Reason"), exc.message)
     if not reason:
         errors["reason"] = _("Give a reason: it is kept in the audit log.")
     if new_deadline <= utcnow():

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from app import templating
 from app.accounts.deps import CurrentUser
 from app.db import SessionDep
-from app.errors import FieldErrors, NotFound
+from app.errors import AppError, FieldErrors, NotFound
 from app.forms import FormDep
 from app.statements import markdown, team, translations
 from app.statements import service as statements
@@ -27,6 +27,7 @@ def _list_page(
     *,
     language: str = "",
     errors: dict[str, str] | None = None,
+    error: str | None = None,
     status_code: int = 200,
 ) -> Response:
     return templating.page(
@@ -39,6 +40,8 @@ def _list_page(
             "translations": translations.list_translations(session, statement=acc.statement),
             "language": language,
             "errors": errors or {},
+            "error": error,
+            "in_document": translations.chosen_for_document(acc.statement),
         },
         status_code=status_code,
     )
@@ -63,6 +66,24 @@ def translations_page(
             request, session, acc, language=language, errors=exc.errors, status_code=422
         )
     return templating.redirect(f"/statements/{slug}/translations/{code}")
+
+
+@router.post("/{slug}/translations/document")
+def document_translations(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
+) -> Response:
+    """Which translations the PDF carries after the original."""
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    chosen = [v for v in form.getlist("include") if isinstance(v, str)]
+    try:
+        translations.choose_for_document(
+            session, statement=acc.statement, actor=user, languages=chosen
+        )
+    except AppError as exc:
+        session.rollback()
+        acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+        return _list_page(request, session, acc, error=exc.message, status_code=exc.status_code)
+    return templating.redirect(f"/statements/{slug}/translations", notice="document-languages")
 
 
 def _editor(

@@ -11,6 +11,7 @@ and re-consent rounds follow the original's material changes only.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.audit import service as audit
 from app.db import utcnow
-from app.errors import BadRequest, FieldErrors
+from app.errors import BadRequest, Conflict, FieldErrors, about
 from app.i18n import babel_locale
 from app.i18n import gettext as _
 from app.statements import inputs
@@ -147,6 +148,47 @@ def for_reader(session: Session, *, statement: Statement, language: str | None) 
     return statements.current_version(session, statement=statement)
 
 
+# --- the document -----------------------------------------------------------------------
+
+
+def chosen_for_document(statement: Statement) -> list[str]:
+    """The languages whose translations the PDF carries after the original."""
+    return [code for code in statement.document_languages.split(",") if code]
+
+
+def for_document(session: Session, *, statement: Statement) -> list[StatementVersion]:
+    """The latest version of each chosen translation, in the order chosen."""
+    found = (
+        latest(session, statement=statement, language=code)
+        for code in chosen_for_document(statement)
+    )
+    return [version for version in found if version is not None]
+
+
+def choose_for_document(
+    session: Session, *, statement: Statement, actor: User, languages: Sequence[str]
+) -> list[str]:
+    """Which translations the PDF carries (the draft export now, the final document when
+    it is made). Fixed once the statement is final: its signed PDF is made."""
+    if statement.status == StatementStatus.FINAL:
+        raise Conflict(_("The statement is final: its document can no longer change."))
+    available = {t.language for t in list_translations(session, statement=statement)}
+    chosen = sorted(set(languages))
+    if any(code not in available for code in chosen):
+        raise BadRequest(_("Choose among the translations listed."))
+    statement.document_languages = ",".join(chosen)
+    statement.updated_at = utcnow()
+    audit.record(
+        session,
+        statement_id=statement.id,
+        actor=actor,
+        action="document translations chosen",
+        detail=", ".join(chosen) or "-",
+    )
+    session.flush()
+    return chosen
+
+
 # --- writing ---------------------------------------------------------------------------
 
 
@@ -175,7 +217,7 @@ def save_translation(
     try:
         note = clean_line(change_note, max_length=500)
     except BadRequest as exc:
-        raise FieldErrors({"change_note": exc.message}) from exc
+        raise FieldErrors({"change_note": about(_("What changed"), exc.message)}) from exc
     current = latest(session, statement=statement, language=language)
     if current is not None:
         if text == (current.title, current.summary, current.addressed_to, current.body):

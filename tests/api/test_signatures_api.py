@@ -300,7 +300,9 @@ def test_approve_and_reject_follow_the_lifecycle(
     assert client.post(f"{done}/reject", headers=auth).json()["status"] == "rejected"
     assert client.post(f"{done}/approve", headers=auth).json()["status"] == "approved"
     refused = client.post(f"{pending}/approve", headers=auth)
-    assert refused.status_code == 409 and "pending" in refused.json()["error"]["message"]
+    assert (
+        refused.status_code == 409 and "Awaiting confirmation" in refused.json()["error"]["message"]
+    )
     assert client.post(f"{pending}/reject", headers=auth).status_code == 409
     signatures(db)[0].status = SignatureStatus.WITHDRAWN
     db.flush()

@@ -307,7 +307,9 @@ def seed_site(server: LiveServer) -> Site:
             session, name="Ben Colleague", email="ben@nochain.example", password=LEAD_PASSWORD
         )
         colleague.is_admin = False
-        invite = accounts.invite_lead(session, inviter=lead, email="newcomer@example.org")
+        invite = accounts.invite_lead(
+            session, inviter=lead, email="newcomer@example.org", locale="en"
+        )
         api_tokens.create_token(session, user=lead, name="campaign site sync")
 
         statement = statements.create_statement(session, actor=lead, data=_statement_input())

@@ -67,6 +67,13 @@ def _preview_import(page: Page) -> None:
     _map_columns(page, kind="individual")
 
 
+def _open_an_operation(page: Page) -> None:
+    """Swagger UI draws itself after the page has loaded; check it with one operation
+    open, as someone reading the docs would have it."""
+    page.locator(".opblock-summary-control").first.click()
+    page.wait_for_selector(".opblock-body")
+
+
 @dataclass(frozen=True)
 class Visit:
     name: str
@@ -143,6 +150,7 @@ PAGES = [
     Visit("statement-team", TEAM + "/team", "team"),
     Visit("audit", TEAM + "/audit", "team"),
     Visit("not-found-team", "/statements/no-such-statement", "team"),
+    Visit("api-docs", "/docs", "team", _open_an_operation, "main .opblock-body"),
 ]
 # A new installation, which keeps its mail in the dev mailbox (a server without SMTP).
 NEW_INSTALLATION = [

@@ -270,7 +270,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_lists_them(
         assert f'id="row-{row}"' in preview.text
     assert "Please enter a valid email address." in preview.text
     assert "“Narnia” is not a country we know." in preview.text
-    assert "This is required." in preview.text
+    assert "Enter the organisation&#39;s name." in preview.text
     assert "/import/commit" not in preview.text  # no button to import
     # Forcing the commit anyway refuses the whole file and lists every bad row again.
     fields = form_of(preview, "/statements/hrc58/import/mapping") | {"skip_duplicates": ["1"]}

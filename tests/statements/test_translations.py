@@ -175,7 +175,7 @@ def test_team_pages_add_and_edit_a_translation(client: TestClient, db: Session) 
     form = client.get(editor)
     assert "Translation into Korean" in form.text and "We call upon" in form.text
     bad = submit(client, editor, title="", body="본문")
-    assert bad.status_code == 422 and "This is required." in bad.text
+    assert bad.status_code == 422 and "Enter a title." in bad.text
     saved = submit(client, editor, **KO.model_dump(), change_note="첫 번역")
     assert saved.status_code == 303
     saved = submit(client, editor, **{**KO.model_dump(), "title": "새 제목"}, change_note="제목")

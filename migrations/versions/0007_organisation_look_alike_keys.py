@@ -1,7 +1,7 @@
 """organisation look-alike keys on signatures
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-24 14:40:00
 
 Each organisation signature keeps its folded name and website domain, so a new signature
@@ -16,8 +16,8 @@ from alembic import op
 
 from app.signatures import similarity
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
