@@ -8,6 +8,7 @@ Services only `flush()`; the request (or the worker loop) commits.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -122,6 +123,16 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+@contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """The request's session for an async route that needs the database only sometimes
+    (call it in the thread pool): what SessionDep gives, honouring the app's dependency
+    overrides (the tests' savepoint sessions)."""
+    factory = request.app.dependency_overrides.get(get_session, get_session)
+    with contextmanager(factory)(request) as session:
+        yield session
 
 
 class StrEnumType(TypeDecorator[Any]):

@@ -40,6 +40,7 @@ os.environ.update(
     }
 )
 
+from fastapi import Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -102,7 +103,7 @@ def app(db: Session):  # type: ignore[no-untyped-def]
     application = create_app()
     connection = db.connection()
 
-    def _session() -> Iterator[OrmSession]:
+    def _session(request: Request) -> Iterator[OrmSession]:  # the signature of get_session
         db.flush()
         with Session(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False

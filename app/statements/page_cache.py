@@ -49,6 +49,22 @@ _entries: OrderedDict[tuple[str, ...], _Entry] = OrderedDict()
 _rendering: set[tuple[str, ...]] = set()
 
 
+def peek(key: tuple[str, ...]) -> CachedPage | None:
+    """The page to serve now without rendering (fresh, or stale while another request
+    renders it), or None. Never waits: safe on the event loop."""
+    if get_settings().public_page_cache_seconds <= 0:
+        return None
+    with _changed:
+        entry = _entries.get(key)
+        if entry is None:
+            return None
+        fresh = _clock() - entry.made_at < get_settings().public_page_cache_seconds
+        if not (fresh or key in _rendering):
+            return None
+        _entries.move_to_end(key)
+        return entry.page
+
+
 def cached(key: tuple[str, ...], build: Callable[[], CachedPage]) -> CachedPage:
     """The page stored under `key`, rendered by `build()` when it is missing or stale.
     `build` may raise (an unknown address): nothing is stored and waiters try themselves."""

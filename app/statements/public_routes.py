@@ -6,11 +6,12 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from app import templating
 from app.config import get_settings
-from app.db import SessionDep, utcnow
+from app.db import SessionDep, request_session, utcnow
 from app.errors import FieldErrors, NotFound
 from app.i18n import get_locale
 from app.lists import routes as list_routes
@@ -75,30 +76,42 @@ def _texts(session: SessionDep, statement: Statement, *, shown: str) -> list[dic
 
 
 @router.get("/s/{slug}")
-def public_page(
+async def public_page(
     request: Request,
     slug: str,
-    session: SessionDep,
     text: Annotated[str, Query(max_length=16)] = "",
 ) -> Response:
-    def build() -> page_cache.CachedPage:
-        statement = service.get_by_slug(session, slug=slug)
-        if statement is None or statement.status == StatementStatus.DRAFT:
-            raise NotFound()
-        context = _public_context(session, statement, text or None)
-        # No per-user content here (not even the signed-in lead's menu), so it can be cached.
-        rendered = templating.render(request, "statements/public.html", {**context, "user": None})
-        body = bytes(rendered.body)
-        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-        return page_cache.CachedPage(body=body, etag=etag, content_language=get_locale())
-
+    """Async on purpose: a cached page is sent without a thread hop or a database session
+    (the page of a shared statement is read thousands of times a minute); only a render
+    goes to the thread pool, with the request's session."""
     # The query is part of the key: the language switcher's links repeat it.
-    page = page_cache.cached(("/s/", slug, request.url.query, get_locale()), build)
+    key = ("/s/", slug, request.url.query, get_locale())
+    page = page_cache.peek(key)
+    if page is None:
+        page = await run_in_threadpool(_render, request, slug, text, key)
     headers = {"ETag": page.etag, "Cache-Control": PUBLIC_CACHE}
     if request.headers.get("if-none-match") == page.etag:
         return Response(status_code=304, headers=headers)
     headers |= {"Vary": "Accept-Language, Cookie", "Content-Language": page.content_language}
     return HTMLResponse(page.body, headers=headers)
+
+
+def _render(request: Request, slug: str, text: str, key: tuple[str, ...]) -> page_cache.CachedPage:
+    def build() -> page_cache.CachedPage:
+        with request_session(request) as session:
+            statement = service.get_by_slug(session, slug=slug)
+            if statement is None or statement.status == StatementStatus.DRAFT:
+                raise NotFound()
+            context = _public_context(session, statement, text or None)
+            # No per-user content (not even a signed-in lead's menu): it can be shared.
+            rendered = templating.render(
+                request, "statements/public.html", {**context, "user": None}
+            )
+        body = bytes(rendered.body)
+        etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+        return page_cache.CachedPage(body=body, etag=etag, content_language=get_locale())
+
+    return page_cache.cached(key, build)
 
 
 def _review_page(

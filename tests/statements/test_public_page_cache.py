@@ -140,3 +140,12 @@ def test_a_failed_render_stores_nothing(clock: list[float]) -> None:
     with pytest.raises(LookupError):
         page_cache.cached(("gone",), missing)
     assert page_cache.cached(("gone",), lambda: _page("later")).body == b"later"
+
+
+def test_peek_never_renders_or_waits(clock: list[float]) -> None:
+    """The event loop asks `peek` first: it answers from memory or says there is nothing."""
+    assert page_cache.peek(("k",)) is None
+    page_cache.cached(("k",), lambda: _page("one"))
+    assert page_cache.peek(("k",)) == _page("one")
+    clock[0] += 2
+    assert page_cache.peek(("k",)) is None  # stale, and nobody renders it: the caller will
