@@ -226,27 +226,23 @@ class TranslationVersionSummary(BaseModel):
     created_at: datetime
 
 
-class TranslationDetail(BaseModel):
+class _TranslationText(BaseModel):
     language: str
-    language_name: str
     version: int
     title: str
     summary: str
     addressed_to: str
     body: str = Field(description="Markdown.")
     body_html: str = Field(description="The same text as sanitised HTML.")
+
+
+class TranslationDetail(_TranslationText):
+    language_name: str
     change_note: str
     created_at: datetime
 
 
-class PublicTranslation(BaseModel):
-    language: str
-    version: int
-    title: str
-    summary: str
-    addressed_to: str
-    body: str = Field(description="Markdown.")
-    body_html: str = Field(description="The same text as sanitised HTML.")
+class PublicTranslation(_TranslationText):
     url: str = Field(description="The public page showing this text.")
 
 
