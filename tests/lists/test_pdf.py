@@ -14,7 +14,7 @@ import pytest
 from pydantic import SecretStr
 
 from app.config import Settings
-from app.lists import pdf, pdf_signing
+from app.lists import pdf, pdf_markdown, pdf_signing
 from app.lists.model import Counts, Entry, Group, SignatoryList
 from tests.lists import samples
 
@@ -235,7 +235,7 @@ def test_markdown_keeps_the_web_policy_and_passes_only_data() -> None:
         "[bad](javascript:alert(1)) [good](https://example.org) [page](/s/x) x<sup>open\n\n"
         "Note[^n] again[^n].\n\n[^n]: Said *here*, see [^n]."
     )
-    body, notes = pdf.markdown_tree(source)
+    body, notes = pdf_markdown.markdown_tree(source)
     dumped = json.dumps([body, notes])
     assert "javascript" not in dumped and "onerror" not in dumped and "<b>" not in dumped
     first = body[0]
