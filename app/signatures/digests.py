@@ -17,10 +17,10 @@ from app.accounts.models import User
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import BadRequest, NotFound
+from app.i18n import N_, ngettext, using_locale
 from app.i18n import gettext as _
-from app.i18n import ngettext, using_locale
 from app.mail import service as mail
-from app.signatures import public, reconsent
+from app.signatures import emails, public, reconsent
 from app.signatures.models import Listing, Signature, SignatureStatus
 from app.statements import service as statements
 from app.statements.models import DigestFrequency, Statement, StatementStatus, TeamMember
@@ -243,21 +243,15 @@ def notify_final(session: Session, *, statement: Statement, document_url: str) -
     for signature in approved:
         if not reconsent.listed_after_reconsent(signature, latest):
             continue
-        with using_locale(signature.locale):
-            mail.queue_email(
-                session,
-                kind="final_published",
-                to_address=signature.email,
-                to_name=signature.name,
-                subject=_("The final document is published: %(title)s") % {"title": title},
-                template="final_published",
-                context={
-                    "name": signature.name,
-                    "title": title,
-                    "document_url": document_url,
-                    "public_link": f"{get_settings().base_url}/s/{statement.slug}",
-                },
-            )
+        emails.email_signer(
+            session,
+            signature,
+            template="final_published",
+            subject=N_("The final document is published: %(title)s"),
+            title=title,
+            document_url=document_url,
+            public_link=f"{get_settings().base_url}/s/{statement.slug}",
+        )
         queued += 1
     return queued
 

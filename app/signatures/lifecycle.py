@@ -14,10 +14,10 @@ from app.audit import service as audit
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict, Gone, NotFound
-from app.i18n import N_, using_locale
+from app.i18n import N_
 from app.i18n import gettext as _
-from app.mail import service as mail
 from app.security import tokens
+from app.signatures import emails
 from app.signatures.models import Signature, SignatureStatus, SignerKind
 from app.statements import service as statements
 from app.statements.models import Moderation, Statement, StatementStatus
@@ -107,22 +107,16 @@ def _queue_confirmed(
 ) -> None:
     base = get_settings().base_url
     # In the language they signed in, whatever the browser that opened the link prefers.
-    with using_locale(signature.locale):
-        mail.queue_email(
-            session,
-            kind="signature_confirmed",
-            to_address=signature.email,
-            to_name=signature.name,
-            subject=_("Thank you for signing: %(title)s") % {"title": title},
-            template="signature_confirmed",
-            context={
-                "name": signature.name,
-                "title": title,
-                "approved": signature.status == SignatureStatus.APPROVED,
-                "public_link": f"{base}/s/{statement.slug}",
-                "withdraw_link": f"{base}/withdraw/{withdraw_token(signature)}",
-            },
-        )
+    emails.email_signer(
+        session,
+        signature,
+        template="signature_confirmed",
+        subject=N_("Thank you for signing: %(title)s"),
+        title=title,
+        approved=signature.status == SignatureStatus.APPROVED,
+        public_link=f"{base}/s/{statement.slug}",
+        withdraw_link=f"{base}/withdraw/{withdraw_token(signature)}",
+    )
 
 
 def for_withdrawal(session: Session, *, token: str) -> Found:

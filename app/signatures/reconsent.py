@@ -22,11 +22,10 @@ from app.accounts.models import User
 from app.audit import service as audit
 from app.config import get_settings
 from app.errors import Conflict, NotFound
-from app.i18n import N_, get_locale, using_locale
+from app.i18n import N_, using_locale
 from app.i18n import gettext as _
-from app.mail import service as mail
 from app.security import tokens
-from app.signatures import lifecycle
+from app.signatures import emails, lifecycle
 from app.signatures.models import Signature, SignatureStatus
 from app.statements import diff
 from app.statements.models import Statement, StatementStatus, StatementVersion
@@ -88,12 +87,12 @@ def start_round(
     for signature in signatures:
         old = session.get(StatementVersion, signature.version_id)
         assert old is not None and old.id is not None
-        with using_locale(signature.locale):
-            key = (old.id, get_locale())
-            if key not in diffs:
+        key = (old.id, signature.locale)
+        if key not in diffs:
+            with using_locale(signature.locale):  # the diff's labels, in the signer's language
                 before, after = whole_text(old), whole_text(version)
                 diffs[key] = (diff.diff_text(before, after), diff.diff_html(before, after))
-            _queue_request(session, signature=signature, old=old, new=version, diffs=diffs[key])
+        _queue_request(session, signature=signature, old=old, new=version, diffs=diffs[key])
     audit.record(
         session,
         statement_id=statement.id,
@@ -114,24 +113,19 @@ def _queue_request(
     diffs: tuple[str, Markup],
 ) -> None:
     base = get_settings().base_url
-    mail.queue_email(
+    emails.email_signer(
         session,
-        kind="reconsent",
-        to_address=signature.email,
-        to_name=signature.name,
-        subject=_("The text you signed has changed: %(title)s") % {"title": new.title},
+        signature,
         template="reconsent",
-        context={
-            "name": signature.name,
-            "title": new.title,
-            "old_number": old.number,
-            "new_number": new.number,
-            "change_note": new.change_note,
-            "diff_text": diffs[0],
-            "diff_html": diffs[1],
-            "link": f"{base}/reconfirm/{reconfirm_token(signature, new)}",
-            "withdraw_link": f"{base}/withdraw/{lifecycle.withdraw_token(signature)}",
-        },
+        subject=N_("The text you signed has changed: %(title)s"),
+        title=new.title,
+        old_number=old.number,
+        new_number=new.number,
+        change_note=new.change_note,
+        diff_text=diffs[0],
+        diff_html=diffs[1],
+        link=f"{base}/reconfirm/{reconfirm_token(signature, new)}",
+        withdraw_link=f"{base}/withdraw/{lifecycle.withdraw_token(signature)}",
     )
 
 

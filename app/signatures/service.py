@@ -20,11 +20,11 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import utcnow
 from app.errors import Conflict
-from app.i18n import get_locale
+from app.i18n import N_, get_locale
 from app.i18n import gettext as _
 from app.mail import service as mail
 from app.security import ratelimit, tokens
-from app.signatures import similarity
+from app.signatures import emails, similarity
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.models import (
     Flag,
@@ -205,20 +205,15 @@ def _looks_like_existing_org(session: Session, *, statement: Statement, clean: C
 def _queue_confirmation(session: Session, *, statement: Statement, signature: Signature) -> None:
     version = statements.current_version(session, statement=statement)
     token = tokens.make_token(tokens.Purpose.CONFIRM, {"s": signature.id, "n": signature.nonce})
-    mail.queue_email(
+    emails.email_signer(
         session,
-        kind="signature_confirm",
-        to_address=signature.email,
-        to_name=signature.name,
-        subject=_("Please confirm your signature: %(title)s") % {"title": version.title},
+        signature,
         template="signature_confirm",
-        context={
-            "name": signature.name,
-            "title": version.title,
-            "organisation": signature.organisation,
-            "link": f"{get_settings().base_url}/confirm/{token}",
-            "days": get_settings().signature_confirm_days,
-        },
+        subject=N_("Please confirm your signature: %(title)s"),
+        title=version.title,
+        organisation=signature.organisation,
+        link=f"{get_settings().base_url}/confirm/{token}",
+        days=get_settings().signature_confirm_days,
     )
 
 
