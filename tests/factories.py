@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 
 from sqlmodel import Session
@@ -103,19 +104,9 @@ def approve_signers(
         person = clean.kind == SignerKind.INDIVIDUAL
         db.add(
             Signature(
+                **asdict(clean),
                 statement_id=statement.id or 0,
-                kind=clean.kind,
                 status=SignatureStatus.APPROVED,
-                listing=clean.listing,
-                name=clean.name,
-                note=clean.note,
-                title=clean.title,
-                organisation=clean.organisation,
-                acronym=clean.acronym,
-                website=clean.website,
-                country=clean.country,
-                email=clean.email,
-                email_key=clean.email_key,
                 nonce=f"n{i}",
                 position=i if (individuals_in_given_order and person) else None,
             )

@@ -4,7 +4,7 @@ signatories, so a newcomer sees every page and format within a minute."""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 
 from sqlmodel import Session, col, select
@@ -92,20 +92,9 @@ def _sign_in_the_block(session: Session, statement: Statement) -> None:
         is_person = clean.kind == SignerKind.INDIVIDUAL
         session.add(
             Signature(
+                **(asdict(clean) | {"consent_privacy": True}),
                 statement_id=statement.id or 0,
-                kind=clean.kind,
                 status=SignatureStatus.APPROVED,
-                listing=clean.listing,
-                name=clean.name,
-                title=clean.title,
-                note=clean.note,
-                organisation=clean.organisation,
-                acronym=clean.acronym,
-                country=clean.country,
-                email=clean.email,
-                email_key=clean.email_key,
-                authorised=clean.authorised,
-                consent_privacy=True,
                 source=Source.IMPORT,
                 source_note="HRC58 published list",
                 nonce=secrets.token_urlsafe(12),
