@@ -1,20 +1,20 @@
-"""A lead runs the HRC58 statement (../shared/examples) through drafting, partner review,
+"""A lead runs the HRC58 statement (tests/fixtures/examples) through drafting, partner review,
 opening and a material edit, in a real browser."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests import hrc58
 from tests.e2e.conftest import LiveServer, screenshot
 
 pytestmark = pytest.mark.browser
 
-EXAMPLE = Path(__file__).resolve().parents[3] / "shared" / "examples" / "hrc58-joint-statement.md"
+EXAMPLE = hrc58.EXAMPLE
 PASSWORD = "lead password for e2e"
 
 
@@ -30,8 +30,6 @@ def _hrc58() -> tuple[str, str]:
 def test_hrc58_from_draft_to_public_page(
     live_server: LiveServer, page: Page, browser: Browser
 ) -> None:
-    if not EXAMPLE.exists():
-        pytest.skip(f"{EXAMPLE} is missing (../shared/examples beside the checkout)")
     title, body = _hrc58()
     live_server.create_lead(email="coord@tjwg.example", name="TJWG Coordinator", password=PASSWORD)
     live_server.sign_in(page, email="coord@tjwg.example", password=PASSWORD)

