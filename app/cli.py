@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, cast
 import typer
 from sqlmodel import Session, col, func, select
 
-from app.config import get_settings
-from app.db import make_engine, new_session
+from app.core.config import get_settings
+from app.core.db import make_engine, new_session
 
 if TYPE_CHECKING:
     from app.statements.models import Statement
@@ -28,7 +28,7 @@ cli = typer.Typer(help="Undersigned: coalition sign-on statements.", no_args_is_
 @cli.command()
 def migrate(revision: str = "head") -> None:
     """Apply database migrations (creating the SQLite file under ./data/ if needed)."""
-    from app import schema
+    from app.core import schema
 
     settings = get_settings()
     if settings.database_url.startswith("sqlite"):
@@ -101,7 +101,7 @@ def worker(
 ) -> None:
     """Run the background worker that sends queued email."""
     from app.mail import worker as mail_worker
-    from app.signatures import digests
+    from app.signatures.digests import service as digests
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -116,7 +116,7 @@ def create_admin(
 ) -> None:
     """Create an administrator account (the password is asked for, never passed)."""
     from app.accounts import service as accounts
-    from app.errors import AppError
+    from app.core.errors import AppError
 
     password = getpass.getpass("Password: ")
     engine = make_engine(get_settings().database_url)
@@ -135,7 +135,7 @@ def create_admin(
 @cli.command()
 def demo() -> None:
     """Load the HRC58 example as a finalised statement (slug hrc58-example)."""
-    from app import schema
+    from app.core import schema
     from app.demo import load as demo_data
 
     settings = get_settings()
@@ -204,9 +204,11 @@ def export(
 def _export_chunks(
     session: Session, statement: Statement, fmt: str, *, team: bool, paper: str
 ) -> Iterator[bytes]:
-    from app.lists import csvs, exports, finalise, office, text
     from app.lists import routes as list_routes
     from app.lists import service as lists
+    from app.lists.final import service as finalise
+    from app.lists.renderers import csvs, office, text
+    from app.lists.renderers import formats as exports
     from app.statements.models import StatementStatus
 
     if team:

@@ -9,25 +9,30 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from app import error_pages, i18n, logs, templating
 from app.accounts import routes as accounts_routes
-from app.accounts import token_routes
+from app.accounts.tokens import routes as token_routes
 from app.api import docs as api_docs
-from app.api import signatures as api_signatures
-from app.api import statements as api_statements
-from app.api import translations as api_translations
-from app.config import Settings, get_settings
-from app.db import make_engine
+from app.core import error_pages, i18n, logs, templating
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine
 from app.demo import routes as demo_routes
 from app.lists import routes as list_routes
-from app.lists import team_routes as list_team_routes
+from app.lists.exports import routes as list_team_routes
 from app.mail import routes as mail_routes
 from app.security import csrf
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
-from app.signatures import digest_routes, import_routes, moderation_routes, reconsent_routes
-from app.signatures import routes as signature_routes
-from app.statements import public_routes, team_routes, translation_routes
+from app.signatures import api as api_signatures
+from app.signatures.digests import routes as digest_routes
+from app.signatures.importing import routes as import_routes
+from app.signatures.moderation import routes as moderation_routes
+from app.signatures.reconsent import routes as reconsent_routes
+from app.signatures.signing import routes as signature_routes
+from app.statements import api as api_statements
 from app.statements import routes as statement_routes
+from app.statements.public import routes as public_routes
+from app.statements.team import routes as team_routes
+from app.statements.translations import api as api_translations
+from app.statements.translations import routes as translation_routes
 
 # CSV imports carry a file of up to 5 MB (and then that file again, compressed).
 IMPORT_PATHS = re.compile(r"^/statements/[^/]+/import(/(mapping|preview|commit))?$")

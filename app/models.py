@@ -2,7 +2,7 @@
 
 from app.accounts.models import ApiToken, Invite, LoginSession, SetupCode, User
 from app.audit.models import AuditEvent
-from app.lists.models import StatementSnapshot
+from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
 from app.signatures.models import Signature, SignatureNote

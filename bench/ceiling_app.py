@@ -1,6 +1,6 @@
 """The ceiling: the least a FastAPI app can do for the same two requests, under the same
 server settings as `undersigned serve` (uvicorn, uvloop/httptools, access log at INFO,
-proxy headers, 2 workers) and the same database engine settings (app.db.make_engine).
+proxy headers, 2 workers) and the same database engine settings (app.core.db.make_engine).
 
     GET  /page    a fixed 15 KB HTML page
     POST /insert  a urlencoded form like the sign form's; one row inserted and committed
@@ -20,7 +20,7 @@ from fastapi import FastAPI, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert
 
-from app.db import make_engine, writer
+from app.core.db import make_engine, writer
 
 PAGE_BYTES = 15 * 1024
 metadata = MetaData()

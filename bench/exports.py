@@ -26,12 +26,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
-from app.config import get_settings
-from app.db import make_engine, new_session
+from app.core.config import get_settings
+from app.core.db import make_engine, new_session
 from app.demo import hrc58
-from app.lists import csvs, exports
 from app.lists import service as lists
-from app.lists.model import SignatoryList, TeamRow
+from app.lists.data import SignatoryList, TeamRow
+from app.lists.renderers import csvs
+from app.lists.renderers import formats as exports
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind, Source
 from app.statements import service as statements
 from app.statements.models import ListOrder, Statement, StatementVersion

@@ -25,16 +25,16 @@ import psycopg
 from sqlalchemy import insert, make_url, text
 from sqlmodel import Session, col, select
 
-from app import schema
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.config import get_settings
-from app.db import make_engine, new_session, utcnow
+from app.core import schema
+from app.core.config import get_settings
+from app.core.db import make_engine, new_session, utcnow
 from app.demo import hrc58
 from app.mail import service as mail
 from app.security import tokens
-from app.signatures import service as signatures
 from app.signatures.models import Signature
+from app.signatures.signing import service as signatures
 from app.statements import service as statements
 from app.statements.models import Statement
 from app.statements.service import StatementInput

@@ -7,8 +7,8 @@ from logging.config import fileConfig
 from alembic import context
 
 import app.models  # noqa: F401  (registers every table on the metadata)
-from app.config import get_settings
-from app.db import make_engine, metadata, writer
+from app.core.config import get_settings
+from app.core.db import make_engine, metadata, writer
 
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):

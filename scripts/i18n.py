@@ -33,7 +33,7 @@ MAPPING = ROOT / "babel.cfg"
 LOCALE_DIR = ROOT / "app" / "locale"
 POT = LOCALE_DIR / "messages.pot"
 SOURCE_DIRS = ("app", "frontend")
-# `_` is `app.i18n.gettext` imported under that name; `N_` marks a string translated later.
+# `_` is `app.core.i18n.gettext` imported under that name; `N_` marks a string translated later.
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 COMMENT_TAGS = ("Translators:",)
 PROJECT = "Undersigned"

@@ -44,9 +44,15 @@ from fastapi import Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
-from app import schema  # noqa: E402
-from app.config import get_settings  # noqa: E402
-from app.db import get_session, get_stream_session, make_engine, metadata  # noqa: E402
+from app.core import schema  # noqa: E402
+from app.core.config import get_settings  # noqa: E402
+from app.core.db import (  # noqa: E402
+    get_session,
+    get_stream_session,
+    make_engine,
+    metadata,
+    transaction,
+)
 from app.main import create_app  # noqa: E402
 
 
@@ -109,11 +115,8 @@ def app(db: Session):  # type: ignore[no-untyped-def]
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
         ) as request_session:
             try:
-                yield request_session
-                request_session.commit()
-            except BaseException:
-                request_session.rollback()
-                raise
+                with transaction(request_session):
+                    yield request_session
             finally:
                 db.expire_all()
 

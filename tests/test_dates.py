@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app import dates
-from app.i18n import using_locale
+from app.core import dates
+from app.core.i18n import using_locale
 from app.statements.models import StatementVersion
 from tests.factories import PASSWORD, make_statement, make_user
 from tests.helpers import sign_in

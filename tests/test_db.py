@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlmodel import Session
 
 from app.accounts.models import User
-from app.db import SessionDep, new_session
-from app.errors import BadRequest
+from app.core.db import SessionDep, new_session
+from app.core.errors import BadRequest
 from app.mail.models import OutboxMessage
 from app.main import create_app
 from tests.factories import make_user

@@ -13,13 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.errors import FieldErrors
-from app.i18n import using_locale
+from app.core.errors import FieldErrors
+from app.core.i18n import using_locale
 from app.signatures import lifecycle
 from app.signatures.forms import SignInput, clean_sign_input
 from app.signatures.models import SignatureStatus
-from app.statements import review
 from app.statements.inputs import clean_input
+from app.statements.review import service as review
 from tests.factories import (
     PASSWORD,
     individual,

@@ -14,7 +14,7 @@ from babel.messages.catalog import Catalog
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app import i18n
+from app.core import i18n
 from app.mail.models import OutboxMessage
 from app.signatures.models import Signature
 from app.statements.models import Moderation

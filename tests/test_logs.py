@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from app.logs import RedactTokensFilter
+from app.core.logs import RedactTokensFilter
 from app.security.tokens import Purpose, make_token
 
 

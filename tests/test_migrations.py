@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
 from app import models  # noqa: F401  (registers every table)
-from app.db import metadata
+from app.core.db import metadata
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:

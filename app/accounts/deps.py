@@ -9,11 +9,11 @@ from fastapi import Depends, Request, Response
 
 from app.accounts import service
 from app.accounts.models import LoginSession, User
-from app.config import get_settings
-from app.db import SessionDep
-from app.errors import AppError, Forbidden
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core.config import get_settings
+from app.core.db import SessionDep
+from app.core.errors import AppError, Forbidden
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, utcnow
 
 
 class User(SQLModel, table=True):

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app import templating
 from app.accounts import service
 from app.accounts.deps import (
     CurrentAdmin,
@@ -18,10 +17,11 @@ from app.accounts.deps import (
     session_cookie_name,
     set_session_cookie,
 )
-from app.db import SessionDep
-from app.errors import AppError
-from app.i18n import get_locale
-from app.i18n import gettext as _
+from app.core import templating
+from app.core.db import SessionDep
+from app.core.errors import AppError
+from app.core.i18n import get_locale
+from app.core.i18n import gettext as _
 from app.security.ratelimit import client_ip
 
 router = APIRouter()

@@ -17,14 +17,14 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Invite, LoginSession, SetupCode, User
-from app.config import get_settings
-from app.db import utcnow
-from app.errors import BadRequest, Conflict, Gone, NotFound, RateLimited
-from app.i18n import SUPPORTED_LOCALES, using_locale
-from app.i18n import gettext as _
+from app.core.config import get_settings
+from app.core.db import utcnow
+from app.core.errors import BadRequest, Conflict, Gone, NotFound, RateLimited
+from app.core.i18n import SUPPORTED_LOCALES, using_locale
+from app.core.i18n import gettext as _
+from app.core.text import clean_line, normalise_email
 from app.mail import service as mail
 from app.security import ratelimit, tokens
-from app.text import clean_line, normalise_email
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()

@@ -12,10 +12,10 @@ from typing import Annotated
 from fastapi import Depends, HTTPException
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.accounts import api_tokens
 from app.accounts.models import User
-from app.db import SessionDep
-from app.i18n import gettext as _
+from app.accounts.tokens import service as api_tokens
+from app.core.db import SessionDep
+from app.core.i18n import gettext as _
 
 # auto_error=False: a missing or malformed header gets our own 401 below, not FastAPI's 403.
 bearer = HTTPBearer(

@@ -16,8 +16,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from app import templating
-from app.errors import NotFound
+from app.core import templating
+from app.core.errors import NotFound
 
 ASSETS_URL = "/api-docs-assets"
 ASSETS_PACKAGE = "fastapi_offline"

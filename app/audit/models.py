@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
-from app.db import UTCDateTime, utcnow
+from app.core.db import UTCDateTime, utcnow
 
 
 class AuditEvent(SQLModel, table=True):

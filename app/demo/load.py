@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.db import utcnow
+from app.core.db import utcnow
 from app.demo import hrc58
-from app.lists import finalise
+from app.lists.final import service as finalise
 from app.signatures.forms import SignInput, clean_sign_input
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
 from app.statements import service as statements

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from app import templating
 from app.accounts.deps import CurrentAdmin
-from app.db import SessionDep
+from app.core import templating
+from app.core.db import SessionDep
 from app.demo import load
 
 router = APIRouter()

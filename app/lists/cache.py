@@ -12,10 +12,10 @@ from threading import Lock
 
 from sqlmodel import Session, col, func, select
 
-from app.db import utcnow
-from app.i18n import get_locale
+from app.core.db import utcnow
+from app.core.i18n import get_locale
 from app.lists import service as lists
-from app.lists.model import SignatoryList
+from app.lists.data import SignatoryList
 from app.signatures.models import Signature, SignatureStatus
 from app.statements import deadlines
 from app.statements.models import Statement

@@ -10,14 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app import templating
-from app.db import SessionDep
-from app.errors import BadRequest, NotFound
-from app.forms import DocumentDep
-from app.i18n import gettext as _
-from app.lists import cache, exports, finalise, text
+from app.core import templating
+from app.core.db import SessionDep
+from app.core.errors import BadRequest, NotFound
+from app.core.forms import DocumentDep
+from app.core.i18n import gettext as _
+from app.lists import cache
 from app.lists import service as lists
-from app.lists.model import SignatoryList
+from app.lists.data import SignatoryList
+from app.lists.final import service as finalise
+from app.lists.renderers import formats as exports
+from app.lists.renderers import text
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus
 

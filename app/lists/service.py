@@ -12,17 +12,21 @@ from sqlalchemy import TypeDecorator, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.db import utcnow
-from app.i18n import babel_locale, ngettext
-from app.i18n import gettext as _
-from app.lists import collation, text
-from app.lists.model import Counts, Entry, Group, SignatoryList, TeamRow, TranslatedText
-from app.signatures import countries, reconsent
+from app.core.db import utcnow
+from app.core.i18n import babel_locale, ngettext
+from app.core.i18n import gettext as _
+from app.lists import collation
+from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow, TranslatedText
+from app.lists.renderers import text
+from app.signatures import countries
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.public import public_line, public_name
-from app.statements import deadlines, markdown, translations
+from app.signatures.reconsent import service as reconsent
+from app.statements import deadlines
 from app.statements import service as statements
 from app.statements.models import ListOrder, Statement, StatementVersion
+from app.statements.text import markdown
+from app.statements.translations import service as translations
 
 
 def approved(session: Session, *, statement: Statement) -> list[Signature]:

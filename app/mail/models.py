@@ -10,7 +10,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Text
 from sqlmodel import Field, SQLModel
 
-from app.db import StrEnumType, UTCDateTime, utcnow
+from app.core.db import StrEnumType, UTCDateTime, utcnow
 
 
 class OutboxStatus(StrEnum):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app import templating
 from app.accounts.deps import CurrentAdmin
-from app.config import get_settings
-from app.db import SessionDep
-from app.errors import NotFound
+from app.core import templating
+from app.core.config import get_settings
+from app.core.db import SessionDep
+from app.core.errors import NotFound
 from app.mail import service
 from app.mail.models import OutboxStatus
 

@@ -9,12 +9,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from app import templating
-from app.config import get_settings
-from app.db import utcnow
-from app.i18n import get_locale
+from app.core import templating
+from app.core.config import get_settings
+from app.core.db import utcnow
+from app.core.i18n import get_locale
+from app.core.text import clean_line
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.text import clean_line
 
 
 def queue_email(

@@ -34,8 +34,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
 
-from app.config import Settings
-from app.db import make_engine, new_session, utcnow
+from app.core.config import Settings
+from app.core.db import make_engine, new_session, utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import get_settings
-from app.errors import Forbidden, UnsupportedMediaType
-from app.i18n import gettext as _
+from app.core.config import get_settings
+from app.core.errors import Forbidden, UnsupportedMediaType
+from app.core.i18n import gettext as _
 from app.security import tokens
 
 FORM_FIELD = "csrf_token"

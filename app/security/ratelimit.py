@@ -10,8 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
-from app.config import get_settings
-from app.db import UTCDateTime, utcnow
+from app.core.config import get_settings
+from app.core.db import UTCDateTime, utcnow
 from app.security.tokens import digest
 
 

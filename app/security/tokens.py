@@ -10,7 +10,7 @@ from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from app.config import get_settings
+from app.core.config import get_settings
 
 
 class Purpose(StrEnum):

@@ -8,7 +8,7 @@ from functools import cache
 import pycountry
 from babel import Locale
 
-from app.i18n import get_locale
+from app.core.i18n import get_locale
 
 
 @cache

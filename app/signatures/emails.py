@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.i18n import gettext as _
-from app.i18n import using_locale
+from app.core.i18n import gettext as _
+from app.core.i18n import using_locale
 from app.mail import service as mail
 from app.signatures.models import Signature
 

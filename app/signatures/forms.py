@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from app.config import get_settings
-from app.errors import BadRequest, FieldErrors, about
-from app.i18n import gettext as _
+from app.core.config import get_settings
+from app.core.errors import BadRequest, FieldErrors, about
+from app.core.i18n import gettext as _
+from app.core.text import clean_line, normalise_email
 from app.signatures import countries
 from app.signatures.models import Listing, SignerKind
 from app.signatures.similarity import website_domain
 from app.statements.models import SignerKinds, Statement
-from app.text import clean_line, normalise_email
 
 TRUE = {"1", "true", "on", "yes", "y"}
 

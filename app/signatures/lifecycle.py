@@ -11,11 +11,11 @@ from sqlmodel import Session, col
 
 from app.accounts.models import User
 from app.audit import service as audit
-from app.config import get_settings
-from app.db import utcnow
-from app.errors import Conflict, Gone, NotFound
-from app.i18n import N_
-from app.i18n import gettext as _
+from app.core.config import get_settings
+from app.core.db import utcnow
+from app.core.errors import Conflict, Gone, NotFound
+from app.core.i18n import N_
+from app.core.i18n import gettext as _
 from app.security import tokens
 from app.signatures import emails
 from app.signatures.models import Signature, SignatureStatus, SignerKind

@@ -20,7 +20,7 @@ from enum import StrEnum
 from sqlalchemy import Index, Text, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
-from app.db import StrEnumType, UTCDateTime, utcnow
+from app.core.db import StrEnumType, UTCDateTime, utcnow
 from app.signatures import similarity
 
 

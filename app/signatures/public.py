@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from app.i18n import gettext as _
+from app.core.i18n import gettext as _
 from app.signatures import countries
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.statements.models import ListOrder, Statement

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.dates import format_datetime, format_timedelta, get_timezone_name
 
-from app.i18n import babel_locale
-from app.i18n import gettext as _
+from app.core.i18n import babel_locale
+from app.core.i18n import gettext as _
 
 
 class DeadlineError(ValueError):

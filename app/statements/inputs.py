@@ -11,11 +11,12 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from app.errors import FieldErrors, about
-from app.i18n import gettext as _
-from app.statements import deadlines, markdown
+from app.core.errors import FieldErrors, about
+from app.core.i18n import gettext as _
+from app.core.text import normalise_email
+from app.statements import deadlines
 from app.statements.models import ListOrder, Moderation, SignerKinds, Statement
-from app.text import normalise_email
+from app.statements.text import markdown
 
 E = TypeVar("E", SignerKinds, Moderation, ListOrder)
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

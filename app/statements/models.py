@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from app.db import StrEnumType, UTCDateTime, utcnow
+from app.core.db import StrEnumType, UTCDateTime, utcnow
 
 
 class StatementStatus(StrEnum):

@@ -8,17 +8,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app import templating
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
-from app.db import SessionDep, utcnow
-from app.errors import FieldErrors, NotFound
-from app.forms import FormDep
-from app.i18n import gettext as _
-from app.signatures import digests, moderation, reconsent
-from app.statements import deadlines, diff, markdown, review, service, team
+from app.core import templating
+from app.core.db import SessionDep, utcnow
+from app.core.errors import FieldErrors, NotFound
+from app.core.forms import FormDep
+from app.core.i18n import gettext as _
+from app.signatures.digests import service as digests
+from app.signatures.moderation import service as moderation
+from app.signatures.reconsent import service as reconsent
+from app.statements import deadlines, service
 from app.statements.inputs import StatementInput
 from app.statements.models import Statement, StatementStatus, TeamRole
+from app.statements.review import service as review
+from app.statements.team import service as team
+from app.statements.text import diff, markdown
 
 router = APIRouter(prefix="/statements")
 dashboard_router = APIRouter()

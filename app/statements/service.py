@@ -13,9 +13,10 @@ from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
 from app.audit import service as audit
-from app.db import utcnow
-from app.errors import BadRequest, Conflict, FieldErrors, about
-from app.i18n import gettext as _
+from app.core.db import utcnow
+from app.core.errors import BadRequest, Conflict, FieldErrors, about
+from app.core.i18n import gettext as _
+from app.core.text import clean_line
 from app.statements import deadlines
 from app.statements.inputs import StatementInput, clean_input
 from app.statements.models import (
@@ -25,7 +26,6 @@ from app.statements.models import (
     TeamMember,
     TeamRole,
 )
-from app.text import clean_line
 
 # --- creating and editing ---------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -33,12 +33,12 @@ def upgrade() -> None:
         sa.Column("message_id", sa.String(length=200), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("claimed_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("claimed_at", app.core.db.UTCDateTime(), nullable=True),
         sa.Column("claimed_by", sa.String(length=100), nullable=False),
-        sa.Column("sent_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("sent_at", app.core.db.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.String(length=1000), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox_message")),
         sa.UniqueConstraint("message_id", name=op.f("uq_outbox_message_message_id")),
     )
@@ -49,7 +49,7 @@ def upgrade() -> None:
         "rate_counter",
         sa.Column("bucket", sa.String(length=40), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
-        sa.Column("window_start", app.db.UTCDateTime(), nullable=False),
+        sa.Column("window_start", app.core.db.UTCDateTime(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("bucket", "key", "window_start", name=op.f("pk_rate_counter")),
     )
@@ -57,8 +57,8 @@ def upgrade() -> None:
         "setup_code",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("used_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("used_at", app.core.db.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_setup_code")),
     )
     op.create_table(
@@ -69,8 +69,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("is_admin", sa.Boolean(), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("last_login_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("last_login_at", app.core.db.UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_user_account")),
         sa.UniqueConstraint("email", name=op.f("uq_user_account_email")),
     )
@@ -81,11 +81,11 @@ def upgrade() -> None:
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("invited_by_id", sa.Integer(), nullable=False),
         sa.Column("make_admin", sa.Boolean(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("accepted_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("accepted_at", app.core.db.UTCDateTime(), nullable=True),
         sa.Column("accepted_user_id", sa.Integer(), nullable=True),
-        sa.Column("revoked_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", app.core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["accepted_user_id"],
             ["user_account.id"],
@@ -109,9 +109,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("expires_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("expires_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", app.core.db.UTCDateTime(), nullable=True),
         sa.Column("user_agent", sa.String(length=300), nullable=False),
         sa.Column("ip_address", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -27,9 +27,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("prefix", sa.String(length=12), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("last_used_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", app.core.db.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", app.core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["user_account.id"],
@@ -53,16 +53,16 @@ def upgrade() -> None:
         sa.Column("signer_kinds", sa.String(length=32), nullable=False),
         sa.Column("moderation", sa.String(length=32), nullable=False),
         sa.Column("list_order", sa.String(length=32), nullable=False),
-        sa.Column("opens_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("deadline_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("opens_at", app.core.db.UTCDateTime(), nullable=True),
+        sa.Column("deadline_at", app.core.db.UTCDateTime(), nullable=False),
         sa.Column("deadline_zone", sa.String(length=64), nullable=False),
         sa.Column("confirm_grace_minutes", sa.Integer(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("opened_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("closed_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("finalised_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("opened_at", app.core.db.UTCDateTime(), nullable=True),
+        sa.Column("closed_at", app.core.db.UTCDateTime(), nullable=True),
+        sa.Column("finalised_at", app.core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user_account.id"],
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("from_state", sa.String(length=20), nullable=False),
         sa.Column("to_state", sa.String(length=20), nullable=False),
         sa.Column("detail", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["actor_id"],
             ["user_account.id"],
@@ -109,8 +109,8 @@ def upgrade() -> None:
         sa.Column("label", sa.String(length=200), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("revoked_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("revoked_at", app.core.db.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user_account.id"],
@@ -144,7 +144,7 @@ def upgrade() -> None:
         sa.Column("change_note", sa.String(length=500), nullable=False),
         sa.Column("material", sa.Boolean(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["user_account.id"],
@@ -173,7 +173,7 @@ def upgrade() -> None:
         sa.Column("statement_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
-        sa.Column("added_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("added_at", app.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["statement_id"],
             ["statement.id"],
@@ -204,7 +204,7 @@ def upgrade() -> None:
         sa.Column("author_name", sa.String(length=200), nullable=False),
         sa.Column("organisation", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["review_link_id"],
             ["review_link.id"],

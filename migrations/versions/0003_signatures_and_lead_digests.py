@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -51,11 +51,11 @@ def upgrade() -> None:
         sa.Column("version_id", sa.Integer(), nullable=True),
         sa.Column("reconsent_version_id", sa.Integer(), nullable=True),
         sa.Column("keep_listed", sa.Boolean(), nullable=True),
-        sa.Column("submitted_at", app.db.UTCDateTime(), nullable=False),
-        sa.Column("confirmed_at", app.db.UTCDateTime(), nullable=True),
-        sa.Column("decided_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("submitted_at", app.core.db.UTCDateTime(), nullable=False),
+        sa.Column("confirmed_at", app.core.db.UTCDateTime(), nullable=True),
+        sa.Column("decided_at", app.core.db.UTCDateTime(), nullable=True),
         sa.Column("decided_by_id", sa.Integer(), nullable=True),
-        sa.Column("withdrawn_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("withdrawn_at", app.core.db.UTCDateTime(), nullable=True),
         sa.Column("ip_hash", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(
             ["decided_by_id"],
@@ -97,7 +97,7 @@ def upgrade() -> None:
         sa.Column("signature_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.Integer(), nullable=True),
         sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["author_id"],
             ["user_account.id"],
@@ -121,7 +121,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("digest", sa.String(length=32), nullable=False, server_default="daily")
         )
-        batch_op.add_column(sa.Column("digest_sent_at", app.db.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("digest_sent_at", app.core.db.UTCDateTime(), nullable=True))
 
     # ### end Alembic commands ###
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import app.db
+import app.core.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -29,7 +29,7 @@ def upgrade() -> None:
         sa.Column("list_json", sa.Text(), nullable=False),
         sa.Column("pdf", sa.LargeBinary(), nullable=False),
         sa.Column("pdf_sha256", sa.String(length=64), nullable=False),
-        sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
+        sa.Column("created_at", app.core.db.UTCDateTime(), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],

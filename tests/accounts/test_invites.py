@@ -10,7 +10,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlmodel import Session, select
 
 from app.accounts.models import Invite, User
-from app.config import get_settings
+from app.core.config import get_settings
 from app.mail.models import OutboxMessage
 from app.security.tokens import Purpose, make_token
 from tests.factories import PASSWORD, make_user

@@ -10,10 +10,10 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service as accounts
 from app.accounts.models import User
-from app.db import utcnow
-from app.i18n import using_locale
+from app.core.db import utcnow
+from app.core.i18n import using_locale
 from app.mail.models import OutboxMessage
-from app.signatures import digests
+from app.signatures.digests import service as digests
 from tests.factories import PASSWORD, individual, make_user, open_statement
 from tests.helpers import sign_in, submit
 from tests.signatures.test_digests import MINUTE, _sign

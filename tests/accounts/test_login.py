@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.models import LoginSession
-from app.config import get_settings
+from app.core.config import get_settings
 from tests.factories import PASSWORD, make_user
 from tests.helpers import sign_in, submit
 

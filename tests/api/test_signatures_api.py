@@ -11,15 +11,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.accounts import api_tokens
 from app.accounts.models import User
-from app.config import get_settings
-from app.db import utcnow
+from app.accounts.tokens import service as api_tokens
+from app.core.config import get_settings
+from app.core.db import utcnow
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
 from app.signatures.models import Flag, Signature, SignatureStatus, Source
-from app.statements import team
 from app.statements.models import Statement, TeamRole
+from app.statements.team import service as team
 from tests.factories import individual, make_statement, make_user, open_statement, organisation
 
 PUBLIC = "/api/v1/public/statements"

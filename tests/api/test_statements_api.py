@@ -11,11 +11,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.accounts import api_tokens
 from app.accounts.models import User
+from app.accounts.tokens import service as api_tokens
 from app.api import docs as api_docs
-from app.statements import service, team
+from app.statements import service
 from app.statements.models import TeamRole
+from app.statements.team import service as team
 from tests.factories import PASSWORD, make_user
 from tests.helpers import sign_in, submit
 

@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.accounts import api_tokens
 from app.accounts.models import ApiToken
-from app.db import utcnow
-from app.errors import FieldErrors, NotFound
+from app.accounts.tokens import service as api_tokens
+from app.core.db import utcnow
+from app.core.errors import FieldErrors, NotFound
 from app.security import tokens
 from tests.factories import PASSWORD, make_user
 from tests.helpers import csrf_from, sign_in, submit

@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.statements import service as statements
-from app.statements import translations
-from app.statements.translations import TranslationInput
+from app.statements.translations import service as translations
+from app.statements.translations.service import TranslationInput
 from tests.api.test_statements_api import API, bearer
 from tests.factories import make_statement, make_user, open_statement, statement_input
 

@@ -23,23 +23,26 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pydantic import SecretStr
 from sqlmodel import col, select
 
-from app.accounts import api_tokens
 from app.accounts import service as accounts
-from app.config import get_settings
-from app.db import make_engine, new_session, utcnow
+from app.accounts.tokens import service as api_tokens
+from app.core.config import get_settings
+from app.core.db import make_engine, new_session, utcnow
 from app.demo import load as demo
-from app.lists import finalise
+from app.lists.final import service as finalise
 from app.mail import service as mail
 from app.mail.models import OutboxStatus
 from app.security import tokens
-from app.signatures import lifecycle, moderation, reconsent
-from app.signatures import service as signing
+from app.signatures import lifecycle
 from app.signatures.forms import SignInput
 from app.signatures.models import Signature
-from app.statements import review, team
+from app.signatures.moderation import service as moderation
+from app.signatures.reconsent import service as reconsent
+from app.signatures.signing import service as signing
 from app.statements import service as statements
 from app.statements.models import TeamRole
+from app.statements.review import service as review
 from app.statements.service import StatementInput
+from app.statements.team import service as team
 from tests.databases import create_database, database_url, drop_database
 from tests.smtp_server import RecordingHandler, _smtp_handler, free_port, smtp_server  # noqa: F401  (fixtures)
 

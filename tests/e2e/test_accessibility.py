@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, FilePayload, Page
 
-from app.db import make_engine, new_session
+from app.core.db import make_engine, new_session
 from app.mail import service as mail
 from tests.e2e.conftest import ROOT, Site, serve, sign_in_state
 

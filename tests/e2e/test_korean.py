@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlmodel import select
 
 from app.accounts.models import User
-from app.db import make_engine, new_session
+from app.core.db import make_engine, new_session
 from app.statements import service as statements
 from tests.e2e.conftest import LiveServer, screenshot
 from tests.factories import statement_input

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col, select
 
 from app.accounts.models import User
-from app.db import make_engine, new_session
+from app.core.db import make_engine, new_session
 from app.signatures.models import Signature, SignatureStatus
 from app.statements import service as statements
 from tests.e2e.conftest import LiveServer, screenshot, wait_for_mail

@@ -17,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from app.lists.model import Counts, Entry, Group, SignatoryList, TeamRow
+from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow
 
 AS_OF = date(2025, 3, 14)
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from app.i18n import set_locale
+from app.core.i18n import set_locale
 from app.lists import service as lists
 from app.signatures.models import Signature, SignerKind
 from tests import hrc58

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.i18n import set_locale
-from app.lists import csvs
-from app.lists.model import TeamRow
+from app.core.i18n import set_locale
+from app.lists.data import TeamRow
+from app.lists.renderers import csvs
 from tests.lists import samples
 
 BOM = b"\xef\xbb\xbf"

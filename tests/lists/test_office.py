@@ -13,9 +13,9 @@ from docx.document import Document
 from docx.oxml.ns import qn
 from openpyxl import Workbook, load_workbook
 
-from app.i18n import set_locale
-from app.lists import office
-from app.lists.model import Group, SignatoryList
+from app.core.i18n import set_locale
+from app.lists.data import Group, SignatoryList
+from app.lists.renderers import office
 from tests.lists import samples
 
 

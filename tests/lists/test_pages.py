@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent
-from app.db import utcnow
-from app.lists import finalise
+from app.core.db import utcnow
+from app.lists.final import service as finalise
 from app.signatures.models import Signature, SignatureStatus
 from app.statements.models import Statement, StatementStatus
 from tests import hrc58
@@ -303,8 +303,8 @@ def test_a_draft_has_no_public_list(client: TestClient, db: Session) -> None:
 def test_team_rows_read_from_the_database_match_each_signature(db: Session) -> None:
     """The team export reads plain columns (not ORM objects): each value, the public line
     (display corrections, anonymous and counted-only signers) and UTC times survive."""
-    from app.lists import csvs
     from app.lists import service as lists
+    from app.lists.renderers import csvs
     from app.signatures.models import Signature
     from tests.factories import approve_signers, individual, open_statement, organisation
 

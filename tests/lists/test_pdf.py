@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from app.config import Settings
-from app.lists import pdf, pdf_markdown, pdf_signing
-from app.lists.model import Counts, Entry, Group, SignatoryList
+from app.core.config import Settings
+from app.lists.data import Counts, Entry, Group, SignatoryList
+from app.lists.final import signing as pdf_signing
+from app.lists.renderers import pdf, pdf_markdown
 from tests.lists import samples
 
 SCRIPTS = (  # (kind, name): one per script the issue names, and an emoji

@@ -13,14 +13,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.db import utcnow
-from app.errors import BadRequest, Conflict
-from app.lists import finalise, pdf
+from app.core.db import utcnow
+from app.core.errors import BadRequest, Conflict
 from app.lists import service as lists
-from app.lists.model import TranslatedText
-from app.statements import translations
+from app.lists.data import TranslatedText
+from app.lists.final import service as finalise
+from app.lists.renderers import pdf
 from app.statements.models import Statement, StatementStatus
-from app.statements.translations import TranslationInput
+from app.statements.translations import service as translations
+from app.statements.translations.service import TranslationInput
 from tests.factories import PASSWORD, approve_signers, individual, make_user, open_statement
 from tests.helpers import sign_in, submit
 from tests.lists import samples

@@ -8,9 +8,9 @@ import pytest
 from babel.lists import format_list
 from markdown_it import MarkdownIt
 
-from app.i18n import get_locale, set_locale
-from app.lists import text
-from app.lists.model import Counts, Entry, Group
+from app.core.i18n import get_locale, set_locale
+from app.lists.data import Counts, Entry, Group
+from app.lists.renderers import text
 from tests.lists import samples
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.config import Settings, get_settings
+from app.core.config import Settings, get_settings
 from tests.smtp_server import RecordingHandler, _smtp_handler, smtp_server  # noqa: F401
 
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.config import Settings
-from app.db import utcnow
+from app.core.config import Settings
+from app.core.db import utcnow
 from app.mail import service as mail
 from app.mail.models import OutboxMessage, OutboxStatus
 from tests.factories import PASSWORD, make_user

@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine, func, update
 from sqlmodel import col, select
 
-from app.config import Settings
-from app.db import new_session, utcnow
+from app.core.config import Settings
+from app.core.db import new_session, utcnow
 from app.mail import service as mail
 from app.mail import worker
 from app.mail.models import OutboxMessage, OutboxStatus

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from app.db import new_session
+from app.core.db import new_session
 from app.mail.models import OutboxMessage
 from app.main import create_app
 from app.signatures.models import Signature, SignatureStatus

@@ -11,16 +11,19 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
-from app.db import utcnow
-from app.errors import BadRequest, NotFound
-from app.i18n import set_locale
+from app.core.db import utcnow
+from app.core.errors import BadRequest, NotFound
+from app.core.i18n import set_locale
 from app.mail.models import OutboxMessage
-from app.signatures import digests, lifecycle, reconsent, service
+from app.signatures import lifecycle
+from app.signatures.digests import service as digests
 from app.signatures.forms import SignInput
 from app.signatures.models import Signature
+from app.signatures.reconsent import service as reconsent
+from app.signatures.signing import service
 from app.statements import service as statements
-from app.statements import team
 from app.statements.models import DigestFrequency, Statement, TeamMember, TeamRole
+from app.statements.team import service as team
 from tests.factories import (
     PASSWORD,
     individual,

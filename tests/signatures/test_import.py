@@ -16,13 +16,14 @@ from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.config import get_settings
-from app.errors import AppError, BadRequest
+from app.core.config import get_settings
+from app.core.errors import AppError, BadRequest
 from app.mail.models import OutboxMessage
-from app.signatures import import_columns, importing
+from app.signatures.importing import columns as import_columns
+from app.signatures.importing import service as importing
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
-from app.statements import team
 from app.statements.models import Statement, TeamRole
+from app.statements.team import service as team
 from tests.factories import PASSWORD, make_statement, make_user, open_statement
 from tests.helpers import csrf_from, sign_in
 

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
-from app.signatures import service, similarity
+from app.signatures import similarity
 from app.signatures.forms import SignInput
 from app.signatures.models import Flag, Signature, SignatureStatus
+from app.signatures.signing import service
 from app.statements.models import Statement
 from tests.factories import approve_signers, make_user, open_statement, organisation
 

@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.db import utcnow
-from app.errors import FieldErrors
+from app.core.db import utcnow
+from app.core.errors import FieldErrors
 from app.mail.models import OutboxMessage
-from app.signatures import moderation, public
+from app.signatures import public
 from app.signatures.forms import SignInput
 from app.signatures.models import (
     Listing,
@@ -25,9 +25,10 @@ from app.signatures.models import (
     SignerKind,
     Source,
 )
+from app.signatures.moderation import service as moderation
 from app.statements import service as statements
-from app.statements import team
 from app.statements.models import Statement, StatementStatus, TeamRole
+from app.statements.team import service as team
 from tests.factories import PASSWORD, make_statement, make_user
 from tests.helpers import sign_in, submit
 

@@ -12,14 +12,16 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.audit.models import AuditEvent
-from app.i18n import get_locale, set_locale
+from app.core.i18n import get_locale, set_locale
 from app.mail.models import OutboxMessage
-from app.signatures import lifecycle, reconsent, service
+from app.signatures import lifecycle
 from app.signatures.forms import SignInput
 from app.signatures.models import Signature, SignatureStatus
+from app.signatures.reconsent import service as reconsent
+from app.signatures.signing import service
 from app.statements import service as statements
-from app.statements import team
 from app.statements.models import Statement, StatementStatus, StatementVersion, TeamRole
+from app.statements.team import service as team
 from tests.factories import (
     PASSWORD,
     individual,

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.db import utcnow
-from app.errors import Conflict
+from app.core.db import utcnow
+from app.core.errors import Conflict
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle, public
 from app.signatures.models import Flag, Signature, SignatureStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from app.statements.diff import (
+from app.statements.text.diff import (
     DiffBlock,
     Segment,
     change_summary,

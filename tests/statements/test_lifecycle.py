@@ -8,8 +8,8 @@ import pytest
 from sqlmodel import Session, select
 
 from app.audit.models import AuditEvent
-from app.db import utcnow
-from app.errors import Conflict, FieldErrors
+from app.core.db import utcnow
+from app.core.errors import Conflict, FieldErrors
 from app.statements import service
 from app.statements.models import Statement, StatementStatus
 from tests.factories import make_statement, make_user, statement_input

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.statements.markdown import plain_text, render_markdown, validate_markdown
+from app.statements.text.markdown import plain_text, render_markdown, validate_markdown
 from tests import hrc58 as hrc58_example
 
 HRC58 = hrc58_example.EXAMPLE

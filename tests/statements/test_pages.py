@@ -7,8 +7,10 @@ import re
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.statements import review, service, team
+from app.statements import service
 from app.statements.models import ReviewComment, StatementStatus, TeamRole
+from app.statements.review import service as review
+from app.statements.team import service as team
 from tests.factories import PASSWORD, make_statement, make_user, statement_input
 from tests.helpers import sign_in, submit
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlmodel import Session
 
-from app.config import get_settings
-from app.statements import page_cache
+from app.core.config import get_settings
+from app.statements.public import page_cache
 from tests.factories import approve_signers, individual, make_user, open_statement
 
 

@@ -9,14 +9,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.errors import FieldErrors
+from app.core.errors import FieldErrors
 from app.mail.models import OutboxMessage
-from app.signatures import reconsent
 from app.signatures.models import Signature, SignatureStatus, SignerKind
+from app.signatures.reconsent import service as reconsent
 from app.statements import service as statements
-from app.statements import team, translations
 from app.statements.models import StatementVersion, TeamRole
-from app.statements.translations import TranslationInput
+from app.statements.team import service as team
+from app.statements.translations import service as translations
+from app.statements.translations.service import TranslationInput
 from tests.factories import PASSWORD, make_statement, make_user, open_statement, statement_input
 from tests.helpers import sign_in, submit
 

@@ -1,0 +1,75 @@
+"""A lead's personal access tokens for the JSON API: create (shown once), list, revoke."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+from fastapi.routing import APIRouter
+
+from app.accounts.deps import CurrentUser
+from app.accounts.tokens import service as api_tokens
+from app.core import templating
+from app.core.db import SessionDep
+from app.core.errors import FieldErrors
+
+router = APIRouter(prefix="/account/tokens")
+# The raw token is on the page once: keep it out of caches and of Referer headers.
+SECRET_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    *,
+    new_token: str | None = None,
+    name: str = "",
+    errors: dict[str, str] | None = None,
+    revoked: bool = False,
+    status_code: int = 200,
+) -> Response:
+    response = templating.page(
+        request,
+        "accounts/tokens.html",
+        {
+            "tokens": api_tokens.list_tokens(session, user=user),
+            "new_token": new_token,
+            "name": name,
+            "errors": errors or {},
+            "revoked": revoked,
+        },
+        status_code=status_code,
+    )
+    response.headers.update(SECRET_PAGE_HEADERS)
+    return response
+
+
+@router.get("")
+def tokens_page(
+    request: Request, session: SessionDep, user: CurrentUser, revoked: bool = False
+) -> Response:
+    return _page(request, session, user, revoked=revoked)
+
+
+@router.post("")
+def create_token(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    name: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        _token, raw = api_tokens.create_token(session, user=user, name=name)
+    except FieldErrors as exc:
+        session.rollback()
+        return _page(request, session, user, name=name, errors=exc.errors, status_code=422)
+    # Rendered, not redirected: the raw token exists only in this response.
+    return _page(request, session, user, new_token=raw, status_code=201)
+
+
+@router.post("/{token_id}/revoke")
+def revoke_token(token_id: int, session: SessionDep, user: CurrentUser) -> Response:
+    api_tokens.revoke_token(session, user=user, token_id=token_id)
+    return templating.redirect("/account/tokens?revoked=1")

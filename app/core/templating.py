@@ -1,0 +1,85 @@
+"""Jinja2 templates from frontend/templates, with gettext and the CSRF helper as globals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.core import dates, flash, i18n
+from app.core.config import get_settings
+from app.security import csrf
+from app.statements.translations import service as translations
+
+FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+TEMPLATE_DIR = FRONTEND_DIR / "templates"
+STATIC_DIR = FRONTEND_DIR / "static"
+
+environment = Environment(
+    loader=FileSystemLoader(TEMPLATE_DIR),
+    autoescape=select_autoescape(["html", "xml"], default_for_string=True),
+    undefined=StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
+    trim_blocks=True,
+    lstrip_blocks=True,
+    # In production templates do not change under a running server: no stat() per render.
+    auto_reload=not get_settings().is_production,
+)
+environment.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
+environment.globals["csrf_token"] = csrf.token_for
+environment.globals["get_locale"] = i18n.get_locale
+environment.globals["supported_locales"] = i18n.SUPPORTED_LOCALES
+environment.globals["language_options"] = i18n.language_options
+environment.filters["when"] = dates.when
+environment.filters["day"] = dates.format_day
+environment.filters["language_name"] = translations.language_name
+
+templates = Jinja2Templates(env=environment)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    ctx: dict[str, Any] = {
+        "user": getattr(request.state, "user", None),
+        "error": None,
+        "notice": None,
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+
+
+def render_text(name: str, context: dict[str, Any]) -> str:
+    """Render a template outside a request (emails)."""
+    return environment.get_template(name).render(**context)
+
+
+def page(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """A full page, with any one-shot notice left by the previous redirect."""
+    notice = flash.read(request)
+    response = render(request, name, {**(context or {}), "notice": notice}, status_code=status_code)
+    if notice:
+        flash.clear(response)
+    return response
+
+
+def redirect(url: str, *, notice: str | None = None) -> RedirectResponse:
+    """303 See Other after a form post, optionally leaving a notice for the next page."""
+    response = RedirectResponse(url, status_code=303)
+    if notice:
+        flash.flash(response, notice)
+    return response

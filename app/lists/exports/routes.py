@@ -1,0 +1,85 @@
+"""The team's side of the list: finalising, and exports with contact details."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response, StreamingResponse
+
+from app.accounts.deps import CurrentUser
+from app.audit import service as audit
+from app.core import templating
+from app.core.db import SessionDep, StreamSessionDep
+from app.lists import service as lists
+from app.lists.data import TeamRow
+from app.lists.final import service as finalise
+from app.lists.renderers import csvs, office
+from app.lists.renderers import formats as exports
+from app.statements.models import Statement, TeamRole
+from app.statements.team import service as team
+
+router = APIRouter(prefix="/statements")
+
+
+@router.get("/{slug}/exports")
+def exports_page(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    return templating.page(
+        request,
+        "lists/exports.html",
+        {
+            "access": acc,
+            "statement": acc.statement,
+            "formats": exports.FORMATS,
+            "snapshot": finalise.snapshot_for(session, statement=acc.statement),
+        },
+    )
+
+
+@router.post("/{slug}/finalise")
+def finalise_statement(slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    finalise.finalise(session, statement=acc.statement, actor=user)
+    return templating.redirect(f"/statements/{slug}/exports", notice="statement-finalised")
+
+
+@router.get("/{slug}/export/team.{fmt}")
+def team_export(
+    slug: str,
+    fmt: Literal["csv", "xlsx"],
+    session: SessionDep,
+    reader: StreamSessionDep,
+    user: CurrentUser,
+) -> Response:
+    """Contact details: for the team only, and every download is in the audit log."""
+    acc = team.access(session, slug=slug, user=user)
+    audit.record(
+        session,
+        statement_id=acc.statement.id,
+        actor=user,
+        action="team export downloaded",
+        detail=f"team.{fmt}",
+    )
+    statement_id = acc.statement.id
+
+    def rows() -> Iterator[TeamRow]:
+        statement = reader.get(Statement, statement_id)
+        assert statement is not None
+        yield from lists.team_rows(reader, statement=statement)
+
+    filename = f"{slug}-signatures-team.{fmt}"
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }
+    if fmt == "csv":
+        return StreamingResponse(
+            csvs.iter_team_csv(rows()), media_type=exports.MEDIA_TYPES["csv"], headers=headers
+        )
+    return Response(
+        office.render_team_xlsx(rows(), title=slug),
+        media_type=exports.MEDIA_TYPES["xlsx"],
+        headers=headers,
+    )

@@ -1,0 +1,151 @@
+"""CSV exports: the public list, and the team's list with contact details.
+
+UTF-8 with a byte order mark (without it Excel reads Korean as mojibake), CRLF line endings
+and RFC 4180 quoting. Every text cell goes through `safe_cell`, so a name such as
+`=HYPERLINK(…)` is shown, never run, when the file is opened in a spreadsheet. Both writers
+are generators yielding chunks of bytes: 100,000 signatures stream in flat memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Final
+
+from app.core.i18n import gettext as _
+from app.lists.data import Entry, SignatoryList, TeamRow
+from app.lists.renderers.text import clean_text, in_language
+
+BOM: Final = "\ufeff".encode()
+# OWASP "CSV injection": spreadsheets treat a cell starting with these as a formula.
+_FORMULA_START: Final = frozenset({"=", "+", "-", "@", "\t", "\r"})
+_CHUNK_CHARS: Final = 64 * 1024
+
+TeamValue = str | int | datetime | None
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet shows as text: control characters removed, and a leading `'`
+    when the value would otherwise be read as a formula (`=`, `+`, `-`, `@`, tab)."""
+    if not value.isprintable():
+        value = clean_text(value)
+    if value[:1] in _FORMULA_START:
+        return "'" + value
+    return value
+
+
+def kind_label(kind: str) -> str:
+    if kind == "organisation":
+        return _("Organisation")
+    if kind == "individual":
+        return _("Individual")
+    return kind
+
+
+def public_header() -> list[str]:
+    return [_("Kind"), _("Name"), _("Acronym"), _("Note"), _("Country")]
+
+
+def public_record(entry: Entry, kinds: dict[str, str]) -> list[str]:
+    """One entry as the public list shows it; `kinds` maps a kind to its label."""
+    return [
+        safe_cell(kinds.get(entry.kind, entry.kind)),
+        safe_cell(entry.name),
+        safe_cell(entry.acronym),
+        safe_cell(entry.note),
+        safe_cell(entry.country_name or entry.country),
+    ]
+
+
+def team_header() -> list[str]:
+    return [
+        _("ID"), _("Kind"), _("Status"), _("Listing"), _("Public line"), _("Name"), _("Title"),
+        _("Note"), _("Organisation"), _("Acronym"), _("Website"), _("Country"), _("Email"),
+        _("Privacy consent"), _("Updates opt-in"), _("Version confirmed"), _("Source"),
+        _("Submitted (UTC)"), _("Confirmed (UTC)"), _("Decided (UTC)"), _("Withdrawn (UTC)"),
+        _("Flags"),
+    ]  # fmt: skip
+
+
+def utc_naive(moment: datetime | None) -> datetime | None:
+    """UTC to the second, without tzinfo (spreadsheets have no time zones). Naive input is
+    taken as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not UTC and moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+def utc_text(moment: datetime | None) -> str:
+    """UTC as "2025-03-14 09:30:00", which Excel reads as a date and time; empty for None."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is not UTC and moment.utcoffset():
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "seconds")[:19]
+
+
+def team_record(
+    row: TeamRow, yes: str, no: str, stamp: Callable[[datetime | None], TeamValue] = utc_naive
+) -> list[TeamValue]:
+    """One signature for the team: text already made safe, times through `stamp`. The `csv`
+    module writes it as it is (None as an empty cell)."""
+    return [
+        row.id,
+        safe_cell(row.kind),
+        safe_cell(row.status),
+        safe_cell(row.listing),
+        safe_cell(row.public_line),
+        safe_cell(row.name),
+        safe_cell(row.title),
+        safe_cell(row.note),
+        safe_cell(row.organisation),
+        safe_cell(row.acronym),
+        safe_cell(row.website),
+        safe_cell(row.country),
+        safe_cell(row.email),
+        yes if row.consent_privacy else no,
+        yes if row.opt_in_updates else no,
+        row.version_confirmed,
+        safe_cell(row.source),
+        stamp(row.submitted_at),
+        stamp(row.confirmed_at),
+        stamp(row.decided_at),
+        stamp(row.withdrawn_at),
+        safe_cell(row.flags),
+    ]
+
+
+def _iter_csv(header: Sequence[str], records: Iterable[Sequence[TeamValue]]) -> Iterator[bytes]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(label) for label in header])
+    yield BOM
+    for record in records:
+        writer.writerow(record)
+        if buffer.tell() >= _CHUNK_CHARS:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def iter_public_csv(model: SignatoryList) -> Iterator[bytes]:
+    """Exactly what the public list shows, in its order, headed in the list's language."""
+    header, kinds = in_language(model.language, _public_labels)
+    records = (public_record(entry, kinds) for entry in model.entries)
+    return _iter_csv(header, records)
+
+
+def _public_labels() -> tuple[list[str], dict[str, str]]:
+    return public_header(), {kind: kind_label(kind) for kind in ("organisation", "individual")}
+
+
+def iter_team_csv(rows: Iterable[TeamRow]) -> Iterator[bytes]:
+    """Every signature with its contact details, for the team (in the interface language)."""
+    header, yes, no = team_header(), _("yes"), _("no")
+    records = (team_record(row, yes, no, utc_text) for row in rows)
+    return _iter_csv(header, records)

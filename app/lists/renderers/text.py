@@ -1,0 +1,142 @@
+"""The signatory list as words: a sentence for a speech, plain text for an email, Markdown.
+
+Also the cleaning every format shares. The model is already public, but names are typed by
+strangers: whatever reaches a renderer must come out inert (no markup, no formula, no
+control characters that break XML or reorder a line) and still be the name people typed.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import re
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
+
+from app.core import i18n
+from app.core.i18n import gettext as _
+from app.core.i18n import ngettext
+from app.lists.data import Entry, SignatoryList
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Illegal in XML 1.0 (C0 controls other than TAB/LF/CR, lone surrogates, U+FFFE/U+FFFF),
+# plus C1 controls and the bidi embeddings/overrides/isolates that can reorder what follows
+# them on a line ("evil\u202egnp.exe"). Everything matched here is non-printable, which lets
+# callers skip the regex for ordinary text (`str.isprintable`).
+_DROP = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+_NEWLINES = re.compile("\r\n?")
+_WHITESPACE = re.compile(r"\s+")
+# Characters that can start inline Markdown (or HTML, entities, the superscript plugin).
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&~^|!{}])")
+# What would turn the start of a line into a heading, quote, list item or thematic break.
+# (A digit cannot be escaped in CommonMark, so "1. x" becomes "1\. x".)
+_MD_LINE_START = re.compile(r"^[#>+=-]")
+_MD_ORDERED = re.compile(r"^(\d+)([.)])")
+
+
+def clean_text(value: str) -> str:
+    """The text without characters no format can carry; line breaks become LF."""
+    if value.isprintable():
+        return value
+    return _DROP.sub("", _NEWLINES.sub("\n", value))
+
+
+def one_line(value: str) -> str:
+    """`clean_text`, then every run of whitespace (tabs, line breaks) as one space."""
+    return _WHITESPACE.sub(" ", clean_text(value)).strip()
+
+
+def list_locale(model: SignatoryList) -> Locale:
+    """The Babel locale of the list's language (English when it is not a known locale)."""
+    try:
+        return Locale.parse(model.language.replace("-", "_"))
+    except (ValueError, TypeError, UnknownLocaleError):
+        return Locale.parse(i18n.DEFAULT_LOCALE)
+
+
+def in_language(language: str, render: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Run `render` with `_()` in `language`: a document speaks its list's language, whatever
+    the language of the page that asked for it. The request's own locale is untouched."""
+
+    def run() -> R:
+        i18n.set_locale(language.replace("_", "-").split("-")[0].lower())
+        return render(*args, **kwargs)
+
+    return contextvars.copy_context().run(run)
+
+
+def escape_markdown(value: str) -> str:
+    """Literal text in Markdown: `*x*` stays `*x*`, `1. x` is not a list."""
+    escaped = _MD_INLINE.sub(r"\\\1", one_line(value))
+    escaped = _MD_LINE_START.sub(r"\\\g<0>", escaped, count=1)
+    return _MD_ORDERED.sub(r"\1\\\2", escaped, count=1)
+
+
+def _line(entry: Entry, escape: Callable[[str], str]) -> str:
+    detail = entry.acronym or entry.note
+    name = escape(entry.name)
+    return f"{name} ({escape(detail)})" if detail.strip() else name
+
+
+# --- Formats -----------------------------------------------------------------------------
+
+
+def inline_prose(model: SignatoryList) -> str:
+    """One sentence naming every signatory: "… signed by 6 organisations and 2 individuals from
+    1 country, including A, B and C." Anonymous signatories are counted, never named."""
+    return in_language(model.language, _inline_prose, model)
+
+
+def _inline_prose(model: SignatoryList) -> str:
+    names = [one_line(entry.name) for entry in model.entries if not entry.anonymous]
+    names = [name for name in names if name]
+    hidden = sum(1 for entry in model.entries if entry.anonymous)
+    if hidden:
+        names.append(
+            ngettext(
+                "%(n)d signatory who asked not to be named",
+                "%(n)d signatories who asked not to be named",
+                hidden,
+            )
+            % {"n": hidden}
+        )
+    summary = one_line(model.summary)
+    if not names:
+        if model.counts.total == 0:
+            return _("No one has signed this statement yet.")
+        return _("This statement is signed by %(summary)s.") % {"summary": summary}
+    return _("This statement is signed by %(summary)s, including %(names)s.") % {
+        "summary": summary,
+        "names": format_list(names, locale=list_locale(model)),
+    }
+
+
+def plain_text(model: SignatoryList) -> str:
+    """Title, then the signatory block as statements print it: the heading, then one entry a
+    line, a blank line between groups (a group's heading, if any, on the line before it)."""
+    blocks = [one_line(model.title), one_line(model.heading)]
+    for group in model.groups:
+        if group.entries:
+            lines = [one_line(group.heading)] if group.heading.strip() else []
+            lines += [_line(entry, one_line) for entry in group.entries]
+            blocks.append("\n".join(lines))
+    return "\n\n".join(block for block in blocks if block) + "\n"
+
+
+def markdown(model: SignatoryList) -> str:
+    """The same as `plain_text`, in Markdown: headings, and each group as a bullet list."""
+    blocks = [f"# {escape_markdown(model.title)}", f"## {escape_markdown(model.heading)}"]
+    groups = [group for group in model.groups if group.entries]
+    for index, group in enumerate(groups):
+        if group.heading.strip():
+            blocks.append(f"### {escape_markdown(group.heading)}")
+        # Alternate markers: two "-" lists a blank line apart would merge into one list.
+        marker = "*" if index % 2 else "-"
+        blocks.append("\n".join(f"{marker} {_line(e, escape_markdown)}" for e in group.entries))
+    return "\n\n".join(block for block in blocks if block.strip("# ")) + "\n"

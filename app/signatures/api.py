@@ -1,0 +1,227 @@
+"""The signatures API: signing in public, and the team's view and decisions.
+
+Public signing goes through `service.submit`, the sign form's own path, so it keeps every
+protection of the form: the answer never says whether an address signed before, abuse
+checks hold a signature for a lead instead of refusing it, and only an open statement
+takes signatures. Confirming and withdrawing stay links in emails, for people.
+
+Team routes check access with `team.access` (404 outside the team, 403 for a viewer's
+write) and decide through `lifecycle`, like the moderation pages.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from app.api.deps import ApiUser
+from app.core.db import SessionDep
+from app.core.errors import NotFound
+from app.security.ratelimit import client_ip
+from app.signatures import lifecycle, public
+from app.signatures import schemas as sig
+from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
+from app.signatures.moderation import service as moderation
+from app.signatures.signing import service
+from app.statements import schemas
+from app.statements import service as statements
+from app.statements.models import Statement, StatementStatus, TeamRole
+from app.statements.public.routes import PUBLIC_CACHE
+from app.statements.team import service as team
+
+router = APIRouter(
+    prefix="/api/v1/statements",
+    tags=["signatures"],
+    responses=schemas.error_responses(401, 404, 422),
+)
+public_router = APIRouter(
+    prefix="/api/v1/public", tags=["public"], responses=schemas.error_responses(404, 422)
+)
+
+# Bounded so that no id or offset can overflow a database integer (a 500, not a 404).
+SignatureId = Annotated[int, Path(ge=1, le=2_147_483_647)]
+MAX_PER_PAGE = 200
+WRITE_ERRORS = schemas.error_responses(403, 409)
+TOO_LARGE: dict[int | str, dict[str, Any]] = {
+    413: {"description": "The body is over the size limit (1 MB by default)."}
+}
+
+
+def _public_statement(session: SessionDep, slug: str) -> Statement:
+    """As the public pages see it: a draft does not exist."""
+    statement = statements.get_by_slug(session, slug=slug)
+    if statement is None or statement.status == StatementStatus.DRAFT:
+        raise NotFound()
+    return statement
+
+
+# --- public -----------------------------------------------------------------------------
+
+
+@public_router.get("/statements/{slug}/sign-token")
+def sign_token(slug: str, session: SessionDep) -> sig.SignToken:
+    """Fetch when the signer starts filling in your form; send it back as `form_token`.
+    A signature sent implausibly soon after is held for a lead, never refused."""
+    _public_statement(session, slug)
+    return sig.SignToken(form_token=service.form_token())
+
+
+@public_router.post(
+    "/statements/{slug}/signatures",
+    status_code=202,
+    responses={**schemas.error_responses(409), **TOO_LARGE},
+)
+def sign(
+    slug: str, body: sig.SignatureCreate, request: Request, session: SessionDep
+) -> sig.SignAccepted:
+    """Sign a statement. The signer gets an email with a link to confirm; the signature
+    counts only once confirmed (and, under manual moderation, approved).
+
+    The answer is the same whether or not the address signed before: its inbox is told
+    instead. A closed statement answers 409; a draft does not exist (404)."""
+    statement = _public_statement(session, slug)
+    context = service.Context(
+        ip=client_ip(request),
+        form_age_seconds=service.form_age(body.form_token) if body.form_token else None,
+        source=Source.API,
+    )
+    service.submit(session, statement=statement, data=body.to_input(), context=context)
+    return sig.SignAccepted()
+
+
+@public_router.get("/statements/{slug}/signatures/summary")
+def summary(slug: str, response: Response, session: SessionDep) -> sig.SignatureSummary:
+    """Approved signatures: the counts, and the list as the public page shows it."""
+    statement = _public_statement(session, slug)
+    counts = public.counts(session, statement=statement)
+    response.headers["Cache-Control"] = PUBLIC_CACHE
+    return sig.SignatureSummary(
+        counts=sig.PublicCounts(
+            organisations=counts.organisations,
+            individuals=counts.individuals,
+            total=counts.total,
+        ),
+        signatories=[
+            sig.PublicSignatory(kind=s.kind, name=name)
+            for s in public.listed(session, statement=statement)
+            if (name := public.public_name(s))
+        ],
+    )
+
+
+# --- team -------------------------------------------------------------------------------
+
+
+def _version_numbers(session: SessionDep, statement: Statement) -> dict[int, int]:
+    return {
+        v.id: v.number
+        for v in statements.list_versions(session, statement=statement)
+        if v.id is not None
+    }
+
+
+def _team_signature(signature: Signature, versions: dict[int, int]) -> sig.TeamSignature:
+    assert signature.id is not None
+    return sig.TeamSignature(
+        id=signature.id,
+        kind=signature.kind,
+        status=signature.status,
+        listing=signature.listing,
+        public_name=public.public_name(signature),
+        name=signature.name,
+        title=signature.title,
+        note=signature.note,
+        email=signature.email,
+        country=signature.country,
+        organisation=signature.organisation,
+        acronym=signature.acronym,
+        website=signature.website,
+        authorised=signature.authorised,
+        display_name=signature.display_name,
+        display_acronym=signature.display_acronym,
+        consent_privacy=signature.consent_privacy,
+        opt_in_updates=signature.opt_in_updates,
+        locale=signature.locale,
+        flags=sorted(signature.flag_set()),
+        source=signature.source,
+        source_note=signature.source_note,
+        version_confirmed=versions.get(signature.version_id) if signature.version_id else None,
+        submitted_at=signature.submitted_at,
+        confirmed_at=signature.confirmed_at,
+        decided_at=signature.decided_at,
+        withdrawn_at=signature.withdrawn_at,
+    )
+
+
+@router.get("/{slug}/signatures")
+def list_signatures(
+    slug: str,
+    session: SessionDep,
+    user: ApiUser,
+    status: SignatureStatus | None = None,
+    kind: SignerKind | None = None,
+    flagged: bool = False,
+    q: Annotated[str, Query(max_length=moderation.MAX_QUERY)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 50,
+) -> sig.SignaturePage:
+    """Every signature with its signer's details, newest first. `q` searches names,
+    organisations, acronyms, notes and email addresses; `flagged` keeps the held ones."""
+    acc = team.access(session, slug=slug, user=user)
+    rows, total = moderation.list_signatures(
+        session,
+        statement=acc.statement,
+        status=status,
+        kind=kind,
+        flagged_only=flagged,
+        query=q,
+        page=page,
+        per_page=per_page,
+    )
+    versions = _version_numbers(session, acc.statement)
+    return sig.SignaturePage(
+        items=[_team_signature(s, versions) for s in rows],
+        total=total,
+        page=page,
+        per_page=per_page,
+    )
+
+
+@router.get("/{slug}/signatures/{signature_id}")
+def get_signature(
+    slug: str, signature_id: SignatureId, session: SessionDep, user: ApiUser
+) -> sig.TeamSignature:
+    acc = team.access(session, slug=slug, user=user)
+    found = moderation.get_signature(session, statement=acc.statement, signature_id=signature_id)
+    return _team_signature(found, _version_numbers(session, acc.statement))
+
+
+def _decide(
+    session: SessionDep, user: ApiUser, slug: str, signature_id: int, *, approve: bool
+) -> sig.TeamSignature:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    found = moderation.get_signature(session, statement=acc.statement, signature_id=signature_id)
+    target = SignatureStatus.APPROVED if approve else SignatureStatus.REJECTED
+    # Deciding what is already so (a retried request) changes nothing and logs nothing.
+    if found.status != target or acc.statement.status == StatementStatus.FINAL:
+        transition = lifecycle.approve if approve else lifecycle.reject
+        transition(session, statement=acc.statement, signature=found, actor=user)
+    return _team_signature(found, _version_numbers(session, acc.statement))
+
+
+@router.post("/{slug}/signatures/{signature_id}/approve", responses=WRITE_ERRORS)
+def approve(
+    slug: str, signature_id: SignatureId, session: SessionDep, user: ApiUser
+) -> sig.TeamSignature:
+    """List a confirmed (or rejected) signature publicly. Pending and withdrawn
+    signatures, and those of a final statement, cannot be decided (409)."""
+    return _decide(session, user, slug, signature_id, approve=True)
+
+
+@router.post("/{slug}/signatures/{signature_id}/reject", responses=WRITE_ERRORS)
+def reject(
+    slug: str, signature_id: SignatureId, session: SessionDep, user: ApiUser
+) -> sig.TeamSignature:
+    """Keep a signature off the list and out of the counts. Same states as approve."""
+    return _decide(session, user, slug, signature_id, approve=False)

@@ -1,0 +1,273 @@
+"""The team's pages for importing signatures from a CSV: upload → map the columns →
+preview → import. No JavaScript, and no table for uploads: the file's text travels from
+step to step in the form itself, compressed and signed so that it cannot be altered."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.accounts.deps import CurrentUser
+from app.core import templating
+from app.core.config import get_settings
+from app.core.db import SessionDep
+from app.core.errors import AppError, BadRequest, FieldErrors
+from app.core.i18n import gettext as _
+from app.signatures import countries
+from app.signatures.importing import columns as import_columns
+from app.signatures.importing import service as importing
+from app.signatures.models import Listing, SignerKind
+from app.statements.models import Statement, TeamRole
+from app.statements.team import service as team
+
+router = APIRouter(prefix="/statements")
+SALT = "undersigned.import"
+# Starlette refuses any single form field over 1 MB, so the payload travels in pieces.
+CHUNK = 500_000
+PREVIEW_GOOD_ROWS = 50
+ENCODING_CHOICES = ("auto", "utf-8-sig", "cp949", "cp1252")
+Choice = Annotated[str, Form(max_length=40)]
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    table: importing.Table
+    chunks: list[str]  # the signed payload, to carry to the next step
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(get_settings().secret_key.get_secret_value(), salt=SALT)
+
+
+def _pack(statement: Statement, filename: str, data: bytes, encoding: str) -> list[str]:
+    """The file as uploaded (not re-encoded: a Korean file would grow by half in UTF-8)."""
+    packed = base64.urlsafe_b64encode(gzip.compress(data, mtime=0)).decode()
+    token = _serializer().dumps({"s": statement.id, "f": filename, "e": encoding, "z": packed})
+    return [token[i : i + CHUNK] for i in range(0, len(token), CHUNK)]
+
+
+def _unpack(statement: Statement, chunks: list[str]) -> Upload:
+    try:
+        payload = _serializer().loads("".join(chunks))
+        if payload["s"] != statement.id:
+            raise BadSignature("another statement's upload")
+        data = gzip.decompress(base64.urlsafe_b64decode(payload["z"]))
+        filename, encoding = str(payload["f"]), str(payload["e"])
+    except (BadSignature, KeyError, TypeError, binascii.Error, OSError) as exc:
+        raise BadRequest(
+            _("The uploaded file was lost on the way. Please upload it again.")
+        ) from exc
+    text, _encoding = importing.decode(data, encoding=encoding)
+    return Upload(filename, importing.parse(text, encoding=encoding), chunks)
+
+
+class Carried:
+    """What the mapping and preview pages send back: the signed file and the choices."""
+
+    def __init__(
+        self,
+        upload: Annotated[list[str], Form()],
+        column: Annotated[list[str], Form()],
+        default_kind: Choice = "",
+        default_listing: Choice = Listing.NAMED.value,
+        skip_duplicates: Choice = "",
+    ) -> None:
+        self.pieces, self.columns, self.skip_duplicates = upload, column, skip_duplicates == "1"
+        self.defaults = importing.Defaults(kind=default_kind, listing=default_listing)
+
+    def open(self, statement: Statement) -> tuple[Upload, importing.Mapping]:
+        upload = _unpack(statement, self.pieces)
+        columns = self.columns[: len(upload.table.headers)]
+        return upload, {i: name[:40] for i, name in enumerate(columns)}
+
+
+CarriedForm = Annotated[Carried, Depends()]
+
+
+def _editor(session: SessionDep, slug: str, user: CurrentUser) -> Statement:
+    return team.access(session, slug=slug, user=user, need=TeamRole.EDITOR).statement
+
+
+def _common(statement: Statement, upload: Upload | None = None) -> dict[str, Any]:
+    labels = import_columns.field_labels()
+    return {
+        "statement": statement,
+        "upload": upload,
+        "labels": labels,
+        "field_options": [(f, labels[f]) for f in (import_columns.IGNORE, *import_columns.FIELDS)],
+        "kind_options": [
+            ("", _("Choose…")),
+            (SignerKind.ORGANISATION.value, _("Organisations")),
+            (SignerKind.INDIVIDUAL.value, _("Individuals")),
+        ],
+        "country_name": countries.name,
+        "listing_options": [
+            (Listing.NAMED.value, _("By name")),
+            (Listing.ANONYMOUS.value, _("Anonymously")),
+            (Listing.COUNTED.value, _("Counted only")),
+        ],
+    }
+
+
+def _upload_page(
+    request: Request, statement: Statement, *, error: str | None = None, status_code: int = 200
+) -> Response:
+    context = _common(statement) | {
+        "error": error,
+        "encodings": [
+            ("auto", _("Find out automatically")),
+            ("utf-8-sig", _("UTF-8 (Google Sheets, most programs)")),
+            ("cp949", _("Korean (Excel: CP949 / EUC-KR)")),
+            ("cp1252", _("Western European (Excel: Windows-1252)")),
+        ],
+        "max_mb": importing.MAX_BYTES // 1_000_000,
+        "max_rows": importing.MAX_ROWS,
+    }
+    return templating.page(
+        request, "signatures/import_upload.html", context, status_code=status_code
+    )
+
+
+def _mapping_page(
+    request: Request,
+    statement: Statement,
+    upload: Upload,
+    mapping: importing.Mapping,
+    defaults: importing.Defaults,
+    *,
+    errors: dict[str, str] | None = None,
+) -> Response:
+    table = upload.table
+    samples = [
+        [row[i] for row in table.rows if i < len(row) and row[i]][:3]
+        for i in range(len(table.headers))
+    ]
+    context = _common(statement, upload) | {
+        "columns": list(zip(table.headers, samples, strict=True)),
+        "mapping": mapping,
+        "defaults": defaults,
+        "errors": errors or {},
+    }
+    status_code = 422 if errors else 200
+    return templating.page(request, "signatures/import_mapping.html", context, status_code)
+
+
+def _preview_page(
+    request: Request,
+    statement: Statement,
+    upload: Upload,
+    mapping: importing.Mapping,
+    defaults: importing.Defaults,
+    result: importing.Preview,
+    *,
+    error: str | None = None,
+) -> Response:
+    column_of = {
+        f: upload.table.headers[i] for i, f in mapping.items() if f != import_columns.IGNORE
+    }
+    context = _common(statement, upload) | {
+        "mapping": mapping,
+        "defaults": defaults,
+        "preview": result,
+        "good_shown": result.good[:PREVIEW_GOOD_ROWS],
+        "column_of": column_of,
+        "error": error,
+    }
+    status_code = 422 if error else 200
+    return templating.page(request, "signatures/import_preview.html", context, status_code)
+
+
+@router.get("/{slug}/import")
+def upload_form(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    return _upload_page(request, _editor(session, slug, user))
+
+
+@router.post("/{slug}/import")
+def upload_file(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile | None, File()] = None,
+    encoding: Choice = "auto",
+) -> Response:
+    statement = _editor(session, slug, user)
+    if file is None or not file.filename:
+        return _upload_page(request, statement, error=_("Choose a CSV file."), status_code=400)
+    data = file.file.read(importing.MAX_BYTES + 1)
+    try:
+        text, used = importing.decode(
+            data, encoding=encoding if encoding in ENCODING_CHOICES else "auto"
+        )
+        table = importing.parse(text, encoding=used)
+    except AppError as exc:
+        return _upload_page(request, statement, error=exc.message, status_code=exc.status_code)
+    filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
+    upload = Upload(filename, table, _pack(statement, filename, data, used))
+    suggested = import_columns.suggest_mapping(table.headers)
+    mapping = {i: suggested[header] for i, header in enumerate(table.headers)}
+    return _mapping_page(request, statement, upload, mapping, importing.Defaults())
+
+
+@router.post("/{slug}/import/mapping")
+def change_mapping(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: CarriedForm
+) -> Response:
+    statement = _editor(session, slug, user)
+    upload, mapping = form.open(statement)
+    return _mapping_page(request, statement, upload, mapping, form.defaults)
+
+
+@router.post("/{slug}/import/preview")
+def preview_import(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: CarriedForm
+) -> Response:
+    statement = _editor(session, slug, user)
+    upload, mapping = form.open(statement)
+    try:
+        result = importing.preview(
+            session,
+            statement=statement,
+            rows=upload.table.rows,
+            mapping=mapping,
+            defaults=form.defaults,
+        )
+    except FieldErrors as exc:
+        return _mapping_page(request, statement, upload, mapping, form.defaults, errors=exc.errors)
+    return _preview_page(request, statement, upload, mapping, form.defaults, result)
+
+
+@router.post("/{slug}/import/commit")
+def commit_import(
+    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: CarriedForm
+) -> Response:
+    statement = _editor(session, slug, user)
+    upload, mapping = form.open(statement)
+    try:
+        importing.commit_import(
+            session,
+            statement=statement,
+            actor=user,
+            rows=upload.table.rows,
+            mapping=mapping,
+            defaults=form.defaults,
+            skip_duplicates=form.skip_duplicates,
+            filename=upload.filename,
+        )
+    except importing.ImportRejected as exc:
+        session.rollback()
+        return _preview_page(
+            request, statement, upload, mapping, form.defaults, exc.preview, error=exc.message
+        )
+    except FieldErrors as exc:
+        session.rollback()
+        return _mapping_page(request, statement, upload, mapping, form.defaults, errors=exc.errors)
+    return templating.redirect(f"/statements/{slug}/signatures", notice="signatures-imported")

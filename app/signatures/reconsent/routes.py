@@ -1,0 +1,71 @@
+"""Re-consent pages: the signer's re-confirmation page (reached from the email; opening it
+changes nothing, only pressing Confirm does) and the team's round status and decision."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app.accounts.deps import CurrentUser
+from app.core import templating
+from app.core.db import SessionDep
+from app.core.errors import BadRequest
+from app.core.i18n import gettext as _
+from app.signatures import lifecycle, public
+from app.signatures.reconsent import service as reconsent
+from app.signatures.signing import routes as signature_routes
+from app.statements.models import TeamRole
+from app.statements.team import service as team
+
+router = APIRouter()
+DECISIONS = {"keep": True, "remove": False}
+
+
+def _reconfirm_page(request: Request, found: reconsent.Reconfirmation) -> Response:
+    context = {"found": found, "withdraw_token": lifecycle.withdraw_token(found.signature)}
+    response = templating.page(request, "signatures/reconfirm.html", context)
+    response.headers.update(signature_routes.TOKEN_HEADERS)
+    return response
+
+
+@router.get("/reconfirm/{token}")
+def reconfirm_page(request: Request, token: str, session: SessionDep) -> Response:
+    return _reconfirm_page(request, reconsent.for_reconfirmation(session, token=token))
+
+
+@router.post("/reconfirm/{token}")
+def reconfirm_submit(request: Request, token: str, session: SessionDep) -> Response:
+    return _reconfirm_page(request, reconsent.reconfirm(session, token=token))
+
+
+@router.get("/statements/{slug}/reconsent")
+def status_page(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
+    acc = team.access(session, slug=slug, user=user)
+    return templating.page(
+        request,
+        "statements/reconsent.html",
+        {
+            "access": acc,
+            "statement": acc.statement,
+            "round": reconsent.status(session, statement=acc.statement),
+            "public_name": public.public_name,
+        },
+    )
+
+
+@router.post("/statements/{slug}/reconsent/decide")
+def decide(
+    slug: str,
+    session: SessionDep,
+    user: CurrentUser,
+    decision: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    if decision not in DECISIONS:
+        raise BadRequest(_("Choose one of the options."))
+    reconsent.decide_unconfirmed(
+        session, statement=acc.statement, actor=user, keep_listed=DECISIONS[decision]
+    )
+    return templating.redirect(f"/statements/{slug}/reconsent", notice="reconsent-decided")

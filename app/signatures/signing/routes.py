@@ -1,0 +1,146 @@
+"""The public signing pages: the sign form, the confirmation page (opening the emailed
+link changes nothing; only pressing Confirm does), and withdrawal."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.core import templating
+from app.core.db import SessionDep, utcnow
+from app.core.errors import FieldErrors, NotFound
+from app.core.forms import FormDep
+from app.core.i18n import gettext as _
+from app.security.ratelimit import client_ip
+from app.signatures import countries, lifecycle
+from app.signatures.forms import SignInput
+from app.signatures.models import SignerKind
+from app.signatures.signing import service
+from app.statements import service as statements
+from app.statements.models import SignerKinds, Statement, StatementStatus
+
+router = APIRouter()
+# Pages reached through emailed links: never cached, never leak the token as a referrer.
+TOKEN_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+HONEYPOT_FIELD = "homepage"  # hidden from people; bots fill it in
+
+
+def _statement(session: SessionDep, slug: str) -> Statement:
+    statement = statements.get_by_slug(session, slug=slug)
+    if statement is None or statement.status == StatementStatus.DRAFT:
+        raise NotFound()
+    return statement
+
+
+def _sign_page(
+    request: Request,
+    session: SessionDep,
+    statement: Statement,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    version = statements.current_version(session, statement=statement)
+    return templating.page(
+        request,
+        "signatures/sign.html",
+        {
+            "statement": statement,
+            "version": version,
+            "accepting": statements.accepts_signatures(statement, utcnow()),
+            "values": values or {"kind": "", "listing": "named"},
+            "errors": errors or {},
+            "countries": countries.options(),
+            "form_token": service.form_token(),
+            "honeypot": HONEYPOT_FIELD,
+            "kinds": _kind_options(statement),
+        },
+        status_code=status_code,
+    )
+
+
+def _kind_options(statement: Statement) -> list[tuple[str, str]]:
+    options = []
+    if statement.signer_kinds in (SignerKinds.BOTH, SignerKinds.ORGANISATIONS):
+        options.append((SignerKind.ORGANISATION.value, _("On behalf of an organisation")))
+    if statement.signer_kinds in (SignerKinds.BOTH, SignerKinds.INDIVIDUALS):
+        options.append((SignerKind.INDIVIDUAL.value, _("As an individual")))
+    return options
+
+
+@router.get("/s/{slug}/sign")
+def sign_form(request: Request, slug: str, session: SessionDep) -> Response:
+    return _sign_page(request, session, _statement(session, slug))
+
+
+@router.post("/s/{slug}/sign")
+def sign_submit(request: Request, slug: str, session: SessionDep, form: FormDep) -> Response:
+    statement = _statement(session, slug)
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    context = service.Context(
+        ip=client_ip(request),
+        form_age_seconds=service.form_age(values.get("form_token", "")),
+        honeypot=values.get(HONEYPOT_FIELD, ""),
+    )
+    try:
+        service.submit(
+            session, statement=statement, data=SignInput.model_validate(values), context=context
+        )
+    except FieldErrors as exc:
+        session.rollback()
+        return _sign_page(
+            request, session, statement, values=values, errors=exc.errors, status_code=422
+        )
+    return templating.redirect(f"/s/{slug}/sign/check-your-email")
+
+
+@router.get("/s/{slug}/sign/check-your-email")
+def check_email(request: Request, slug: str, session: SessionDep) -> Response:
+    statement = _statement(session, slug)
+    version = statements.current_version(session, statement=statement)
+    return templating.page(
+        request, "signatures/check_email.html", {"statement": statement, "version": version}
+    )
+
+
+def _token_page(
+    request: Request, name: str, found: lifecycle.Found, session: SessionDep, **extra: object
+) -> Response:
+    version = statements.current_version(session, statement=found.statement)
+    response = templating.page(
+        request,
+        name,
+        {"signature": found.signature, "statement": found.statement, "version": version, **extra},
+    )
+    response.headers.update(TOKEN_HEADERS)
+    return response
+
+
+@router.get("/confirm/{token}")
+def confirm_page(request: Request, token: str, session: SessionDep) -> Response:
+    found = lifecycle.for_confirmation(session, token=token)
+    return _token_page(request, "signatures/confirm.html", found, session, done=False)
+
+
+@router.post("/confirm/{token}")
+def confirm_submit(request: Request, token: str, session: SessionDep) -> Response:
+    found = lifecycle.confirm(session, token=token)
+    return _token_page(request, "signatures/confirm.html", found, session, done=True)
+
+
+@router.get("/withdraw/{token}")
+def withdraw_page(request: Request, token: str, session: SessionDep) -> Response:
+    found = lifecycle.for_withdrawal(session, token=token)
+    return _token_page(request, "signatures/withdraw.html", found, session, done=False)
+
+
+@router.post("/withdraw/{token}")
+def withdraw_submit(request: Request, token: str, session: SessionDep) -> Response:
+    found = lifecycle.withdraw(session, token=token)
+    return _token_page(request, "signatures/withdraw.html", found, session, done=True)
+
+
+@router.get("/privacy")
+def privacy(request: Request) -> Response:
+    return templating.page(request, "signatures/privacy.html")
