@@ -38,8 +38,8 @@ from app.signatures.forms import SignInput
 from app.signatures.models import Signature
 from app.statements import review, team
 from app.statements import service as statements
+from app.statements.inputs import StatementInput
 from app.statements.models import TeamRole
-from app.statements.service import StatementInput
 from tests.databases import create_database, database_url, drop_database
 from tests.smtp_server import RecordingHandler, _smtp_handler, free_port, smtp_server  # noqa: F401  (fixtures)
 
