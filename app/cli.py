@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlmodel import Session, col, func, select
@@ -235,8 +235,7 @@ def _export_chunks(
             return
     model = text.in_language(statement.language, list_routes.public_list, session, statement)
     carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
-    public_format = cast(exports.PublicFormat, fmt)
-    yield from exports.render(model, public_format, paper=paper, translations=carried).chunks
+    yield from exports.render(model, fmt, paper=paper, translations=carried).chunks
 
 
 def statements_count(session: Session, statement: Statement) -> int:

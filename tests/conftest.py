@@ -40,7 +40,7 @@ os.environ.update(
     }
 )
 
-from fastapi import Request  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlmodel import Session  # noqa: E402
 
@@ -100,7 +100,7 @@ def committed(engine: Engine) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def app(db: Session):  # type: ignore[no-untyped-def]
+def app(db: Session) -> FastAPI:
     """The app, each request in its own savepoint on the test's connection.
 
     What the test wrote through `db` is flushed first, so requests see it; a request that
@@ -133,6 +133,6 @@ def app(db: Session):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, base_url="http://testserver") as test_client:
         yield test_client

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -83,7 +83,7 @@ class RecordingHandler:
         reply = self._next_reply("DATA")
         if reply:
             return _hang_up(server) if reply == DROP else reply
-        message = cast(EmailMessage, message_from_bytes(envelope.content, policy=policy.default))
+        message = message_from_bytes(envelope.content, policy=policy.default)
         with self._lock:
             received = Received(
                 message, envelope.mail_from, list(envelope.rcpt_tos), envelope.content

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.accounts.models import User
 from app.core.db import SessionDep, new_session
@@ -33,7 +33,7 @@ def test_timestamps_round_trip_as_the_same_utc_instant(db: Session, moment: date
     user.last_login_at = moment
     db.flush()
     db.expire_all()
-    stored = db.execute(select(User.last_login_at).where(User.id == user.id)).scalar_one()  # type: ignore[arg-type]
+    stored = db.execute(select(col(User.last_login_at)).where(col(User.id) == user.id)).scalar_one()
     assert stored == moment
     assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
     assert stored.microsecond == moment.microsecond
@@ -51,7 +51,7 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(engine: Engine) -> None:
         pytest.skip("SQLite only")
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() >= 5000
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
 
 

@@ -8,6 +8,7 @@ opens a new tab says so in its name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
@@ -32,7 +33,7 @@ from tests.helpers import sign_in, submit
 from tests.signatures.test_moderation import URL, make_signature
 
 
-def _errors(call) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def _errors(call: Callable[[], object]) -> dict[str, str]:
     with pytest.raises(FieldErrors) as caught:
         call()
     return caught.value.errors

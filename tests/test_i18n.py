@@ -37,7 +37,8 @@ def catalogs() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def template(catalogs: ModuleType) -> Catalog:
-    return catalogs.extract()
+    catalog: Catalog = catalogs.extract()  # a module loaded from a path is untyped
+    return catalog
 
 
 def _ids(catalog: Catalog) -> set[str]:

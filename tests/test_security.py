@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -19,7 +20,9 @@ def test_post_without_csrf_token_is_refused(client: TestClient, db: Session) -> 
     assert db.exec(select(LoginSession)).first() is None
 
 
-def test_csrf_token_from_another_browser_is_refused(app, client: TestClient, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_csrf_token_from_another_browser_is_refused(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
     make_user(db, email="lead@example.org")
     with TestClient(app, base_url="http://testserver") as attacker:
         token = csrf_from(attacker.get("/login").text)

@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from app.core import templating
 from app.core.config import get_settings
@@ -64,9 +64,11 @@ def get_message(session: Session, *, message_id: int) -> OutboxMessage | None:
 
 def retry_message(session: Session, *, message_id: int) -> bool:
     """Put a failed message back in the queue (a lead fixed the address, or the server)."""
-    result = session.execute(
+    result = session.exec(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)  # type: ignore[arg-type]
+        .where(
+            col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == OutboxStatus.FAILED
+        )
         .values(status=OutboxStatus.READY, next_attempt_at=utcnow(), attempts=0, last_error="")
     )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    return result.rowcount == 1

@@ -281,7 +281,7 @@ def record_outcomes(
 
 
 def backoff_seconds(attempts: int, *, settings: Settings) -> float:
-    delay = settings.outbox_retry_base_seconds * 2 ** max(attempts - 1, 0)
+    delay = settings.outbox_retry_base_seconds * 2.0 ** max(attempts - 1, 0)
     jitter = random.uniform(1.0, 1.1)  # noqa: S311 - spreads retries, not a secret
     return min(delay * jitter, MAX_BACKOFF_SECONDS)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
@@ -40,17 +42,21 @@ def test_sign_in_sets_a_hardened_cookie_and_sign_out_revokes_it(
     assert client.get("/dashboard", follow_redirects=False).headers["location"].startswith("/login")
 
 
-def test_secure_cookie_in_production(client: TestClient, db: Session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_secure_cookie_in_production(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(get_settings(), "base_url", "https://testserver")
     make_user(db, email="lead@example.org")
-    client.base_url = client.base_url.copy_with(scheme="https")  # type: ignore[assignment]
+    client.base_url = client.base_url.copy_with(scheme="https")
     response = sign_in(client, "lead@example.org", PASSWORD)
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("__Host-session=")
     assert "Secure" in cookie and "HttpOnly" in cookie
 
 
-def test_sessions_can_be_revoked_from_another_browser(app, client: TestClient, db: Session) -> None:  # type: ignore[no-untyped-def]
+def test_sessions_can_be_revoked_from_another_browser(
+    app: FastAPI, client: TestClient, db: Session
+) -> None:
     make_user(db, email="lead@example.org")
     sign_in(client, "lead@example.org", PASSWORD)
     with TestClient(app, base_url="http://testserver") as other:

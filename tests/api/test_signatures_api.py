@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
@@ -77,7 +78,7 @@ def confirm_all(db: Session, *, but: str = "") -> None:
         lifecycle.confirm(db, token=match.group(1))
 
 
-def field_errors(response: Any) -> dict[str, str]:
+def field_errors(response: Response) -> dict[str, str]:
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["status"] == 422
@@ -336,7 +337,11 @@ def test_team_list_shows_details_filters_and_pages(
     assert (org["version_confirmed"], org["status"]) == (1, "confirmed")
     assert org["public_name"] == "Transitional Justice Working Group (TJWG)"
     assert not {"nonce", "ip_hash", "email_key"} & set(org)
-    get = lambda **q: client.get(url, params=q, headers=auth)  # noqa: E731
+
+    def get(**q: Any) -> Response:
+        response: Response = client.get(url, params=q, headers=auth)
+        return response
+
     assert get(status="pending").json()["total"] == 1
     assert get(kind="organisation").json()["items"][0]["id"] == org["id"]
     assert get(q="PERSON 1").json()["total"] == 1

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlmodel import Session
 
 from app.accounts.models import User
@@ -50,7 +51,7 @@ def last_sunday(month: int) -> date:
     return day - timedelta(days=(day.weekday() + 1) % 7)
 
 
-def field_errors(response: Any) -> dict[str, str]:
+def field_errors(response: Response) -> dict[str, str]:
     assert response.status_code == 422, response.text
     error = response.json()["error"]
     assert error["status"] == 422
@@ -103,7 +104,11 @@ def test_create_stores_the_utc_instant_of_a_zurich_deadline(
 
 def test_bad_input_gets_field_errors_never_a_500(client: TestClient, auth: dict[str, str]) -> None:
     create(client, auth, slug="taken")
-    post = lambda **o: client.post(API, json=payload(**o), headers=auth)  # noqa: E731
+
+    def post(**o: Any) -> Response:
+        response: Response = client.post(API, json=payload(**o), headers=auth)
+        return response
+
     assert "slug" in field_errors(post(slug="taken"))
     assert "deadline" in field_errors(post(slug="past", deadline_local="2020-01-01T13:00"))
     assert "deadline_zone" in field_errors(post(slug="mars", deadline_zone="Mars/Olympus"))
@@ -116,7 +121,11 @@ def test_bad_input_gets_field_errors_never_a_500(client: TestClient, auth: dict[
 
 def test_clock_changes_must_be_resolved(client: TestClient, auth: dict[str, str]) -> None:
     spring, autumn = last_sunday(3), last_sunday(10)
-    post = lambda **o: client.post(API, json=payload(**o), headers=auth)  # noqa: E731
+
+    def post(**o: Any) -> Response:
+        response: Response = client.post(API, json=payload(**o), headers=auth)
+        return response
+
     skipped = field_errors(post(deadline_local=f"{spring}T02:30"))
     assert "does not exist" in skipped["deadline"]
     assert "does not exist" in field_errors(post(deadline_local="2025-03-30T02:30"))["deadline"]
@@ -239,7 +248,11 @@ def test_deadline_extension_needs_a_reason_and_reopens(
     )
     client.post(f"{API}/d/open", headers=auth)
     client.post(f"{API}/d/close", headers=auth)
-    extend = lambda **o: client.post(f"{API}/d/deadline", json={**later, **o}, headers=auth)  # noqa: E731
+
+    def extend(**o: Any) -> Response:
+        response: Response = client.post(f"{API}/d/deadline", json={**later, **o}, headers=auth)
+        return response
+
     assert "reason" in field_errors(extend(reason=" "))
     assert "deadline_zone" in field_errors(extend(reason="x", deadline_zone="Nowhere/Land"))
     assert "deadline" in field_errors(extend(reason="x", deadline_local="2020-01-01T00:00"))

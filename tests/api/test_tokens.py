@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlmodel import Session, select
 
 from app.accounts.models import ApiToken
@@ -85,7 +86,7 @@ def test_last_use_is_recorded_at_most_once_a_minute(db: Session) -> None:
 # --- over HTTP --------------------------------------------------------------------------
 
 
-def _assert_401(response) -> None:  # type: ignore[no-untyped-def]
+def _assert_401(response: Response) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["error"]["status"] == 401

@@ -39,9 +39,9 @@ from app.signatures.moderation import service as moderation
 from app.signatures.reconsent import service as reconsent
 from app.signatures.signing import service as signing
 from app.statements import service as statements
+from app.statements.inputs import StatementInput
 from app.statements.models import TeamRole
 from app.statements.review import service as review
-from app.statements.service import StatementInput
 from app.statements.team import service as team
 from tests.databases import create_database, database_url, drop_database
 from tests.smtp_server import RecordingHandler, _smtp_handler, free_port, smtp_server  # noqa: F401  (fixtures)

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Response, expect
 
 from tests.e2e.conftest import Site, sign_in_state
 
@@ -198,7 +198,11 @@ def test_no_page_loads_anything_from_another_host(browser: Browser, site: Site) 
                 else:
                     # Swagger UI and the editor's live preview fetch after the page loads.
                     wanted = origin + fetched.format(**vars(site))
-                    with page.expect_response(lambda r, wanted=wanted: r.url == wanted) as later:
+
+                    def is_wanted(r: Response, wanted: str = wanted) -> bool:
+                        return r.url == wanted
+
+                    with page.expect_response(is_wanted) as later:
                         response = page.goto(url)
                     assert later.value.ok, f"{wanted}: {later.value.status}"
                 assert response is not None and response.ok, f"{url}: {response}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import smtplib
 import socket
 import subprocess
 import sys
@@ -417,7 +418,7 @@ def test_dev_mailbox_keeps_mail_without_connecting(
     def no_smtp(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the dev mailbox must not connect anywhere")
 
-    monkeypatch.setattr(worker.smtplib, "SMTP", no_smtp)
+    monkeypatch.setattr(smtplib, "SMTP", no_smtp)
     worker.run(settings, once=True)
 
     assert [load(committed, i).status for i in ids] == [OutboxStatus.SENT] * 2

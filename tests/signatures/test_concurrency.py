@@ -8,6 +8,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
@@ -71,7 +72,8 @@ def test_twenty_parallel_confirmations_confirm_once(committed: Engine) -> None:
     tokens = [csrf_from(c.get(link).text) for c in clients]
 
     def confirm(i: int) -> int:
-        return clients[i].post(link, data={"csrf_token": tokens[i]}).status_code
+        response: Response = clients[i].post(link, data={"csrf_token": tokens[i]})
+        return response.status_code
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         statuses = list(pool.map(confirm, range(20)))

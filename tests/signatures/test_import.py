@@ -143,11 +143,12 @@ def form_of(page: Response, action: str) -> dict[str, list[str]]:
 
 def upload(client: TestClient, slug: str, content: bytes, name: str = "responses.csv") -> Response:
     token = csrf_from(client.get(f"/statements/{slug}/import").text)
-    return client.post(
+    response: Response = client.post(
         f"/statements/{slug}/import",
         data={"csrf_token": token, "encoding": "auto"},
         files={"file": (name, content, "text/csv")},
     )
+    return response
 
 
 def to_preview(
@@ -157,7 +158,8 @@ def to_preview(
     assert mapping.status_code == 200, mapping.text
     fields = form_of(mapping, f"/statements/{slug}/import/preview")
     fields.update({k: [v] for k, v in choices.items()})
-    return client.post(f"/statements/{slug}/import/preview", data=fields)
+    response: Response = client.post(f"/statements/{slug}/import/preview", data=fields)
+    return response
 
 
 def count(db: Session, model: type[Signature] | type[OutboxMessage]) -> int:
@@ -282,6 +284,7 @@ def test_a_file_with_bad_rows_imports_nothing_and_lists_them(
 
 
 def test_duplicates_are_shown_and_skipped(client: TestClient, db: Session, lead: Statement) -> None:
+    assert lead.id is not None
     db.add(
         Signature(
             statement_id=lead.id,

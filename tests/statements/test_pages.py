@@ -7,15 +7,16 @@ import re
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.accounts.models import User
 from app.statements import service
-from app.statements.models import ReviewComment, StatementStatus, TeamRole
+from app.statements.models import ReviewComment, Statement, StatementStatus, TeamRole
 from app.statements.review import service as review
 from app.statements.team import service as team
 from tests.factories import PASSWORD, make_statement, make_user, statement_input
 from tests.helpers import sign_in, submit
 
 
-def _two_teams(db: Session):  # type: ignore[no-untyped-def]
+def _two_teams(db: Session) -> tuple[User, User, Statement, Statement]:
     alice = make_user(db, email="alice@one.example", name="Alice")
     bob = make_user(db, email="bob@two.example", name="Bob")
     ones = make_statement(db, owner=alice, slug="team-one-draft")

@@ -59,6 +59,7 @@ def form_token() -> str:
 
 
 def form_age(token: str) -> float | None:
+    signed_at: datetime  # itsdangerous' loads() is typed as returning Any
     try:
         _payload, signed_at = tokens.serializer(tokens.Purpose.SIGN_FORM).loads(
             token, max_age=24 * 3600, return_timestamp=True
