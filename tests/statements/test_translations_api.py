@@ -10,8 +10,8 @@ from app.accounts.models import User
 from app.statements import service as statements
 from app.statements.translations import service as translations
 from app.statements.translations.service import TranslationInput
-from tests.api.test_statements_api import API, bearer
 from tests.factories import make_statement, make_user, open_statement, statement_input
+from tests.statements.test_api import API, bearer
 
 KO = TranslationInput(
     title="구금자에 관한 공동성명",
