@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from itsdangerous.encoding import base64_decode
 from sqlmodel import Session, col, select
 
 from app.core.db import utcnow
@@ -18,7 +19,7 @@ from app.signatures import lifecycle, public
 from app.signatures.models import Flag, Signature, SignatureStatus
 from app.statements.models import Moderation, Statement
 from tests.factories import individual, make_user, open_statement, organisation
-from tests.helpers import submit
+from tests.helpers import csrf_from, submit
 
 
 def _mail(db: Session, kind: str) -> list[OutboxMessage]:
@@ -281,3 +282,34 @@ def test_suspicious_signatures_are_held_not_refused(client: TestClient, db: Sess
     assert status_of(signature) == SignatureStatus.CONFIRMED  # held for a lead despite auto_all
     statement = db.exec(select(Statement)).one()
     assert public.counts(db, statement=statement).total == 0
+
+
+def _same_bytes_spellings(token: str) -> list[str]:
+    """Other spellings of `token` whose last base64 character carries the same bits (the
+    spare bits differ), so they decode to the very same signature."""
+    head, last = token[:-1], token[-1]
+    signature = token.rsplit(".", 1)[1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return [
+        head + c
+        for c in alphabet
+        if c != last and base64_decode(signature[:-1] + c) == base64_decode(signature)
+    ]
+
+
+def test_only_the_link_as_sent_confirms(client: TestClient, db: Session) -> None:
+    open_statement(db, owner=make_user(db), slug="hrc58")
+    assert _sign(client, "hrc58", individual()).status_code == 303
+    link = _link(_mail(db, "signature_confirm")[0], "confirm")
+    prefix, token = link.rsplit("/", 1)
+    variants = _same_bytes_spellings(token)
+    assert variants, "the signature's last character has spare bits"
+    csrf = csrf_from(client.get(link).text)
+    for variant in variants:
+        url = f"{prefix}/{variant}"
+        assert 400 <= client.get(url).status_code < 500, variant
+        refused = client.post(url, data={"csrf_token": csrf}, follow_redirects=False)
+        assert 400 <= refused.status_code < 500, variant
+    signature = db.exec(select(Signature)).one()
+    assert status_of(signature) == SignatureStatus.PENDING
+    assert "Your signature is confirmed" in submit(client, link).text
