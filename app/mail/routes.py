@@ -3,6 +3,8 @@ administrators' view of deliveries that failed."""
 
 from __future__ import annotations
 
+import ipaddress
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -13,25 +15,35 @@ from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.mail import service
 from app.mail.models import OutboxStatus
+from app.security.ratelimit import client_ip
 
 router = APIRouter()
 
 
-def _require_dev_mailbox() -> None:
-    if not get_settings().dev_mailbox:
+def _require_dev_mailbox(request: Request) -> None:
+    """The mailbox shows every confirmation and invitation link: it exists only outside
+    production, without a mail server, and only for the machine it runs on."""
+    if not get_settings().dev_mailbox or not _is_loopback(client_ip(request)):
         raise NotFound()
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 @router.get("/dev/mailbox")
 def dev_mailbox(request: Request, session: SessionDep) -> Response:
-    _require_dev_mailbox()
+    _require_dev_mailbox(request)
     messages = service.list_messages(session, limit=200)
     return templating.page(request, "mail/mailbox.html", {"messages": messages})
 
 
 @router.get("/dev/mailbox/{message_id}")
 def dev_message(request: Request, message_id: int, session: SessionDep) -> Response:
-    _require_dev_mailbox()
+    _require_dev_mailbox(request)
     message = service.get_message(session, message_id=message_id)
     if message is None:
         raise NotFound()
@@ -39,9 +51,9 @@ def dev_message(request: Request, message_id: int, session: SessionDep) -> Respo
 
 
 @router.get("/dev/mailbox/{message_id}/html")
-def dev_message_html(message_id: int, session: SessionDep) -> Response:
+def dev_message_html(request: Request, message_id: int, session: SessionDep) -> Response:
     """The HTML part as the recipient's mail client would see it, sandboxed."""
-    _require_dev_mailbox()
+    _require_dev_mailbox(request)
     message = service.get_message(session, message_id=message_id)
     if message is None:
         raise NotFound()

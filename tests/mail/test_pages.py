@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
@@ -33,12 +35,19 @@ def add(db: Session, **fields: object) -> OutboxMessage:
     return row
 
 
+@pytest.fixture
+def local(app: FastAPI) -> Iterator[TestClient]:
+    """A browser on the machine the app runs on: the only one the dev mailbox answers."""
+    with TestClient(app, base_url="http://testserver", client=("127.0.0.1", 50000)) as client:
+        yield client
+
+
 def sign_in_admin(client: TestClient, db: Session) -> None:
     make_user(db, email="admin@example.org", admin=True)
     sign_in(client, "admin@example.org", PASSWORD)
 
 
-def test_dev_mailbox_lists_kept_messages(client: TestClient, db: Session) -> None:
+def test_dev_mailbox_lists_kept_messages(local: TestClient, db: Session) -> None:
     message = mail.queue_email(
         db,
         kind="invite",
@@ -51,7 +60,7 @@ def test_dev_mailbox_lists_kept_messages(client: TestClient, db: Session) -> Non
     message.status = OutboxStatus.SENT
     db.flush()
 
-    page = client.get("/dev/mailbox")
+    page = local.get("/dev/mailbox")
 
     assert page.status_code == 200
     assert "No SMTP server is configured" in page.text
@@ -60,13 +69,13 @@ def test_dev_mailbox_lists_kept_messages(client: TestClient, db: Session) -> Non
     assert "ann@example.org" in page.text
 
 
-def test_dev_mailbox_empty(client: TestClient) -> None:
-    page = client.get("/dev/mailbox")
+def test_dev_mailbox_empty(local: TestClient) -> None:
+    page = local.get("/dev/mailbox")
     assert page.status_code == 200
     assert "No email yet" in page.text
 
 
-def test_dev_message_shows_body_with_safe_links(client: TestClient, db: Session) -> None:
+def test_dev_message_shows_body_with_safe_links(local: TestClient, db: Session) -> None:
     row = add(
         db,
         subject="Check <this>",
@@ -75,7 +84,7 @@ def test_dev_message_shows_body_with_safe_links(client: TestClient, db: Session)
         status=OutboxStatus.SENT,
     )
 
-    page = client.get(f"/dev/mailbox/{row.id}")
+    page = local.get(f"/dev/mailbox/{row.id}")
 
     assert page.status_code == 200
     assert "Check &lt;this&gt;" in page.text
@@ -85,20 +94,20 @@ def test_dev_message_shows_body_with_safe_links(client: TestClient, db: Session)
     assert f'href="/dev/mailbox/{row.id}/html"' in page.text
     assert row.message_id.strip("<>") in page.text
 
-    html = client.get(f"/dev/mailbox/{row.id}/html")
+    html = local.get(f"/dev/mailbox/{row.id}/html")
     assert html.status_code == 200
     assert "sandbox" in html.headers["content-security-policy"]
 
 
-def test_dev_message_missing_is_404(client: TestClient) -> None:
-    assert client.get("/dev/mailbox/999999").status_code == 404
+def test_dev_message_missing_is_404(local: TestClient) -> None:
+    assert local.get("/dev/mailbox/999999").status_code == 404
 
 
 @pytest.mark.parametrize(
     ("setting", "value"), [("app_env", "production"), ("smtp_host", "smtp.example.org")]
 )
 def test_dev_mailbox_only_exists_without_a_mail_server_outside_production(
-    client: TestClient,
+    local: TestClient,
     db: Session,
     settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
@@ -108,9 +117,9 @@ def test_dev_mailbox_only_exists_without_a_mail_server_outside_production(
     row = add(db, status=OutboxStatus.SENT)
     monkeypatch.setattr(settings, setting, value)
 
-    assert client.get("/dev/mailbox").status_code == 404
-    assert client.get(f"/dev/mailbox/{row.id}").status_code == 404
-    assert client.get(f"/dev/mailbox/{row.id}/html").status_code == 404
+    assert local.get("/dev/mailbox").status_code == 404
+    assert local.get(f"/dev/mailbox/{row.id}").status_code == 404
+    assert local.get(f"/dev/mailbox/{row.id}/html").status_code == 404
 
 
 def test_outbox_lists_failed_and_waiting_for_an_admin(client: TestClient, db: Session) -> None:
@@ -190,3 +199,26 @@ def test_retry_of_a_message_that_did_not_fail_is_404(client: TestClient, db: Ses
     assert response.status_code == 404
     db.refresh(row)
     assert row.status == OutboxStatus.SENT
+
+
+@pytest.mark.parametrize("address", ["testclient", "203.0.113.7", "10.0.0.2", "::ffff:8.8.8.8"])
+def test_dev_mailbox_answers_only_the_machine_it_runs_on(
+    app: FastAPI, db: Session, address: str
+) -> None:
+    row = add(db, status=OutboxStatus.SENT)
+    with TestClient(app, base_url="http://testserver", client=(address, 50000)) as remote:
+        assert remote.get("/dev/mailbox").status_code == 404
+        assert remote.get(f"/dev/mailbox/{row.id}").status_code == 404
+        assert remote.get(f"/dev/mailbox/{row.id}/html").status_code == 404
+
+
+def test_dev_mailbox_behind_a_proxy_looks_at_the_forwarded_client(
+    app: FastAPI, db: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reverse proxy on the same machine connects from 127.0.0.1 for everyone."""
+    monkeypatch.setattr(settings, "trusted_proxy_hops", 1)
+    with TestClient(app, base_url="http://testserver", client=("127.0.0.1", 50000)) as proxy:
+        remote = proxy.get("/dev/mailbox", headers={"X-Forwarded-For": "203.0.113.7"})
+        assert remote.status_code == 404
+        mine = proxy.get("/dev/mailbox", headers={"X-Forwarded-For": "127.0.0.1"})
+        assert mine.status_code == 200
