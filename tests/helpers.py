@@ -22,7 +22,8 @@ def submit(client: TestClient, page_url: str, action: str | None = None, **field
     page = client.get(page_url)
     assert page.status_code == 200, page.text
     data = {"csrf_token": csrf_from(page.text), **fields}
-    return client.post(action or page_url, data=data, follow_redirects=False)
+    response: Response = client.post(action or page_url, data=data, follow_redirects=False)
+    return response
 
 
 def sign_in(client: TestClient, email: str, password: str) -> Response:
