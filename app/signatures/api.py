@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from app.api import schemas
 from app.api.deps import ApiUser
 from app.core.db import SessionDep
 from app.core.errors import NotFound
@@ -24,7 +25,6 @@ from app.signatures import schemas as sig
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
 from app.signatures.moderation import service as moderation
 from app.signatures.signing import service
-from app.statements import schemas
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus, TeamRole
 from app.statements.public.routes import PUBLIC_CACHE

@@ -1,27 +1,28 @@
 """The statements API: what the team's pages do, for leads holding a personal access
 token, and the public read of statements that are no longer drafts.
 
-Each route parses its input, checks access with `team.access` (404 outside the team, 403
-for a role that is too low) and calls the same service function as the HTML page, so both
-paths enforce the same rules and write the same audit events.
+Each route parses its input, takes its access as a dependency (app.statements.deps: 404
+outside the team, 403 for a role that is too low) and calls the same service function as
+the HTML page, so both paths enforce the same rules and write the same audit events.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from sqlalchemy.exc import IntegrityError
 
+from app.api import schemas as api_schemas
 from app.api.deps import ApiUser
 from app.audit import service as audit
 from app.core.config import get_settings
 from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors, NotFound
 from app.core.i18n import gettext as _
-from app.signatures.reconsent import service as reconsent
-from app.statements import deadlines, schemas, service
+from app.statements import deadlines, editing, schemas, service
+from app.statements.deps import ApiStatementEditor, ApiStatementViewer, PublicStatement
 from app.statements.inputs import StatementInput
 from app.statements.models import Statement, StatementStatus, StatementVersion, TeamRole
 from app.statements.public.routes import PUBLIC_CACHE
@@ -32,15 +33,14 @@ from app.statements.translations import api as api_translations
 router = APIRouter(
     prefix="/api/v1/statements",
     tags=["statements"],
-    responses=schemas.error_responses(401, 404, 422),
+    responses=api_schemas.error_responses(401, 404, 422),
 )
 public_router = APIRouter(
-    prefix="/api/v1/public", tags=["public"], responses=schemas.error_responses(404, 422)
+    prefix="/api/v1/public", tags=["public"], responses=api_schemas.error_responses(404, 422)
 )
 
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
-FOLDS = {"earlier": 0, "later": 1}
-WRITE_ERRORS = schemas.error_responses(403, 409)
+WRITE_ERRORS = api_schemas.error_responses(403, 409)
 
 
 def _local(instant: datetime, zone: str) -> str:
@@ -155,18 +155,17 @@ def create_statement(
 
 
 @router.get("/{slug}")
-def get_statement(slug: str, session: SessionDep, user: ApiUser) -> schemas.StatementDetail:
-    return _detail(session, team.access(session, slug=slug, user=user))
+def get_statement(acc: ApiStatementViewer, session: SessionDep) -> schemas.StatementDetail:
+    return _detail(session, acc)
 
 
 @router.patch("/{slug}", responses=WRITE_ERRORS)
 def update_statement(
-    slug: str, body: schemas.StatementUpdate, session: SessionDep, user: ApiUser
+    acc: ApiStatementEditor, body: schemas.StatementUpdate, session: SessionDep, user: ApiUser
 ) -> schemas.StatementDetail:
     """Change the fields sent, with the edit page's rules. `version` in the answer is the
     current version: after opening, each text change makes a new one."""
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    version = service.update_statement(
+    editing.edit_statement(
         session,
         statement=acc.statement,
         actor=user,
@@ -174,46 +173,39 @@ def update_statement(
         change_note=body.change_note,
         material=body.material,
     )
-    if version is not None:
-        reconsent.start_round(session, statement=acc.statement, actor=user, version=version)
     return _detail(session, acc)
 
 
 @router.post("/{slug}/open", responses=WRITE_ERRORS)
-def open_statement(slug: str, session: SessionDep, user: ApiUser) -> schemas.StatementDetail:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+def open_statement(
+    acc: ApiStatementEditor, session: SessionDep, user: ApiUser
+) -> schemas.StatementDetail:
     service.open_statement(session, statement=acc.statement, actor=user)
     return _detail(session, acc)
 
 
 @router.post("/{slug}/close", responses=WRITE_ERRORS)
-def close_statement(slug: str, session: SessionDep, user: ApiUser) -> schemas.StatementDetail:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+def close_statement(
+    acc: ApiStatementEditor, session: SessionDep, user: ApiUser
+) -> schemas.StatementDetail:
     service.close_statement(session, statement=acc.statement, actor=user)
     return _detail(session, acc)
 
 
 @router.post("/{slug}/deadline", responses=WRITE_ERRORS)
 def extend_deadline(
-    slug: str, body: schemas.DeadlineChange, session: SessionDep, user: ApiUser
+    acc: ApiStatementEditor, body: schemas.DeadlineChange, session: SessionDep, user: ApiUser
 ) -> schemas.StatementDetail:
     """Move the deadline of an open statement, or reopen a closed one, with a reason."""
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     zone = body.deadline_zone.strip()
     if zone not in deadlines.zone_names():
         raise FieldErrors(
             {"deadline_zone": _("Unknown time zone “%(zone)s”.") % {"zone": zone[:64]}}
         )
     day, clock = schemas.split_local(body.deadline_local)
-    try:
-        local = datetime.combine(date.fromisoformat(day), time.fromisoformat(clock))
-        fold = FOLDS.get(body.deadline_fold or "")
-        instant = deadlines.to_instant(local, zone, fold=fold)
-    except deadlines.DeadlineError as exc:
-        raise FieldErrors({"deadline": str(exc)}) from exc
-    except ValueError as exc:
-        message = _("Enter the date as YYYY-MM-DD and the time as HH:MM.")
-        raise FieldErrors({"deadline": message}) from exc
+    instant = deadlines.parse_deadline(
+        day=day, clock=clock, zone_name=zone, fold=body.deadline_fold or ""
+    )
     service.extend_deadline(
         session,
         statement=acc.statement,
@@ -226,9 +218,8 @@ def extend_deadline(
 
 
 @router.get("/{slug}/versions")
-def list_versions(slug: str, session: SessionDep, user: ApiUser) -> list[schemas.VersionSummary]:
+def list_versions(acc: ApiStatementViewer, session: SessionDep) -> list[schemas.VersionSummary]:
     """Newest first."""
-    acc = team.access(session, slug=slug, user=user)
     return [
         schemas.VersionSummary(
             number=v.number,
@@ -243,9 +234,8 @@ def list_versions(slug: str, session: SessionDep, user: ApiUser) -> list[schemas
 
 @router.get("/{slug}/versions/{number}")
 def get_version(
-    slug: str, number: VersionNumber, session: SessionDep, user: ApiUser
+    acc: ApiStatementViewer, number: VersionNumber, session: SessionDep
 ) -> schemas.VersionDetail:
-    acc = team.access(session, slug=slug, user=user)
     found = service.get_version(session, statement=acc.statement, number=number)
     if found is None:
         raise NotFound()
@@ -264,9 +254,8 @@ def get_version(
 
 
 @router.get("/{slug}/audit")
-def audit_log(slug: str, session: SessionDep, user: ApiUser) -> list[schemas.AuditEntry]:
+def audit_log(acc: ApiStatementViewer, session: SessionDep) -> list[schemas.AuditEntry]:
     """Every action on the statement by its team, newest first."""
-    acc = team.access(session, slug=slug, user=user)
     return [
         schemas.AuditEntry(
             created_at=e.created_at,
@@ -284,11 +273,10 @@ def audit_log(slug: str, session: SessionDep, user: ApiUser) -> list[schemas.Aud
 
 
 @public_router.get("/statements/{slug}")
-def public_statement(slug: str, response: Response, session: SessionDep) -> schemas.PublicStatement:
+def public_statement(
+    statement: PublicStatement, response: Response, session: SessionDep
+) -> schemas.PublicStatement:
     """A statement as its public page shows it. Drafts do not exist here (404)."""
-    statement = service.get_by_slug(session, slug=slug)
-    if statement is None or statement.status == StatementStatus.DRAFT:
-        raise NotFound()
     version = service.current_version(session, statement=statement)
     now = utcnow()
     response.headers["Cache-Control"] = PUBLIC_CACHE

@@ -9,12 +9,13 @@ explicit by choosing the earlier or the later of the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from babel.dates import format_datetime, format_timedelta, get_timezone_name
 
+from app.core.errors import FieldErrors
 from app.core.i18n import babel_locale
 from app.core.i18n import gettext as _
 
@@ -77,6 +78,30 @@ def to_instant(local: datetime, zone_name: str, *, fold: int | None = None) -> d
             raise Ambiguous(first.astimezone(UTC), second.astimezone(UTC))
         return (second if fold else first).astimezone(UTC)
     return first.astimezone(UTC)
+
+
+FOLDS = {"earlier": 0, "later": 1}
+
+
+def parse_local(day: str, clock: str, zone_name: str, *, fold: str = "") -> datetime:
+    """The UTC instant of a date and a time typed in a zone, as the forms and the API give
+    them ("2025-03-21", "13:00"; `fold` is "earlier" or "later" for a repeated time).
+
+    Raises DeadlineError with the message to show beside the field.
+    """
+    try:
+        local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
+    except ValueError as exc:
+        raise DeadlineError(_("Enter the date as YYYY-MM-DD and the time as HH:MM.")) from exc
+    return to_instant(local.replace(second=0, microsecond=0), zone_name, fold=FOLDS.get(fold))
+
+
+def parse_deadline(*, day: str, clock: str, zone_name: str, fold: str = "") -> datetime:
+    """`parse_local` for a deadline given on its own: a problem is the `deadline` field's."""
+    try:
+        return parse_local(day, clock, zone_name, fold=fold)
+    except DeadlineError as exc:
+        raise FieldErrors({"deadline": str(exc)}) from exc
 
 
 def to_local(instant: datetime, zone_name: str) -> datetime:

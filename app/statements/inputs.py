@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, Field
@@ -188,22 +188,21 @@ def _deadline(errors: dict[str, str], data: StatementInput) -> datetime | None:
     if not data.deadline_date.strip() or not data.deadline_time.strip():
         errors["deadline"] = _("Give the date and time signatures close.")
         return None
-    fold = {"earlier": 0, "later": 1}.get(data.deadline_fold)
     return _instant(
-        errors, "deadline", data.deadline_date, data.deadline_time, data.deadline_zone, fold=fold
+        errors,
+        "deadline",
+        data.deadline_date,
+        data.deadline_time,
+        data.deadline_zone,
+        fold=data.deadline_fold,
     )
 
 
 def _instant(
-    errors: dict[str, str], field: str, day: str, clock: str, zone: str, fold: int | None = None
+    errors: dict[str, str], field: str, day: str, clock: str, zone: str, fold: str = ""
 ) -> datetime | None:
     try:
-        local = datetime.combine(date.fromisoformat(day.strip()), time.fromisoformat(clock.strip()))
-    except ValueError:
-        errors[field] = _("Enter the date as YYYY-MM-DD and the time as HH:MM.")
-        return None
-    try:
-        return deadlines.to_instant(local.replace(second=0, microsecond=0), zone.strip(), fold=fold)
+        return deadlines.parse_local(day, clock, zone.strip(), fold=fold)
     except deadlines.DeadlineError as exc:
         errors[field] = str(exc)
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
@@ -10,17 +10,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.accounts.deps import CurrentUser
 from app.audit import service as audit
-from app.core import templating
+from app.core import db, templating
 from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors, NotFound
 from app.core.forms import FormDep
-from app.core.i18n import gettext as _
 from app.signatures.digests import service as digests
 from app.signatures.moderation import service as moderation
-from app.signatures.reconsent import service as reconsent
-from app.statements import deadlines, service
+from app.statements import deadlines, editing, service
+from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.inputs import StatementInput
-from app.statements.models import Statement, StatementStatus, TeamRole
+from app.statements.models import Statement, StatementStatus
 from app.statements.review import service as review
 from app.statements.team import service as team
 from app.statements.text import diff, markdown
@@ -133,17 +132,19 @@ def create_statement(
         return _editor(
             request, statement=None, values=values, preview=markdown.render_markdown(data.body)
         )
-    try:
+    with db.attempt(session, FieldErrors) as outcome:
         statement = service.create_statement(session, actor=user, data=data)
-    except FieldErrors as exc:
-        session.rollback()
-        return _editor(request, statement=None, values=values, errors=exc.errors, status_code=422)
+    if outcome.error is not None:
+        return _editor(
+            request, statement=None, values=values, errors=outcome.error.errors, status_code=422
+        )
     return templating.redirect(f"/statements/{statement.slug}", notice="statement-created")
 
 
 @router.get("/{slug}")
-def overview(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user)
+def overview(
+    request: Request, acc: StatementViewer, session: SessionDep, user: CurrentUser
+) -> Response:
     statement = acc.statement
     version = service.current_version(session, statement=statement)
     now = utcnow()
@@ -169,17 +170,15 @@ def overview(request: Request, slug: str, session: SessionDep, user: CurrentUser
 
 
 @router.get("/{slug}/edit")
-def edit_form(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+def edit_form(request: Request, acc: StatementEditor, session: SessionDep) -> Response:
     version = service.current_version(session, statement=acc.statement)
     return _editor(request, statement=acc.statement, values=_form_values(acc.statement, version))
 
 
 @router.post("/{slug}/edit")
 def edit_submit(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
+    request: Request, acc: StatementEditor, session: SessionDep, user: CurrentUser, form: FormDep
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     data = StatementInput.model_validate(values)
     if "preview" in form:
@@ -190,8 +189,8 @@ def edit_submit(
             preview=markdown.render_markdown(data.body),
         )
     material = {"material": True, "minor": False}.get(values.get("change_kind", ""))
-    try:
-        version = service.update_statement(
+    with db.attempt(session, FieldErrors) as outcome:
+        edited = editing.edit_statement(
             session,
             statement=acc.statement,
             actor=user,
@@ -199,41 +198,41 @@ def edit_submit(
             change_note=values.get("change_note", ""),
             material=material,
         )
-        asked = (
-            reconsent.start_round(session, statement=acc.statement, actor=user, version=version)
-            if version is not None
-            else 0
-        )
-    except FieldErrors as exc:
-        session.rollback()
-        statement = service.get_by_slug(session, slug=slug)
+    if outcome.error is not None:
         return _editor(
-            request, statement=statement, values=values, errors=exc.errors, status_code=422
+            request,
+            statement=acc.statement,
+            values=values,
+            errors=outcome.error.errors,
+            status_code=422,
         )
-    notice = "reconsent-started" if asked else "statement-saved"
+    notice = "reconsent-started" if edited.asked else "statement-saved"
     return templating.redirect(f"/statements/{acc.statement.slug}", notice=notice)
 
 
+# Registered before "/{slug}/preview" so that "-" is not taken for a statement's address.
+@router.post("/-/preview")
+def preview_new(user: CurrentUser, body: LongText = "") -> Response:
+    """The live preview for a statement not yet created (the editor's script posts here)."""
+    return HTMLResponse(markdown.render_markdown(body))
+
+
 @router.post("/{slug}/preview")
-def preview(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, body: LongText = ""
-) -> Response:
+def preview(acc: StatementEditor, body: LongText = "") -> Response:
     """The live preview's HTML fragment (the editor's script posts the text here)."""
-    if slug != "-":
-        team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     return HTMLResponse(markdown.render_markdown(body))
 
 
 @router.post("/{slug}/open")
-def open_statement(slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+def open_statement(acc: StatementEditor, session: SessionDep, user: CurrentUser) -> Response:
+    slug = acc.statement.slug
     service.open_statement(session, statement=acc.statement, actor=user)
     return templating.redirect(f"/statements/{slug}", notice="statement-opened")
 
 
 @router.post("/{slug}/close")
-def close_statement(slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+def close_statement(acc: StatementEditor, session: SessionDep, user: CurrentUser) -> Response:
+    slug = acc.statement.slug
     service.close_statement(session, statement=acc.statement, actor=user)
     return templating.redirect(f"/statements/{slug}", notice="statement-closed")
 
@@ -241,7 +240,7 @@ def close_statement(slug: str, session: SessionDep, user: CurrentUser) -> Respon
 @router.post("/{slug}/deadline")
 def extend_deadline(
     request: Request,
-    slug: str,
+    acc: StatementEditor,
     session: SessionDep,
     user: CurrentUser,
     deadline_date: ShortText = "",
@@ -250,21 +249,10 @@ def extend_deadline(
     deadline_fold: ShortText = "",
     reason: ShortText = "",
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    try:
-        try:
-            local = datetime.combine(
-                date.fromisoformat(deadline_date), time.fromisoformat(deadline_time)
-            )
-            fold = {"earlier": 0, "later": 1}.get(deadline_fold)
-            instant = deadlines.to_instant(local, deadline_zone, fold=fold)
-        except ValueError as exc:
-            message = (
-                str(exc)
-                if isinstance(exc, deadlines.DeadlineError)
-                else _("Enter the date as YYYY-MM-DD and the time as HH:MM.")
-            )
-            raise FieldErrors({"deadline": message}) from exc
+    with db.attempt(session, FieldErrors) as outcome:
+        instant = deadlines.parse_deadline(
+            day=deadline_date, clock=deadline_time, zone_name=deadline_zone, fold=deadline_fold
+        )
         service.extend_deadline(
             session,
             statement=acc.statement,
@@ -273,14 +261,13 @@ def extend_deadline(
             zone=deadline_zone,
             reason=reason,
         )
-    except FieldErrors as exc:
-        session.rollback()
+    if outcome.error is not None:
         return templating.page(
             request,
             "statements/extend.html",
             {
                 "statement": acc.statement,
-                "errors": exc.errors,
+                "errors": outcome.error.errors,
                 "zone_options": zone_options(),
                 "values": {
                     "deadline_date": deadline_date,
@@ -291,12 +278,11 @@ def extend_deadline(
             },
             status_code=422,
         )
-    return templating.redirect(f"/statements/{slug}", notice="deadline-extended")
+    return templating.redirect(f"/statements/{acc.statement.slug}", notice="deadline-extended")
 
 
 @router.get("/{slug}/versions")
-def versions(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user)
+def versions(request: Request, acc: StatementViewer, session: SessionDep) -> Response:
     return templating.page(
         request,
         "statements/versions.html",
@@ -310,12 +296,10 @@ def versions(request: Request, slug: str, session: SessionDep, user: CurrentUser
 @router.get("/{slug}/versions/{number}")
 def version(
     request: Request,
-    slug: str,
+    acc: StatementViewer,
     number: Annotated[int, Path(ge=1, le=1_000_000)],
     session: SessionDep,
-    user: CurrentUser,
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user)
     found = service.get_version(session, statement=acc.statement, number=number)
     if found is None:
         raise NotFound()
@@ -333,13 +317,11 @@ def version(
 @router.get("/{slug}/compare")
 def compare(
     request: Request,
-    slug: str,
+    acc: StatementViewer,
     session: SessionDep,
-    user: CurrentUser,
     a: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     b: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user)
     all_versions = service.list_versions(session, statement=acc.statement)
     latest = all_versions[0].number
     older = service.get_version(session, statement=acc.statement, number=a)
@@ -365,8 +347,7 @@ def compare(
 
 
 @router.get("/{slug}/audit")
-def audit_log(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user)
+def audit_log(request: Request, acc: StatementViewer, session: SessionDep) -> Response:
     return templating.page(
         request,
         "statements/audit.html",

@@ -20,6 +20,7 @@ from app.statements.models import (
     StatementStatus,
     TeamRole,
 )
+from app.statements.translations.schemas import PublicTranslation
 
 LOCAL_TIME = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$"
 LOCAL_TIME_HELP = (
@@ -209,43 +210,6 @@ class AuditEntry(BaseModel):
     detail: str
 
 
-class TranslationSummary(BaseModel):
-    language: str = Field(description="A language code such as ko or fr.")
-    language_name: str = Field(description="The language, named in English.")
-    version: int = Field(description="The latest version; each language numbers its own.")
-    title: str
-    created_at: datetime = Field(description="When the latest version was saved.")
-    outdated: bool = Field(description="The original text changed after this was saved.")
-    in_document: bool = Field(description="The PDF carries it after the original.")
-
-
-class TranslationVersionSummary(BaseModel):
-    version: int
-    title: str
-    change_note: str
-    created_at: datetime
-
-
-class _TranslationText(BaseModel):
-    language: str
-    version: int
-    title: str
-    summary: str
-    addressed_to: str
-    body: str = Field(description="Markdown.")
-    body_html: str = Field(description="The same text as sanitised HTML.")
-
-
-class TranslationDetail(_TranslationText):
-    language_name: str
-    change_note: str
-    created_at: datetime
-
-
-class PublicTranslation(_TranslationText):
-    url: str = Field(description="The public page showing this text.")
-
-
 class PublicStatement(BaseModel):
     slug: str
     title: str
@@ -263,31 +227,3 @@ class PublicStatement(BaseModel):
     translations: list[PublicTranslation] = Field(
         description="The latest version of each translation. Only the original is signed."
     )
-
-
-class ErrorDetail(BaseModel):
-    field: str | None
-    message: str
-
-
-class ErrorInfo(BaseModel):
-    status: int
-    message: str
-    details: list[ErrorDetail] | None = None
-
-
-class ErrorBody(BaseModel):
-    """Every error, whatever its status: `{"error": {"status", "message", "details"?}}`."""
-
-    error: ErrorInfo
-
-
-def error_responses(*codes: int) -> dict[int | str, dict[str, object]]:
-    texts = {
-        401: "No valid personal access token.",
-        403: "Your role on this statement does not allow this.",
-        404: "No such statement, or not one you may see.",
-        409: "Not possible in the statement's current state.",
-        422: "Field errors, in `details`.",
-    }
-    return {code: {"model": ErrorBody, "description": texts[code]} for code in codes}

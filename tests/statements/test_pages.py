@@ -136,3 +136,16 @@ def test_public_page_is_cacheable_and_has_sharing_metadata(client: TestClient, d
     assert "Sign out" not in page.text  # no per-user content, even for a signed-in lead
     again = client.get("/s/open-one", headers={"If-None-Match": page.headers["etag"]})
     assert again.status_code == 304
+
+
+def test_live_preview_of_a_new_and_of_a_team_statement(client: TestClient, db: Session) -> None:
+    _alice, _bob, ones, _twos = _two_teams(db)
+    sign_in(client, "bob@two.example", PASSWORD)
+    page = client.get("/statements/new")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    fields = {"csrf_token": token, "body": "**bold**"}
+    new = client.post("/statements/-/preview", data=fields)
+    assert new.status_code == 200 and "<strong>bold</strong>" in new.text
+    assert client.post("/statements/team-two-draft/preview", data=fields).status_code == 200
+    # Another team's statement is not there to preview.
+    assert client.post(f"/statements/{ones.slug}/preview", data=fields).status_code == 404

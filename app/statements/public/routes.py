@@ -9,13 +9,13 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
-from app.core import templating
+from app.core import db, templating
 from app.core.config import get_settings
 from app.core.db import SessionDep, request_session, utcnow
-from app.core.errors import FieldErrors, NotFound
+from app.core.errors import FieldErrors
 from app.core.i18n import get_locale
 from app.lists import routes as list_routes
-from app.statements import deadlines, service
+from app.statements import deadlines, deps, service
 from app.statements.models import Statement, StatementStatus
 from app.statements.public import page_cache
 from app.statements.review import service as review
@@ -103,9 +103,7 @@ async def public_page(
 def _render(request: Request, slug: str, text: str, key: tuple[str, ...]) -> page_cache.CachedPage:
     def build() -> page_cache.CachedPage:
         with request_session(request) as session:
-            statement = service.get_by_slug(session, slug=slug)
-            if statement is None or statement.status == StatementStatus.DRAFT:
-                raise NotFound()
+            statement = deps.public_statement(slug, session)
             context = _public_context(session, statement, text or None)
             # No per-user content (not even a signed-in lead's menu): it can be shared.
             rendered = templating.render(
@@ -161,15 +159,14 @@ def review_comment(
     organisation: Annotated[str, Form(max_length=2000)] = "",
     body: Annotated[str, Form(max_length=20000)] = "",
 ) -> Response:
-    try:
+    with db.attempt(session, FieldErrors) as outcome:
         review.add_comment(
             session, token=token, author_name=author_name, organisation=organisation, body=body
         )
-    except FieldErrors as exc:
-        session.rollback()
+    if outcome.error is not None:
         values = {"author_name": author_name, "organisation": organisation, "body": body}
         return _review_page(
-            request, session, token, errors=exc.errors, values=values, status_code=422
+            request, session, token, errors=outcome.error.errors, values=values, status_code=422
         )
     response = templating.redirect(f"/review/{token}#comment-form", notice="comment-sent")
     response.headers.update(TOKEN_PAGE_HEADERS)

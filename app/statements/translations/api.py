@@ -8,20 +8,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from app.api.deps import ApiUser
+from app.api import schemas as api_schemas
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.core.i18n import using_locale
-from app.statements import schemas
+from app.statements.deps import ApiStatementViewer
 from app.statements.models import Statement, StatementVersion
-from app.statements.team import service as team
 from app.statements.text import markdown
+from app.statements.translations import schemas
 from app.statements.translations import service as translations
 
 router = APIRouter(
     prefix="/api/v1/statements",
     tags=["translations"],
-    responses=schemas.error_responses(401, 404, 422),
+    responses=api_schemas.error_responses(401, 404, 422),
 )
 Language = Annotated[str, Path(max_length=16, pattern=translations.LANGUAGE.pattern)]
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
@@ -59,10 +59,9 @@ def _history(session: SessionDep, statement: Statement, language: str) -> list[S
 
 @router.get("/{slug}/translations")
 def list_translations(
-    slug: str, session: SessionDep, user: ApiUser
+    acc: ApiStatementViewer, session: SessionDep
 ) -> list[schemas.TranslationSummary]:
     """Every translation, its latest version, alphabetical by language code."""
-    acc = team.access(session, slug=slug, user=user)
     chosen = translations.chosen_for_document(acc.statement)
     return [
         schemas.TranslationSummary(
@@ -80,19 +79,17 @@ def list_translations(
 
 @router.get("/{slug}/translations/{language}")
 def get_translation(
-    slug: str, language: Language, session: SessionDep, user: ApiUser
+    acc: ApiStatementViewer, language: Language, session: SessionDep
 ) -> schemas.TranslationDetail:
     """The latest version of the translation into `language`."""
-    acc = team.access(session, slug=slug, user=user)
     return _detail(_history(session, acc.statement, language)[0])
 
 
 @router.get("/{slug}/translations/{language}/versions")
 def list_translation_versions(
-    slug: str, language: Language, session: SessionDep, user: ApiUser
+    acc: ApiStatementViewer, language: Language, session: SessionDep
 ) -> list[schemas.TranslationVersionSummary]:
     """Newest first."""
-    acc = team.access(session, slug=slug, user=user)
     return [
         schemas.TranslationVersionSummary(
             version=v.number, title=v.title, change_note=v.change_note, created_at=v.created_at
@@ -103,9 +100,8 @@ def list_translation_versions(
 
 @router.get("/{slug}/translations/{language}/versions/{number}")
 def get_translation_version(
-    slug: str, language: Language, number: VersionNumber, session: SessionDep, user: ApiUser
+    acc: ApiStatementViewer, language: Language, number: VersionNumber, session: SessionDep
 ) -> schemas.TranslationDetail:
-    acc = team.access(session, slug=slug, user=user)
     found = next(
         (v for v in _history(session, acc.statement, language) if v.number == number), None
     )

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from app.accounts.deps import CurrentUser
-from app.core import templating
+from app.core import db, templating
 from app.core.db import SessionDep
 from app.core.errors import AppError, FieldErrors, NotFound
 from app.core.forms import FormDep
 from app.statements import service as statements
-from app.statements.models import TeamRole
+from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.team import service as team
 from app.statements.text import markdown
 from app.statements.translations import service as translations
@@ -52,13 +52,11 @@ def _list_page(
 @router.get("/{slug}/translations")
 def translations_page(
     request: Request,
-    slug: str,
+    acc: StatementViewer,
     session: SessionDep,
-    user: CurrentUser,
     language: Annotated[str, Query(max_length=40)] = "",
 ) -> Response:
     """The list of translations; `?language=` (the "add" form) opens that one's editor."""
-    acc = team.access(session, slug=slug, user=user)
     if not language:
         return _list_page(request, session, acc)
     try:
@@ -67,25 +65,24 @@ def translations_page(
         return _list_page(
             request, session, acc, language=language, errors=exc.errors, status_code=422
         )
-    return templating.redirect(f"/statements/{slug}/translations/{code}")
+    return templating.redirect(f"/statements/{acc.statement.slug}/translations/{code}")
 
 
 @router.post("/{slug}/translations/document")
 def document_translations(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
+    request: Request, acc: StatementEditor, session: SessionDep, user: CurrentUser, form: FormDep
 ) -> Response:
     """Which translations the PDF carries after the original."""
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     chosen = [v for v in form.getlist("include") if isinstance(v, str)]
-    try:
+    with db.attempt(session, AppError) as outcome:
         translations.choose_for_document(
             session, statement=acc.statement, actor=user, languages=chosen
         )
-    except AppError as exc:
-        session.rollback()
-        acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-        return _list_page(request, session, acc, error=exc.message, status_code=exc.status_code)
-    return templating.redirect(f"/statements/{slug}/translations", notice="document-languages")
+    if (error := outcome.error) is not None:
+        return _list_page(request, session, acc, error=error.message, status_code=error.status_code)
+    return templating.redirect(
+        f"/statements/{acc.statement.slug}/translations", notice="document-languages"
+    )
 
 
 def _editor(
@@ -129,9 +126,8 @@ def _editor(
 
 @router.get("/{slug}/translations/{language}")
 def translation_form(
-    request: Request, slug: str, language: Language, session: SessionDep, user: CurrentUser
+    request: Request, acc: StatementEditor, language: Language, session: SessionDep
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     translations.clean_language(acc.statement, language)
     return _editor(request, session, acc, language)
 
@@ -139,15 +135,14 @@ def translation_form(
 @router.post("/{slug}/translations/{language}")
 def translation_submit(
     request: Request,
-    slug: str,
+    acc: StatementEditor,
     language: Language,
     session: SessionDep,
     user: CurrentUser,
     form: FormDep,
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
+    with db.attempt(session, FieldErrors) as outcome:
         translations.save_translation(
             session,
             statement=acc.statement,
@@ -156,25 +151,29 @@ def translation_submit(
             data=translations.TranslationInput.model_validate(values),
             change_note=values.get("change_note", ""),
         )
-    except FieldErrors as exc:
-        session.rollback()
-        acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    if outcome.error is not None:
         return _editor(
-            request, session, acc, language, values=values, errors=exc.errors, status_code=422
+            request,
+            session,
+            acc,
+            language,
+            values=values,
+            errors=outcome.error.errors,
+            status_code=422,
         )
-    return templating.redirect(f"/statements/{slug}/translations", notice="statement-saved")
+    return templating.redirect(
+        f"/statements/{acc.statement.slug}/translations", notice="statement-saved"
+    )
 
 
 @router.get("/{slug}/translations/{language}/{number}")
 def translation_version(
     request: Request,
-    slug: str,
+    acc: StatementViewer,
     language: Language,
     number: Annotated[int, Path(ge=1, le=1_000_000)],
     session: SessionDep,
-    user: CurrentUser,
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user)
     found = next(
         (
             v
