@@ -1,11 +1,22 @@
-"""Tokens in links never reach the access log."""
+"""Logs carry no bearer token and nothing a signer typed."""
 
 from __future__ import annotations
 
 import logging
+import traceback
 
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from app.core import logs
 from app.core.logs import RedactTokensFilter
 from app.security.tokens import Purpose, make_token
+from tests.factories import individual, make_user, open_statement
+from tests.helpers import csrf_from
 
 
 def test_access_log_lines_lose_their_tokens() -> None:
@@ -37,3 +48,59 @@ def test_ordinary_paths_are_left_alone() -> None:
     )
     RedactTokensFilter().filter(record)
     assert record.getMessage().endswith('/static/css/app.css"')
+
+
+def _break_signature_inserts(db: Session) -> None:
+    """A database that fails in the middle of a signature: every insert is refused."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(
+            text(
+                "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'disk full' USING DETAIL = 'row ' || NEW::text; END $$ "
+                "LANGUAGE plpgsql"
+            )
+        )
+        db.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON signature "
+                "FOR EACH ROW EXECUTE FUNCTION refuse()"
+            )
+        )
+    else:
+        db.execute(
+            text(
+                "CREATE TRIGGER refuse BEFORE INSERT ON signature "
+                "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            )
+        )
+
+
+def test_a_failing_database_logs_no_signer_data(
+    app: FastAPI, db: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    open_statement(db, owner=make_user(db), slug="hrc58")
+    _break_signature_inserts(db)
+    values = individual(name="Marker Kimname", email="marker.signer@example.org")
+    caplog.set_level(logging.DEBUG)
+    with TestClient(app, base_url="http://testserver") as client:
+        form = client.get("/s/hrc58/sign")
+        data = {"csrf_token": csrf_from(form.text), **values}
+        with pytest.raises(DBAPIError) as raised:
+            client.post("/s/hrc58/sign", data=data, follow_redirects=False)
+    # Starlette re-raises after the 500 page so that the server logs it: as uvicorn does.
+    logs.install_redaction()
+    logging.getLogger("uvicorn.error").error(
+        "Exception in ASGI application\n", exc_info=raised.value
+    )
+    assert "unhandled error on POST /s/hrc58/sign" in caplog.text
+    assert "Traceback" in caplog.text and "INSERT INTO signature" in caplog.text
+    for secret in ("Marker Kimname", "marker.signer@example.org", "Kimname", "marker.signer"):
+        assert secret not in caplog.text
+    if db.get_bind().dialect.name == "postgresql":
+        # The server's DETAIL repeats the refused row: the message itself must be withheld.
+        assert "marker.signer@example.org" in "".join(traceback.format_exception(raised.value))
+
+
+def test_smtp_replies_lose_their_addresses() -> None:
+    reply = "550 5.1.1 <kim.escapee@example.org>: Recipient address rejected"
+    assert logs.redact_addresses(reply) == "550 5.1.1 <[address]>: Recipient address rejected"

@@ -66,6 +66,8 @@ def is_sqlite(url: str) -> bool:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # An error's text never carries the row it was writing: signers' emails and names.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         engine = create_engine(
             url,

@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core import templating
+from app.core import logs, templating
 from app.core.errors import AppError, FieldErrors
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
@@ -119,7 +119,9 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        logs.log_failure(
+            log, "unhandled error on %s %s", request.method, request.url.path, error=exc
+        )
         return error_response(
             request, 500, _("Something went wrong on our side. Please try again later.")
         )

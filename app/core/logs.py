@@ -1,16 +1,33 @@
-"""Log hygiene: links in emails carry bearer tokens; they must never reach a log file."""
+"""Log hygiene: nothing a signer typed, and no bearer token, ever reaches a log file.
+
+Links in emails carry bearer tokens: they are cut from access-log lines. Tracebacks keep
+their frames (file, line, code) but not their exceptions' messages, which can quote what
+was being processed — a database error's DETAIL line repeats the row it refused — and SQL
+parameters are never rendered (`hide_parameters` on every engine).
+"""
 
 from __future__ import annotations
 
 import logging
 import re
+import traceback
+
+from sqlalchemy.exc import StatementError
 
 # A path segment that is a token: long, URL-safe base64 with itsdangerous' dots.
 _TOKEN_SEGMENT = re.compile(r"/[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-.]{16,}")
 
 
+_ADDRESS = re.compile(r"[^\s<>()\[\]@;,:\"']+@[^\s<>()\[\];,:\"']+")
+
+
 def redact(text: str) -> str:
     return _TOKEN_SEGMENT.sub("/[token]", text)
+
+
+def redact_addresses(text: str) -> str:
+    """An SMTP server's reply often repeats the recipient's address."""
+    return _ADDRESS.sub("[address]", text)
 
 
 class RedactTokensFilter(logging.Filter):
@@ -22,8 +39,50 @@ class RedactTokensFilter(logging.Filter):
         return True
 
 
+def safe_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` and the exceptions it came from: each exception's type and
+    frames, its message withheld; for a database error, the SQL without its values."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    lines: list[str] = []
+    for error in reversed(chain):
+        lines.append("Traceback (most recent call last):\n")
+        lines.extend(traceback.format_list(traceback.extract_tb(error.__traceback__)))
+        kind = f"{type(error).__module__}.{type(error).__qualname__}"
+        if isinstance(error, StatementError):
+            origin = type(error.orig).__qualname__ if error.orig is not None else "?"
+            lines.append(f"{kind} ({origin}; message withheld) [SQL: {error.statement}]\n")
+        else:
+            lines.append(f"{kind} (message withheld)\n")
+    return "".join(lines).rstrip("\n")
+
+
+class SafeTracebackFilter(logging.Filter):
+    """Renders a record's exception with `safe_traceback` before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = safe_traceback(record.exc_info[1])
+            record.exc_info = None
+        return True
+
+
+def log_failure(logger: logging.Logger, message: str, *args: object, error: BaseException) -> None:
+    """Log an unexpected error at ERROR with its safe traceback."""
+    logger.error("%s\n%s", message % args if args else message, safe_traceback(error))
+
+
 def install_redaction() -> None:
     for name in ("uvicorn.access", "uvicorn.error"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokensFilter) for f in logger.filters):
             logger.addFilter(RedactTokensFilter())
+    # uvicorn logs an exception that left the app (Starlette re-raises after the 500 page).
+    error_log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, SafeTracebackFilter) for f in error_log.filters):
+        error_log.addFilter(SafeTracebackFilter())

@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
 
+from app.core import logs
 from app.core.config import Settings
 from app.core.db import make_engine, new_session, utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
@@ -81,10 +82,10 @@ def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ())
                 claimed = process_batch(
                     engine, settings=settings, worker_id=worker_id, due_by=started if once else None
                 )
-            except Exception:
+            except Exception as exc:
                 if once:
                     raise
-                log.exception("Outbox worker batch failed; trying again shortly")
+                logs.log_failure(log, "Outbox worker batch failed; trying again shortly", error=exc)
                 claimed = 0
             if once and claimed == 0:
                 break
@@ -104,8 +105,10 @@ def run_jobs(engine: Engine, jobs: Sequence[Job]) -> None:
             with new_session(engine) as session:
                 done = job(session)
                 session.commit()
-        except Exception:
-            log.exception("Periodic job %s failed; trying again later", job.__name__)
+        except Exception as exc:
+            logs.log_failure(
+                log, "Periodic job %s failed; trying again later", job.__name__, error=exc
+            )
             continue
         if done:
             log.info("Periodic job %s: %d", job.__name__, done)
@@ -192,7 +195,7 @@ def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Ou
     try:
         smtp = _connect(settings)
     except OSError as exc:  # smtplib's errors are OSErrors too
-        log.warning("SMTP server unavailable: %s", _describe(exc))
+        log.warning("SMTP server unavailable: %s", logs.redact_addresses(_describe(exc)))
         return {row.message_id: Outcome("retry", _describe(exc)) for row in rows}
     try:
         for index, row in enumerate(rows):
@@ -202,10 +205,15 @@ def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Ou
                 if _connection_lost(exc):
                     lost = Outcome("retry", _describe(exc))
                     outcomes.update({later.message_id: lost for later in rows[index:]})
-                    log.warning("SMTP connection lost: %s", lost.error)
+                    log.warning("SMTP connection lost: %s", logs.redact_addresses(lost.error))
                     break
                 outcomes[row.message_id] = _classify(exc)
-                log.warning("Message %s to @%s not sent: %s", row.id, _domain(row), _describe(exc))
+                log.warning(
+                    "Message %s to @%s not sent: %s",
+                    row.id,
+                    _domain(row),
+                    logs.redact_addresses(_describe(exc)),
+                )
             else:
                 outcomes[row.message_id] = Outcome("sent")
                 log.info("Sent message %s to @%s", row.id, _domain(row))
