@@ -169,6 +169,7 @@ def detail(name: str) -> Detail:
     return next(d for d in all_details() if d.name == name)
 
 
+@cache
 def exported() -> tuple[Detail, ...]:
     """The team export's columns after "Public line", in order."""
     return tuple(d for d in all_details() if d.header)
