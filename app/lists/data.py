@@ -97,6 +97,7 @@ class TeamRow:
     status: str
     listing: str
     public_line: str  # as shown in public ("" for counted-only)
+    # The signer's details the team export shows: app.signatures.details.exported(), in order.
     name: str
     title: str
     note: str

@@ -19,6 +19,7 @@ from app.lists import collation
 from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow, TranslatedText
 from app.lists.renderers import text
 from app.signatures import countries
+from app.signatures import details as signer_details
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.public import public_line, public_name
 from app.signatures.reconsent import service as reconsent
@@ -239,18 +240,15 @@ def from_json(text: str) -> SignatoryList:
 # building ORM objects (and enums and aware datetimes from every value) was most of the
 # export's time. Enum columns come back as their strings; times as the driver gives them
 # (aware on PostgreSQL, naive UTC on SQLite; `csvs.utc_text` handles both).
+_SIGNER_COLUMNS = tuple(detail.name for detail in signer_details.exported())
+_TEAM_NAMES = (
+    "id", "kind", "status", "listing", *_SIGNER_COLUMNS, "version_id", "source", "submitted_at",
+    "confirmed_at", "decided_at", "withdrawn_at", "flags", "display_name", "display_acronym",
+)  # fmt: skip
 _TEAM_COLUMNS = tuple(
     type_coerce(column, column.type.impl if isinstance(column.type, TypeDecorator) else column.type)
-    for column in (
-        Signature.__table__.c[name]  # type: ignore[attr-defined]
-        for name in (
-            "id", "kind", "status", "listing", "name", "title", "note", "organisation",
-            "acronym", "website", "country", "email", "consent_privacy", "opt_in_updates",
-            "version_id", "source", "submitted_at", "confirmed_at", "decided_at",
-            "withdrawn_at", "flags", "display_name", "display_acronym",
-        )
-    )
-)  # fmt: skip
+    for column in (Signature.__table__.c[name] for name in _TEAM_NAMES)  # type: ignore[attr-defined]
+)
 
 
 def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
@@ -268,40 +266,29 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
         .order_by(col(Signature.id))
         .execution_options(yield_per=2000)
     )
-    for (
-        id_, kind, status, listing, name, title, note, organisation, acronym, website,
-        country, email, consent_privacy, opt_in_updates, version_id, source, submitted_at,
-        confirmed_at, decided_at, withdrawn_at, flags, display_name, display_acronym,
-    ) in rows:  # fmt: skip
+    for row in rows:
+        value = dict(zip(_TEAM_NAMES, row, strict=True))
+        display_name, display_acronym = value["display_name"], value["display_acronym"]
         yield TeamRow(
-            id=id_,
-            kind=kind,
-            status=status,
-            listing=listing,
+            id=value["id"],
+            kind=value["kind"],
+            status=value["status"],
+            listing=value["listing"],
             public_line=public_line(
-                listing=listing,
-                kind=kind,
-                country=country,
-                name=display_name or name,
-                organisation=display_name or organisation,
-                acronym=acronym if display_acronym is None else display_acronym,
-                note=note,
+                listing=value["listing"],
+                kind=value["kind"],
+                country=value["country"],
+                name=display_name or value["name"],
+                organisation=display_name or value["organisation"],
+                acronym=value["acronym"] if display_acronym is None else display_acronym,
+                note=value["note"],
             ),
-            name=name,
-            title=title,
-            note=note,
-            organisation=organisation,
-            acronym=acronym,
-            website=website,
-            country=country,
-            email=email,
-            consent_privacy=consent_privacy,
-            opt_in_updates=opt_in_updates,
-            version_confirmed=versions.get(version_id),
-            source=source,
-            submitted_at=submitted_at,
-            confirmed_at=confirmed_at,
-            decided_at=decided_at,
-            withdrawn_at=withdrawn_at,
-            flags=flags,
+            **{name: value[name] for name in _SIGNER_COLUMNS},
+            version_confirmed=versions.get(value["version_id"]),
+            source=value["source"],
+            submitted_at=value["submitted_at"],
+            confirmed_at=value["confirmed_at"],
+            decided_at=value["decided_at"],
+            withdrawn_at=value["withdrawn_at"],
+            flags=value["flags"],
         )

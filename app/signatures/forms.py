@@ -4,14 +4,15 @@ every route gives the same field errors and stores the same normalised values.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field, create_model
 
 from app.core.config import get_settings
 from app.core.errors import BadRequest, FieldErrors, about
 from app.core.i18n import gettext as _
 from app.core.text import clean_line, normalise_email
-from app.signatures import countries
+from app.signatures import countries, details
 from app.signatures.models import Listing, SignerKind
 from app.signatures.similarity import website_domain
 from app.statements.models import SignerKinds, Statement
@@ -19,40 +20,26 @@ from app.statements.models import SignerKinds, Statement
 TRUE = {"1", "true", "on", "yes", "y"}
 
 
-class SignInput(BaseModel):
+# Made from the details' one definition, so mypy cannot look into it (every field is `str`):
+# the price of not writing the fields out a second time.
+_SENT: dict[str, Any] = {
+    d.name: (str, Field(default=d.sent_default(), max_length=d.sent_limit))
+    for d in details.all_details()
+}
+_SignInputFields: Any = create_model("SignInputFields", **_SENT)
+
+
+class SignInput(_SignInputFields):
     """Everything arrives as text; `clean_sign_input` decides what it means."""
 
-    kind: str = Field(default="", max_length=40)
-    name: str = Field(default="", max_length=5000)
-    title: str = Field(default="", max_length=5000)
-    note: str = Field(default="", max_length=5000)
-    organisation: str = Field(default="", max_length=5000)
-    acronym: str = Field(default="", max_length=5000)
-    website: str = Field(default="", max_length=5000)
-    country: str = Field(default="", max_length=100)
-    email: str = Field(default="", max_length=5000)
-    listing: str = Field(default=Listing.NAMED.value, max_length=40)
-    authorised: str = Field(default="", max_length=10)
-    consent_privacy: str = Field(default="", max_length=10)
-    opt_in_updates: str = Field(default="", max_length=10)
+    if TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> str: ...
 
 
 @dataclass(frozen=True)
-class CleanSign:
-    kind: SignerKind
-    name: str
-    title: str
-    note: str
-    organisation: str
-    acronym: str
-    website: str
-    country: str
-    email: str
-    email_key: str
-    listing: Listing
-    authorised: bool
-    consent_privacy: bool
-    opt_in_updates: bool
+class CleanSign(details.SignerDetails):
+    email_key: str  # the address normalised, to recognise a repeat signer
 
 
 def email_key(address: str) -> str:
@@ -68,15 +55,16 @@ def clean_sign_input(
 ) -> CleanSign:
     errors: dict[str, str] = {}
 
-    def line(field: str, label: str, value: str, limit: int, *, missing: str = "") -> str:
+    def line(name: str, value: str, *, missing: str = "") -> str:
         """`missing`: the message when the field is required and empty."""
+        detail = details.detail(name)
         try:
-            cleaned = clean_line(value, max_length=limit)
+            cleaned = clean_line(value, max_length=detail.limit)
         except BadRequest as exc:
-            errors[field] = about(label, exc.message)
+            errors[name] = about(_(detail.label), exc.message)
             return ""
         if missing and not cleaned:
-            errors[field] = missing
+            errors[name] = missing
         return cleaned
 
     kind = None
@@ -91,22 +79,16 @@ def clean_sign_input(
             else _("This statement is signed by individuals only.")
         )
     is_org = kind == SignerKind.ORGANISATION
-    name = line("name", _("Full name"), data.name, 200, missing=_("Enter the full name."))
-    title = line("title", _("Title in the organisation"), data.title, 200) if is_org else ""
-    note = line("note", _("Note"), data.note, 300) if not is_org else ""
+    name = line("name", data.name, missing=_("Enter the full name."))
+    title = line("title", data.title) if is_org else ""
+    note = line("note", data.note) if not is_org else ""
     organisation = (
-        line(
-            "organisation",
-            _("Organisation name"),
-            data.organisation,
-            300,
-            missing=_("Enter the organisation's name."),
-        )
+        line("organisation", data.organisation, missing=_("Enter the organisation's name."))
         if is_org
         else ""
     )
-    acronym = line("acronym", _("Acronym"), data.acronym, 40) if is_org else ""
-    website = line("website", _("Website"), data.website, 300) if is_org else ""
+    acronym = line("acronym", data.acronym) if is_org else ""
+    website = line("website", data.website) if is_org else ""
     if website and not website_domain(website):
         errors["website"] = _("Enter the website address, for example https://example.org.")
     country = data.country.strip().upper()

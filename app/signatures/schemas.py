@@ -8,43 +8,41 @@ stored values. Only the transport differs: JSON booleans and enums instead of fo
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, create_model
 
+from app.signatures import details
 from app.signatures.forms import SignInput
 from app.signatures.models import Flag, Listing, SignatureStatus, SignerKind, Source
 from app.statements.schemas import ApiInput
 
-# The form's own limits: longer text reaches the service, which says "under 200" by field.
-TEXT = 5000
+
+def _typed(detail: details.Detail) -> Any:
+    """A detail as JSON sends it: booleans and enums instead of the form's text."""
+    kind = StrictBool if detail.is_yes else detail.type
+    if detail.required:
+        default: Any = ...
+    elif detail.default is not None:
+        default = detail.default
+    else:
+        default = False if detail.is_yes else ""
+    limit = detail.sent_limit if detail.is_text else None
+    return (kind, Field(default, description=detail.help or None, max_length=limit))
 
 
-def _flag(value: bool) -> str:
-    return "true" if value else ""
+# Made from the details' one definition; mypy cannot look into it (see forms.SignInput).
+_SignatureFields: Any = create_model(
+    "SignatureFields",
+    __base__=ApiInput,
+    **{d.name: _typed(d) for d in details.all_details()},
+)
 
 
-class SignatureCreate(ApiInput):
+class SignatureCreate(_SignatureFields):
     """A signature, as the sign form would send it. Organisations need `organisation`,
     `country` and `authorised`; everyone needs `consent_privacy`."""
 
-    kind: SignerKind
-    name: str = Field(max_length=TEXT, description="The signer; for an organisation, who signs.")
-    title: str = Field(
-        default="", max_length=TEXT, description="Organisations: the signer's title."
-    )
-    note: str = Field(default="", max_length=TEXT, description="Individuals: shown with the name.")
-    organisation: str = Field(default="", max_length=TEXT)
-    acronym: str = Field(default="", max_length=TEXT)
-    website: str = Field(default="", max_length=TEXT)
-    country: str = Field(default="", max_length=100, description="ISO 3166-1 alpha-2.")
-    email: str = Field(max_length=TEXT, description="Where the confirmation link is sent.")
-    listing: Listing = Listing.NAMED
-    authorised: StrictBool = Field(
-        default=False, description="Organisations: the signer may sign on its behalf."
-    )
-    consent_privacy: StrictBool = Field(default=False, description="Must be true.")
-    opt_in_updates: StrictBool = False
     form_token: str | None = Field(
         default=None,
         max_length=500,
@@ -53,19 +51,7 @@ class SignatureCreate(ApiInput):
 
     def to_input(self) -> SignInput:
         return SignInput(
-            kind=self.kind.value,
-            name=self.name,
-            title=self.title,
-            note=self.note,
-            organisation=self.organisation,
-            acronym=self.acronym,
-            website=self.website,
-            country=self.country,
-            email=self.email,
-            listing=self.listing.value,
-            authorised=_flag(self.authorised),
-            consent_privacy=_flag(self.consent_privacy),
-            opt_in_updates=_flag(self.opt_in_updates),
+            **{d.name: d.as_sent(getattr(self, d.name)) for d in details.all_details()}
         )
 
 

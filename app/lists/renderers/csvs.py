@@ -17,6 +17,7 @@ from typing import Final
 from app.core.i18n import gettext as _
 from app.lists.data import Entry, SignatoryList, TeamRow
 from app.lists.renderers.text import clean_text, in_language
+from app.signatures import details
 
 BOM: Final = "\ufeff".encode()
 # OWASP "CSV injection": spreadsheets treat a cell starting with these as a formula.
@@ -61,11 +62,10 @@ def public_record(entry: Entry, kinds: dict[str, str]) -> list[str]:
 
 def team_header() -> list[str]:
     return [
-        _("ID"), _("Kind"), _("Status"), _("Listing"), _("Public line"), _("Name"), _("Title"),
-        _("Note"), _("Organisation"), _("Acronym"), _("Website"), _("Country"), _("Email"),
-        _("Privacy consent"), _("Updates opt-in"), _("Version confirmed"), _("Source"),
-        _("Submitted (UTC)"), _("Confirmed (UTC)"), _("Decided (UTC)"), _("Withdrawn (UTC)"),
-        _("Flags"),
+        _("ID"), _("Kind"), _("Status"), _("Listing"), _("Public line"),
+        *(_(detail.header) for detail in details.exported()),
+        _("Version confirmed"), _("Source"), _("Submitted (UTC)"), _("Confirmed (UTC)"),
+        _("Decided (UTC)"), _("Withdrawn (UTC)"), _("Flags"),
     ]  # fmt: skip
 
 
@@ -99,16 +99,7 @@ def team_record(
         safe_cell(row.status),
         safe_cell(row.listing),
         safe_cell(row.public_line),
-        safe_cell(row.name),
-        safe_cell(row.title),
-        safe_cell(row.note),
-        safe_cell(row.organisation),
-        safe_cell(row.acronym),
-        safe_cell(row.website),
-        safe_cell(row.country),
-        safe_cell(row.email),
-        yes if row.consent_privacy else no,
-        yes if row.opt_in_updates else no,
+        *(_signer_cell(row, detail, yes, no) for detail in details.exported()),
         row.version_confirmed,
         safe_cell(row.source),
         stamp(row.submitted_at),
@@ -117,6 +108,13 @@ def team_record(
         stamp(row.withdrawn_at),
         safe_cell(row.flags),
     ]
+
+
+def _signer_cell(row: TeamRow, detail: details.Detail, yes: str, no: str) -> str:
+    value = getattr(row, detail.name)
+    if detail.is_yes:
+        return yes if value else no
+    return safe_cell(value)
 
 
 def _iter_csv(header: Sequence[str], records: Iterable[Sequence[TeamValue]]) -> Iterator[bytes]:

@@ -13,12 +13,11 @@ import pycountry
 from babel import Locale
 
 from app.core.i18n import gettext as _
-from app.signatures import countries
-from app.signatures.forms import SignInput
+from app.signatures import countries, details
 from app.signatures.models import Listing, SignerKind
 
 IGNORE = "ignore"
-FIELDS = tuple(SignInput.model_fields)
+FIELDS = details.NAMES
 E = TypeVar("E", SignerKind, Listing)
 
 
@@ -140,19 +139,4 @@ def yes_value(value: str) -> str:
 
 
 def field_labels() -> dict[str, str]:
-    return {
-        IGNORE: _("Do not import"),
-        "kind": _("Signing as (organisation or individual)"),
-        "name": _("Name of the signer"),
-        "title": _("Title / position"),
-        "note": _("Note / affiliation (individuals)"),
-        "organisation": _("Organisation"),
-        "acronym": _("Acronym"),
-        "website": _("Website"),
-        "country": _("Country"),
-        "email": _("Email address"),
-        "listing": _("How to be listed"),
-        "authorised": _("Authorised to sign for the organisation"),
-        "consent_privacy": _("Agreed to the privacy notice"),
-        "opt_in_updates": _("Wants updates"),
-    }
+    return {IGNORE: _("Do not import")} | {d.name: _(d.column) for d in details.all_details()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from disposable_email_domains import blocklist as disposable_domains
@@ -102,23 +102,9 @@ def submit(
 def _row(
     statement: Statement, clean: CleanSign, *, flags: set[Flag], context: Context, now: datetime
 ) -> dict[str, object]:
-    return {
+    return asdict(clean) | {
         "statement_id": statement.id,
-        "kind": clean.kind.value,
         "status": SignatureStatus.PENDING.value,
-        "listing": clean.listing.value,
-        "name": clean.name,
-        "title": clean.title,
-        "note": clean.note,
-        "email": clean.email,
-        "email_key": clean.email_key,
-        "country": clean.country,
-        "organisation": clean.organisation,
-        "acronym": clean.acronym,
-        "website": clean.website,
-        "authorised": clean.authorised,
-        "consent_privacy": clean.consent_privacy,
-        "opt_in_updates": clean.opt_in_updates,
         "locale": get_locale(),
         "flags": ",".join(sorted(flags)),
         "source": context.source.value,
