@@ -35,12 +35,14 @@ def test_team_rows_carry_the_exported_details() -> None:
 
 
 def test_the_api_sends_what_the_form_posts() -> None:
-    body = SignatureCreate(
-        kind="organisation",
-        name="Lee",
-        email="lee@example.org",
-        authorised=True,
-        consent_privacy=True,
+    body = SignatureCreate.model_validate(
+        {
+            "kind": "organisation",
+            "name": "Lee",
+            "email": "lee@example.org",
+            "authorised": True,
+            "consent_privacy": True,
+        }
     )
     assert body.to_input() == SignInput(
         kind="organisation",
