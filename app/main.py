@@ -20,6 +20,7 @@ from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
 from app.mail import routes as mail_routes
 from app.security import csrf
+from app.security import input as input_guard
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.signatures import api as api_signatures
 from app.signatures.digests import routes as digest_routes
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Undersigned",
         version="0.1.0",
         lifespan=lifespan,
-        dependencies=[Depends(csrf.verify)],
+        dependencies=[Depends(input_guard.refuse_unstorable), Depends(csrf.verify)],
         docs_url=None,
         redoc_url=None,
     )
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: headers wrap everything, including error and 413 responses.
     app.add_middleware(csrf.CSRFCookieMiddleware)
     app.add_middleware(i18n.LocaleMiddleware)
+    app.add_middleware(input_guard.UnstorableBodyMiddleware)  # inside the body limit
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,

@@ -8,7 +8,7 @@ import secrets
 from enum import StrEnum
 from typing import Any
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
 from app.core.config import get_settings
@@ -64,7 +64,7 @@ def is_canonical(token: str) -> bool:
         try:
             if base64_encode(base64_decode(part)).decode("ascii") != part:
                 return False
-        except (BadSignature, UnicodeError, ValueError):
+        except (BadData, UnicodeError, ValueError):
             return False
     return True
 
