@@ -18,6 +18,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from app.api.deps import ApiUser
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import lifecycle, public
 from app.signatures import schemas as sig
@@ -27,7 +28,6 @@ from app.signatures.signing import service
 from app.statements import schemas
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus, TeamRole
-from app.statements.public.routes import PUBLIC_CACHE
 from app.statements.team import service as team
 
 router = APIRouter(
@@ -95,7 +95,7 @@ def summary(slug: str, response: Response, session: SessionDep) -> sig.Signature
     """Approved signatures: the counts, and the list as the public page shows it."""
     statement = _public_statement(session, slug)
     counts = public.counts(session, statement=statement)
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Cache-Control"] = headers.PUBLIC_CACHE
     return sig.SignatureSummary(
         counts=sig.PublicCounts(
             organisations=counts.organisations,

@@ -13,6 +13,7 @@ from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import AppError, BadRequest
 from app.core.i18n import gettext as _
+from app.security import headers
 from app.statements.models import TeamRole
 from app.statements.review import service as review
 from app.statements.team import service as team
@@ -124,7 +125,7 @@ def _review_page(request: Request, session: SessionDep, acc: team.Access) -> Res
             "comments": review.list_comments(session, statement=acc.statement),
         },
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.update(headers.SECRET_PAGE)
     return response
 
 
