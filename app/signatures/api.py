@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api.deps import ApiUser
+from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import NotFound
 from app.security import headers
@@ -43,8 +44,10 @@ public_router = APIRouter(
 SignatureId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 MAX_PER_PAGE = 200
 WRITE_ERRORS = schemas.error_responses(403, 409)
+# The documentation quotes the default: the running limit is read per request.
+_DEFAULT_MAX_BODY_MB = Settings.model_fields["max_body_bytes"].default // 1_000_000
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"description": "The body is over the size limit (1 MB by default)."}
+    413: {"description": f"The body is over the size limit ({_DEFAULT_MAX_BODY_MB} MB by default)."}
 }
 
 

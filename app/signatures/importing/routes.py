@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from app.accounts.deps import CurrentUser
 from app.core import templating
+from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import AppError, BadRequest, FieldErrors
 from app.core.i18n import gettext as _
@@ -124,7 +125,7 @@ def _upload_page(
             ("cp949", _("Korean (Excel: CP949 / EUC-KR)")),
             ("cp1252", _("Western European (Excel: Windows-1252)")),
         ],
-        "max_mb": importing.MAX_BYTES // 1_000_000,
+        "max_mb": get_settings().import_file_max_bytes // 1_000_000,
         "max_rows": importing.MAX_ROWS,
     }
     return templating.page(
@@ -198,7 +199,7 @@ def upload_file(
     statement = _editor(session, slug, user)
     if file is None or not file.filename:
         return _upload_page(request, statement, error=_("Choose a CSV file."), status_code=400)
-    data = file.file.read(importing.MAX_BYTES + 1)
+    data = file.file.read(get_settings().import_file_max_bytes + 1)
     try:
         text, used = importing.decode(
             data, encoding=encoding if encoding in ENCODING_CHOICES else "auto"
