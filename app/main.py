@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    # In production templates do not change under a running server: no stat() per render.
+    templating.environment.auto_reload = not settings.is_production
 
     app.include_router(accounts_routes.router)
     app.include_router(mail_routes.router)
