@@ -36,8 +36,10 @@ from app.statements.team import routes as team_routes
 from app.statements.translations import api as api_translations
 from app.statements.translations import routes as translation_routes
 
-# CSV imports carry a file of up to 5 MB (and then that file again, compressed).
+# Bodies allowed to be larger than MAX_BODY_BYTES: CSV imports carry a file (and then that
+# file again, compressed); /verify takes a whole final PDF.
 IMPORT_PATHS = re.compile(r"^/statements/[^/]+/import(/(mapping|preview|commit))?$")
+VERIFY_PATH = re.compile(r"^/verify$")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    # In production templates do not change under a running server: no stat() per render.
+    templating.environment.auto_reload = not settings.is_production
 
     app.include_router(accounts_routes.router)
     app.include_router(mail_routes.router)
@@ -94,8 +98,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(input_guard.UnstorableBodyMiddleware)  # inside the body limit
     app.add_middleware(
         BodyLimitMiddleware,
-        max_bytes=settings.max_body_bytes,
-        larger={IMPORT_PATHS: settings.max_upload_bytes},
+        settings=settings,
+        larger={
+            IMPORT_PATHS: lambda current: current.max_upload_bytes,
+            VERIFY_PATH: lambda current: current.verify_upload_max_bytes,
+        },
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
     return app

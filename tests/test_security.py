@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hmac
+
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.models import LoginSession
+from app.security import tokens
 from tests.factories import PASSWORD, make_user
 from tests.helpers import csrf_from
 
@@ -108,3 +112,20 @@ def test_error_pages_speak_the_readers_language(client: TestClient) -> None:
     page = client.get("/no-such-page?lang=ko")
     assert page.status_code == 404
     assert "찾을 수 없습니다" in page.text
+
+
+def test_keyed_digests_depend_on_the_key_and_the_purpose() -> None:
+    ip = "203.0.113.7"
+    stored = tokens.keyed_digest(ip, purpose=tokens.Keyed.IP)
+    assert stored == tokens.keyed_digest(ip, purpose=tokens.Keyed.IP)
+    assert len(stored) == 64 and ip not in stored
+    # Without the server's key, the stored value cannot be checked against guesses.
+    assert stored != tokens.digest(ip)
+    assert stored != hmac.new(b"", ip.encode(), "sha256").hexdigest()
+
+
+def test_an_import_token_is_no_other_kind_of_token() -> None:
+    token = tokens.make_token(tokens.Purpose.IMPORT, {"s": 1})
+    assert tokens.read_token(tokens.Purpose.IMPORT, token, max_age_seconds=None) == {"s": 1}
+    with pytest.raises(tokens.TokenInvalid):
+        tokens.read_token(tokens.Purpose.CONFIRM, token, max_age_seconds=None)

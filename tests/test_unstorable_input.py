@@ -40,7 +40,7 @@ def lead_client(app: FastAPI, db: Session) -> Iterator[tuple[TestClient, str, st
 
 
 def _routes(app: FastAPI) -> list[tuple[str, str]]:
-    found = []
+    found: list[tuple[str, str]] = []
     for route in iter_route_contexts(app.routes):
         if isinstance(route.original_route, APIRoute) and route.path_format:
             found.extend((method, route.path_format) for method in sorted(route.methods or ()))

@@ -22,6 +22,7 @@ from app.core.db import SessionDep
 from app.core.errors import AppError
 from app.core.i18n import get_locale
 from app.core.i18n import gettext as _
+from app.security import headers
 from app.security.ratelimit import client_ip
 
 router = APIRouter()
@@ -232,16 +233,13 @@ def revoke_invite(invite_id: int, session: SessionDep, admin: CurrentAdmin) -> R
     return templating.redirect("/team", notice="invite-revoked")
 
 
-INVITE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-
-
 @router.get("/invite/{token}")
 def invite_form(request: Request, token: str, session: SessionDep) -> Response:
     invite = service.invite_from_token(session, token=token)
     response = templating.page(
         request, "accounts/accept_invite.html", {"invite": invite, "name": ""}
     )
-    response.headers.update(INVITE_HEADERS)
+    response.headers.update(headers.SECRET_PAGE)
     return response
 
 
@@ -268,6 +266,6 @@ def invite_submit(
             {"invite": invite, "name": name, "error": exc.message},
             exc.status_code,
         )
-        response.headers.update(INVITE_HEADERS)
+        response.headers.update(headers.SECRET_PAGE)
         return response
     return templating.redirect("/login", notice="invite-accepted")

@@ -65,9 +65,15 @@ class Settings(BaseSettings):
     sign_min_seconds: float = 3.0  # a form sent faster than this is held as "too fast"
     duplicate_notice_cap: int = 3
 
-    # Requests.
+    # Requests. Every size limit is here, read at request time.
     max_body_bytes: int = 1_000_000
-    max_upload_bytes: int = 8_000_000  # CSV imports
+    # A CSV import's request body: the file, or (on the later steps) that file again,
+    # compressed and signed.
+    max_upload_bytes: int = 8_000_000
+    import_file_max_bytes: int = 5_000_000  # the CSV file itself
+    # The request body at /verify: a final PDF someone was sent, with its signature and
+    # any translations, plus a little room for the form around it.
+    verify_upload_max_bytes: int = 60_000_000
     # The public statement page is rendered at most once per this many seconds per worker
     # and address (it is already public and cacheable for 30 s); 0 turns the cache off.
     public_page_cache_seconds: float = 1.0

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, Request, UploadFile
 from starlette.datastructures import FormData
 
+from app.core.config import get_settings
 from app.core.errors import BadRequest
 from app.core.i18n import gettext as _
 
@@ -20,11 +21,9 @@ async def form_data(request: Request) -> FormData:
 
 FormDep = Annotated[FormData, Depends(form_data)]
 
-MAX_DOCUMENT = 60_000_000
-
 
 async def uploaded_document(document: UploadFile) -> bytes:
-    data = await document.read(MAX_DOCUMENT)
+    data = await document.read(get_settings().verify_upload_max_bytes)
     if not data:
         raise BadRequest(_("Choose the PDF file to check."))
     return data

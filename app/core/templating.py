@@ -12,7 +12,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core import dates, flash, i18n
-from app.core.config import get_settings
 from app.security import csrf
 from app.statements.translations import service as translations
 
@@ -27,8 +26,6 @@ environment = Environment(
     extensions=["jinja2.ext.i18n"],
     trim_blocks=True,
     lstrip_blocks=True,
-    # In production templates do not change under a running server: no stat() per render.
-    auto_reload=not get_settings().is_production,
 )
 environment.install_gettext_callables(  # type: ignore[attr-defined]
     i18n.gettext, i18n.ngettext, newstyle=True

@@ -21,12 +21,12 @@ from app.lists.data import SignatoryList
 from app.lists.final import service as finalise
 from app.lists.renderers import formats as exports
 from app.lists.renderers import text
+from app.security import headers
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus
 
 router = APIRouter()
 PER_PAGE = 200
-PUBLIC_CACHE = "public, max-age=30, stale-while-revalidate=60"
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
@@ -87,7 +87,7 @@ def signatories(
             "formats": exports.FORMATS,
         },
     )
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Cache-Control"] = headers.PUBLIC_CACHE
     return response
 
 
@@ -116,7 +116,7 @@ def download(
         media_type=rendered.media_type,
         headers={
             "Content-Disposition": f'attachment; filename="{rendered.filename}"',
-            "Cache-Control": PUBLIC_CACHE,
+            "Cache-Control": headers.PUBLIC_CACHE,
         },
     )
 

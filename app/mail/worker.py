@@ -38,6 +38,7 @@ from app.core import logs
 from app.core.config import Settings
 from app.core.db import make_engine, new_session, utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.security import ratelimit
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,15 @@ class Outcome:
 
 Job = Callable[[Session], int]
 PERIODIC_INTERVAL = timedelta(minutes=1)
+MAINTENANCE_INTERVAL = timedelta(hours=1)
+
+
+def prune_rate_counters(session: Session) -> int:
+    return ratelimit.prune(session)
+
+
+# Housekeeping every deployment needs, whatever `periodic` jobs the caller adds.
+MAINTENANCE: tuple[Job, ...] = (prune_rate_counters,)
 
 
 def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ()) -> None:
@@ -62,7 +72,8 @@ def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ())
     until nothing that was due at the start is left.
 
     `periodic` jobs (such as the leads' digests, which queue mail of their own) run first
-    and then about once a minute, each in its own transaction.
+    and then about once a minute, each in its own transaction; MAINTENANCE jobs run first
+    and then about once an hour.
     """
     engine = make_engine(settings.database_url)
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-100:]
@@ -71,10 +82,15 @@ def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ())
     mode = "keeping mail in the dev mailbox" if settings.dev_mailbox else "sending over SMTP"
     log.info("Outbox worker %s started, %s", worker_id, mode)
     try:
+        run_jobs(engine, MAINTENANCE)
+        next_maintenance = utcnow() + MAINTENANCE_INTERVAL
         run_jobs(engine, periodic)  # before `started`, so that --once sends what they queue
         next_jobs = utcnow() + PERIODIC_INTERVAL
         started = utcnow()
         while not stop.is_set():
+            if utcnow() >= next_maintenance:
+                run_jobs(engine, MAINTENANCE)
+                next_maintenance = utcnow() + MAINTENANCE_INTERVAL
             if periodic and utcnow() >= next_jobs:
                 run_jobs(engine, periodic)
                 next_jobs = utcnow() + PERIODIC_INTERVAL

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.config import Settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -61,21 +64,26 @@ class BodyLimitMiddleware:
     """Refuses request bodies over the limit with 413, whether or not they declare a length.
 
     The body is read (up to the limit) before the app sees it, so an oversized upload is
-    refused cleanly instead of failing half-way through parsing.
+    refused cleanly instead of failing half-way through parsing. Limits are read from the
+    settings on each request: `max_body_bytes`, or the one `larger` gives for a path.
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_bytes: int, larger: dict[re.Pattern[str], int] | None = None
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        larger: Mapping[re.Pattern[str], Callable[[Settings], int]] | None = None,
     ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.settings = settings
         self.larger = larger or {}
 
     def limit_for(self, path: str) -> int:
         for pattern, limit in self.larger.items():
             if pattern.match(path):
-                return limit
-        return self.max_bytes
+                return limit(self.settings)
+        return self.settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):

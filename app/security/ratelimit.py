@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from fastapi import Request
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -71,9 +72,21 @@ def record_many(
     return [counts[(row["bucket"], row["key"])] for row in rows]
 
 
-def prune(session: Session, *, older_than: timedelta = timedelta(days=1)) -> None:
-    cutoff = utcnow() - older_than
-    session.execute(delete(RateCounter).where(RateCounter.window_start < cutoff))  # type: ignore[arg-type]
+def longest_window() -> timedelta:
+    """The longest window any limit counts in: signing's hour, or sign-in failures' setting."""
+    return max(timedelta(hours=1), timedelta(minutes=get_settings().login_failure_window_minutes))
+
+
+def prune(session: Session, *, older_than: timedelta | None = None) -> int:
+    """Delete counters no limit can read any more; returns how many went.
+
+    `count` reads the current window and the one before it, so by default a counter is
+    kept for two of the longest windows.
+    """
+    cutoff = utcnow() - (older_than if older_than is not None else 2 * longest_window())
+    stale = delete(RateCounter).where(col(RateCounter.window_start) < cutoff)
+    result = cast(CursorResult[Any], session.execute(stale))
+    return result.rowcount
 
 
 def client_ip(request: Request) -> str:

@@ -4,6 +4,7 @@ works for another. Single use is enforced by the caller in the database."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from enum import StrEnum
 from typing import Any
@@ -23,6 +24,14 @@ class Purpose(StrEnum):
     WITHDRAW = "undersigned.signature.withdraw"
     RECONFIRM = "undersigned.signature.reconfirm"
     SIGN_FORM = "undersigned.signature.form"
+    # The CSV carried from one import step to the next (signed, not secret).
+    IMPORT = "undersigned.import"
+
+
+class Keyed(StrEnum):
+    """What a keyed digest is for: the same value hashed for two purposes does not match."""
+
+    IP = "undersigned.ip"
 
 
 class TokenExpired(Exception):
@@ -76,3 +85,12 @@ def random_token() -> str:
 def digest(value: str) -> str:
     """What we store instead of a bearer secret: its SHA-256, hex."""
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+def keyed_digest(value: str, *, purpose: Keyed) -> str:
+    """What we store instead of personal data we only compare (a client address): an HMAC
+    under the server's key, so that nobody holding the database alone can test guesses
+    against it. The purpose is mixed into the key, so two uses never share a hash."""
+    secret = get_settings().secret_key.get_secret_value().encode()
+    key = hmac.new(secret, purpose.value.encode(), "sha256").digest()
+    return hmac.new(key, value.encode(), "sha256").hexdigest()

@@ -17,8 +17,10 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api import schemas
 from app.api.deps import ApiUser
+from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import NotFound
+from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import lifecycle, public
 from app.signatures import schemas as sig
@@ -27,7 +29,6 @@ from app.signatures.moderation import service as moderation
 from app.signatures.signing import service
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus, TeamRole
-from app.statements.public.routes import PUBLIC_CACHE
 from app.statements.team import service as team
 
 router = APIRouter(
@@ -43,8 +44,10 @@ public_router = APIRouter(
 SignatureId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 MAX_PER_PAGE = 200
 WRITE_ERRORS = schemas.error_responses(403, 409)
+# The documentation quotes the default: the running limit is read per request.
+_DEFAULT_MAX_BODY_MB = Settings.model_fields["max_body_bytes"].default // 1_000_000
 TOO_LARGE: dict[int | str, dict[str, Any]] = {
-    413: {"description": "The body is over the size limit (1 MB by default)."}
+    413: {"description": f"The body is over the size limit ({_DEFAULT_MAX_BODY_MB} MB by default)."}
 }
 
 
@@ -95,7 +98,7 @@ def summary(slug: str, response: Response, session: SessionDep) -> sig.Signature
     """Approved signatures: the counts, and the list as the public page shows it."""
     statement = _public_statement(session, slug)
     counts = public.counts(session, statement=statement)
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Cache-Control"] = headers.PUBLIC_CACHE
     return sig.SignatureSummary(
         counts=sig.PublicCounts(
             organisations=counts.organisations,

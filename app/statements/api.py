@@ -21,11 +21,11 @@ from app.core.config import get_settings
 from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors, NotFound
 from app.core.i18n import gettext as _
+from app.security import headers
 from app.statements import deadlines, editing, schemas, service
 from app.statements.deps import ApiStatementEditor, ApiStatementViewer, PublicStatement
 from app.statements.inputs import StatementInput
 from app.statements.models import Statement, StatementStatus, StatementVersion, TeamRole
-from app.statements.public.routes import PUBLIC_CACHE
 from app.statements.team import service as team
 from app.statements.text import markdown
 from app.statements.translations import api as api_translations
@@ -279,7 +279,7 @@ def public_statement(
     """A statement as its public page shows it. Drafts do not exist here (404)."""
     version = service.current_version(session, statement=statement)
     now = utcnow()
-    response.headers["Cache-Control"] = PUBLIC_CACHE
+    response.headers["Cache-Control"] = headers.PUBLIC_CACHE
     return schemas.PublicStatement(
         slug=statement.slug,
         title=version.title,

@@ -18,13 +18,14 @@ from openpyxl import load_workbook
 from sqlmodel import Session, col, select
 
 from app.audit.models import AuditEvent
+from app.core.config import get_settings
 from app.core.db import utcnow
 from app.lists.final import service as finalise
 from app.signatures.models import Signature, SignatureStatus
 from app.statements.models import Statement, StatementStatus
 from tests import hrc58
 from tests.factories import PASSWORD, approve_signers, make_user, open_statement
-from tests.helpers import sign_in, submit
+from tests.helpers import csrf_from, sign_in, submit
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -344,3 +345,29 @@ def test_team_rows_read_from_the_database_match_each_signature(db: Session) -> N
         csvs.utc_text(s.submitted_at) for s in stored
     ]
     assert all(r.version_confirmed is None or r.version_confirmed >= 1 for r in rows)
+
+
+def test_a_pdf_over_the_usual_body_limit_can_be_checked(client: TestClient) -> None:
+    # A final PDF with its translations is often several megabytes: /verify has its own limit.
+    pdf = b"%PDF-1.7\n" + b"0" * (get_settings().max_body_bytes + 500_000)
+    token = csrf_from(client.get("/verify").text)
+    response = client.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={"document": ("large.pdf", pdf, "application/pdf")},
+    )
+    assert response.status_code == 200
+    assert "Not recognised." in response.text
+
+
+def test_a_pdf_over_the_verify_limit_is_refused(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "verify_upload_max_bytes", 100_000)
+    token = csrf_from(client.get("/verify").text)
+    response = client.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={"document": ("large.pdf", b"%PDF" + b"0" * 200_000, "application/pdf")},
+    )
+    assert response.status_code == 413

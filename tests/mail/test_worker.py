@@ -25,6 +25,7 @@ from app.core.db import new_session, utcnow
 from app.mail import service as mail
 from app.mail import worker
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.security import ratelimit
 from tests.smtp_server import DROP, RecordingHandler, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -444,3 +445,21 @@ def test_worker_command_sends_and_stops_on_sigterm(
             process.kill()
             process.wait()
     assert load(committed, message_id).status == OutboxStatus.SENT
+
+
+def test_the_worker_deletes_rate_counters_no_limit_reads_any_more(
+    committed: Engine, settings: Settings
+) -> None:
+    now = utcnow()
+    stale = now - 2 * ratelimit.longest_window() - timedelta(minutes=1)
+    recent = now - timedelta(minutes=5)
+    with new_session(committed) as session:
+        for key, start in (("old", stale), ("new", recent)):
+            session.add(ratelimit.RateCounter(bucket="test", key=key, window_start=start, count=1))
+        session.commit()
+
+    worker.run(settings, once=True)
+
+    with new_session(committed, write=False) as session:
+        kept = session.exec(select(ratelimit.RateCounter.key)).all()
+    assert kept == ["new"]

@@ -13,10 +13,9 @@ from app.accounts.tokens import service as api_tokens
 from app.core import templating
 from app.core.db import SessionDep
 from app.core.errors import FieldErrors
+from app.security import headers
 
 router = APIRouter(prefix="/account/tokens")
-# The raw token is on the page once: keep it out of caches and of Referer headers.
-SECRET_PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
 def _page(
@@ -42,7 +41,7 @@ def _page(
         },
         status_code=status_code,
     )
-    response.headers.update(SECRET_PAGE_HEADERS)
+    response.headers.update(headers.SECRET_PAGE)
     return response
 
 

@@ -17,6 +17,7 @@ from app.lists.data import TeamRow
 from app.lists.final import service as finalise
 from app.lists.renderers import csvs, office
 from app.lists.renderers import formats as exports
+from app.security import headers as security_headers
 from app.statements.models import Statement, TeamRole
 from app.statements.team import service as team
 
@@ -72,7 +73,7 @@ def team_export(
     filename = f"{slug}-signatures-team.{fmt}"
     headers = {
         "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
+        "Cache-Control": security_headers.NO_STORE,
     }
     if fmt == "csv":
         return StreamingResponse(

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
-from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.accounts.deps import CurrentUser
 from app.core import templating
@@ -20,6 +19,7 @@ from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import AppError, BadRequest, FieldErrors
 from app.core.i18n import gettext as _
+from app.security import tokens
 from app.signatures import countries
 from app.signatures.importing import columns as import_columns
 from app.signatures.importing import service as importing
@@ -28,7 +28,6 @@ from app.statements.models import Statement, TeamRole
 from app.statements.team import service as team
 
 router = APIRouter(prefix="/statements")
-SALT = "undersigned.import"
 # Starlette refuses any single form field over 1 MB, so the payload travels in pieces.
 CHUNK = 500_000
 PREVIEW_GOOD_ROWS = 50
@@ -43,25 +42,23 @@ class Upload:
     chunks: list[str]  # the signed payload, to carry to the next step
 
 
-def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(get_settings().secret_key.get_secret_value(), salt=SALT)
-
-
 def _pack(statement: Statement, filename: str, data: bytes, encoding: str) -> list[str]:
     """The file as uploaded (not re-encoded: a Korean file would grow by half in UTF-8)."""
     packed = base64.urlsafe_b64encode(gzip.compress(data, mtime=0)).decode()
-    token = _serializer().dumps({"s": statement.id, "f": filename, "e": encoding, "z": packed})
+    token = tokens.make_token(
+        tokens.Purpose.IMPORT, {"s": statement.id, "f": filename, "e": encoding, "z": packed}
+    )
     return [token[i : i + CHUNK] for i in range(0, len(token), CHUNK)]
 
 
 def _unpack(statement: Statement, chunks: list[str]) -> Upload:
     try:
-        payload = _serializer().loads("".join(chunks))
+        payload = tokens.read_token(tokens.Purpose.IMPORT, "".join(chunks), max_age_seconds=None)
         if payload["s"] != statement.id:
-            raise BadSignature("another statement's upload")
+            raise tokens.TokenInvalid("another statement's upload")
         data = gzip.decompress(base64.urlsafe_b64decode(payload["z"]))
         filename, encoding = str(payload["f"]), str(payload["e"])
-    except (BadSignature, KeyError, TypeError, binascii.Error, OSError) as exc:
+    except (tokens.TokenInvalid, KeyError, TypeError, binascii.Error, OSError) as exc:
         raise BadRequest(
             _("The uploaded file was lost on the way. Please upload it again.")
         ) from exc
@@ -128,7 +125,7 @@ def _upload_page(
             ("cp949", _("Korean (Excel: CP949 / EUC-KR)")),
             ("cp1252", _("Western European (Excel: Windows-1252)")),
         ],
-        "max_mb": importing.MAX_BYTES // 1_000_000,
+        "max_mb": get_settings().import_file_max_bytes // 1_000_000,
         "max_rows": importing.MAX_ROWS,
     }
     return templating.page(
@@ -202,7 +199,7 @@ def upload_file(
     statement = _editor(session, slug, user)
     if file is None or not file.filename:
         return _upload_page(request, statement, error=_("Choose a CSV file."), status_code=400)
-    data = file.file.read(importing.MAX_BYTES + 1)
+    data = file.file.read(get_settings().import_file_max_bytes + 1)
     try:
         text, used = importing.decode(
             data, encoding=encoding if encoding in ENCODING_CHOICES else "auto"

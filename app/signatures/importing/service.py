@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.audit import service as audit
+from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, FieldErrors, PayloadTooLarge, about
 from app.core.i18n import gettext as _
@@ -33,7 +34,6 @@ from app.signatures.models import Listing, Signature, SignatureStatus, SignerKin
 from app.statements import service as statements
 from app.statements.models import SignerKinds, Statement, StatementStatus
 
-MAX_BYTES = 5_000_000
 MAX_ROWS = 20_000
 ENCODINGS = ("utf-8-sig", "cp949", "cp1252", "latin-1")  # tried in this order
 Mapping = dict[int, str]  # column index → a SignInput field, or IGNORE
@@ -98,8 +98,12 @@ class ImportRejected(FieldErrors):
 
 def decode(data: bytes, *, encoding: str = "auto") -> tuple[str, str]:
     """The file's text and the encoding it was read with."""
-    if len(data) > MAX_BYTES:
-        raise PayloadTooLarge(_("The file is larger than 5 MB. Split it into smaller files."))
+    limit = get_settings().import_file_max_bytes
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            _("The file is larger than %(mb)d MB. Split it into smaller files.")
+            % {"mb": limit // 1_000_000}
+        )
     if not data.strip():
         raise BadRequest(_("The file is empty."))
     if data.startswith(b"PK\x03\x04") or b"\x00" in data[:4096]:

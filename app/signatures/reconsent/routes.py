@@ -13,9 +13,9 @@ from app.core import templating
 from app.core.db import SessionDep
 from app.core.errors import BadRequest
 from app.core.i18n import gettext as _
+from app.security import headers
 from app.signatures import lifecycle, public
 from app.signatures.reconsent import service as reconsent
-from app.signatures.signing import routes as signature_routes
 from app.statements.models import TeamRole
 from app.statements.team import service as team
 
@@ -26,7 +26,7 @@ DECISIONS = {"keep": True, "remove": False}
 def _reconfirm_page(request: Request, found: reconsent.Reconfirmation) -> Response:
     context = {"found": found, "withdraw_token": lifecycle.withdraw_token(found.signature)}
     response = templating.page(request, "signatures/reconfirm.html", context)
-    response.headers.update(signature_routes.TOKEN_HEADERS)
+    response.headers.update(headers.SECRET_PAGE)
     return response
 
 

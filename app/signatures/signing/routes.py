@@ -11,6 +11,7 @@ from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors, NotFound
 from app.core.forms import FormDep
 from app.core.i18n import gettext as _
+from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import countries, lifecycle
 from app.signatures.forms import SignInput
@@ -20,8 +21,6 @@ from app.statements import service as statements
 from app.statements.models import SignerKinds, Statement, StatementStatus
 
 router = APIRouter()
-# Pages reached through emailed links: never cached, never leak the token as a referrer.
-TOKEN_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 HONEYPOT_FIELD = "homepage"  # hidden from people; bots fill it in
 
 
@@ -113,7 +112,7 @@ def _token_page(
         name,
         {"signature": found.signature, "statement": found.statement, "version": version, **extra},
     )
-    response.headers.update(TOKEN_HEADERS)
+    response.headers.update(headers.SECRET_PAGE)
     return response
 
 

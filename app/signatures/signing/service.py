@@ -7,7 +7,6 @@ told by email instead (a capped number of times).
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -112,13 +111,8 @@ def _row(
         "nonce": secrets.token_urlsafe(12),
         "duplicate_notices": 0,
         "submitted_at": now,
-        "ip_hash": _ip_hash(context.ip) if context.ip else "",
+        "ip_hash": tokens.keyed_digest(context.ip, purpose=tokens.Keyed.IP) if context.ip else "",
     }
-
-
-def _ip_hash(ip: str) -> str:
-    key = get_settings().secret_key.get_secret_value().encode()
-    return hmac.new(key, ip.encode(), "sha256").hexdigest()
 
 
 def flags_for(

@@ -15,6 +15,7 @@ from app.core.db import SessionDep, request_session, utcnow
 from app.core.errors import FieldErrors
 from app.core.i18n import get_locale
 from app.lists import routes as list_routes
+from app.security import headers as security_headers
 from app.statements import deadlines, deps, service
 from app.statements.models import Statement, StatementStatus
 from app.statements.public import page_cache
@@ -23,9 +24,6 @@ from app.statements.text import markdown
 from app.statements.translations import service as translations
 
 router = APIRouter()
-TOKEN_PAGE_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-# Anonymous readers get a shared, briefly cached page: one share can bring thousands a minute.
-PUBLIC_CACHE = "public, max-age=30, stale-while-revalidate=60"
 PREVIEW_NAMES = 100  # the full list has its own paginated page
 
 
@@ -93,7 +91,7 @@ async def public_page(
     page = page_cache.peek(key)
     if page is None:
         page = await run_in_threadpool(_render, request, slug, text, key)
-    headers = {"ETag": page.etag, "Cache-Control": PUBLIC_CACHE}
+    headers = {"ETag": page.etag, "Cache-Control": security_headers.PUBLIC_CACHE}
     if request.headers.get("if-none-match") == page.etag:
         return Response(status_code=304, headers=headers)
     headers |= {"Vary": "Accept-Language, Cookie", "Content-Language": page.content_language}
@@ -140,7 +138,7 @@ def _review_page(
         },
         status_code=status_code,
     )
-    response.headers.update(TOKEN_PAGE_HEADERS)
+    response.headers.update(security_headers.SECRET_PAGE)
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
@@ -169,5 +167,5 @@ def review_comment(
             request, session, token, errors=outcome.error.errors, values=values, status_code=422
         )
     response = templating.redirect(f"/review/{token}#comment-form", notice="comment-sent")
-    response.headers.update(TOKEN_PAGE_HEADERS)
+    response.headers.update(security_headers.SECRET_PAGE)
     return response

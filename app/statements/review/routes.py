@@ -12,6 +12,7 @@ from app.accounts.deps import CurrentUser
 from app.core import templating
 from app.core.config import get_settings
 from app.core.db import SessionDep
+from app.security import headers
 from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.review import service as review
 from app.statements.team import service as team
@@ -33,7 +34,7 @@ def _review_page(request: Request, session: SessionDep, acc: team.Access) -> Res
             "comments": review.list_comments(session, statement=acc.statement),
         },
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers.update(headers.SECRET_PAGE)
     return response
 
 
