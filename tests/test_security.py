@@ -129,3 +129,21 @@ def test_an_import_token_is_no_other_kind_of_token() -> None:
     assert tokens.read_token(tokens.Purpose.IMPORT, token, max_age_seconds=None) == {"s": 1}
     with pytest.raises(tokens.TokenInvalid):
         tokens.read_token(tokens.Purpose.CONFIRM, token, max_age_seconds=None)
+
+
+def test_an_unexpected_error_is_a_500_with_the_security_headers(app: FastAPI) -> None:
+    """A 500 is answered outside the middleware stack; it still carries the headers."""
+
+    @app.get("/broken-for-this-test")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/broken-for-this-test")
+        api = client.get("/api/v1/broken-for-this-test")
+    assert page.status_code == 500
+    assert "Something went wrong on our side" in page.text
+    for name in ("content-security-policy", "x-content-type-options", "x-frame-options"):
+        assert name in page.headers, name
+    assert page.headers["cache-control"] == "no-store"
+    assert api.status_code == 404 and "x-content-type-options" in api.headers

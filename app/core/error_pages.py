@@ -20,6 +20,7 @@ from app.core import logs, templating
 from app.core.errors import AppError, FieldErrors
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.security import headers as security_headers
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,11 @@ def install_handlers(app: FastAPI) -> None:
         logs.log_failure(
             log, "unhandled error on %s %s", request.method, request.url.path, error=exc
         )
+        # Answered outside the middleware stack: the security headers are added here.
+        settings = request.app.state.settings
         return error_response(
-            request, 500, _("Something went wrong on our side. Please try again later.")
+            request,
+            500,
+            _("Something went wrong on our side. Please try again later."),
+            headers=security_headers.defaults(hsts=settings.cookie_secure),
         )

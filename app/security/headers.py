@@ -1,13 +1,48 @@
-"""Response header sets that routes choose on purpose, defined once.
+"""Response header sets, defined once: the defaults every response carries, and the sets
+that routes choose on purpose.
 
-Everything else comes from SecurityHeadersMiddleware (which leaves a header alone when a
-route set its own value).
+SecurityHeadersMiddleware adds the defaults (leaving a header alone when a route set its
+own value); the handler for unexpected errors adds them itself, since a 500 is answered
+outside the middleware stack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "object-src 'none'",
+    ]
+)
+
+
+def defaults(*, hsts: bool) -> dict[str, str]:
+    """The headers every response carries unless its route chose otherwise."""
+    found = {
+        "content-security-policy": CONTENT_SECURITY_POLICY,
+        "referrer-policy": "strict-origin-when-cross-origin",
+        "x-content-type-options": "nosniff",
+        "x-frame-options": "DENY",
+        "cross-origin-opener-policy": "same-origin",
+        "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        # Pages show private data unless a route says otherwise (public pages do).
+        "cache-control": "no-store",
+    }
+    if hsts:
+        found["strict-transport-security"] = "max-age=63072000; includeSubDomains"
+    return found
+
 
 # Pages whose address or body carries a secret (a token in the link, an invitation, a new
 # API token): the address must not leak to the next site through Referer, and no cache,

@@ -9,21 +9,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.config import Settings
-
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    ]
-)
+from app.security import headers
 
 
 class SecurityHeadersMiddleware:
@@ -31,18 +17,7 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
-        self.defaults = {
-            "content-security-policy": CONTENT_SECURITY_POLICY,
-            "referrer-policy": "strict-origin-when-cross-origin",
-            "x-content-type-options": "nosniff",
-            "x-frame-options": "DENY",
-            "cross-origin-opener-policy": "same-origin",
-            "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-            # Pages show private data unless a route says otherwise (public pages do).
-            "cache-control": "no-store",
-        }
-        if hsts:
-            self.defaults["strict-transport-security"] = "max-age=63072000; includeSubDomains"
+        self.defaults = headers.defaults(hsts=hsts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
