@@ -204,7 +204,6 @@ def export(
 def _export_chunks(
     session: Session, statement: Statement, fmt: str, *, team: bool, paper: str
 ) -> Iterator[bytes]:
-    from app.lists import routes as list_routes
     from app.lists import service as lists
     from app.lists.final import service as finalise
     from app.lists.renderers import csvs, office, text
@@ -233,7 +232,7 @@ def _export_chunks(
         if snapshot is not None:
             yield snapshot.pdf  # the signed final document, byte for byte
             return
-    model = text.in_language(statement.language, list_routes.public_list, session, statement)
+    model = text.in_language(statement.language, lists.public_list, session, statement=statement)
     carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
     yield from exports.render(model, fmt, paper=paper, translations=carried).chunks
 

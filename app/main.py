@@ -18,6 +18,7 @@ from app.core.db import make_engine
 from app.demo import routes as demo_routes
 from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
+from app.lists.final import routes as final_routes
 from app.mail import routes as mail_routes
 from app.security import csrf
 from app.security import input as input_guard
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(digest_routes.router)
     app.include_router(list_routes.router)
     app.include_router(list_team_routes.router)
+    app.include_router(final_routes.router)
     app.include_router(demo_routes.router)
     app.include_router(token_routes.router)
     app.include_router(api_statements.router)

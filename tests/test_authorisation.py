@@ -39,17 +39,6 @@ PUBLIC_TEAM_PATHS: frozenset[str] = frozenset()
 
 REFUSED = frozenset({403, 404})
 
-# Routes that still check the team inside the handler, so the body is validated first and
-# an outsider's empty form gets 422 before the 404. Taking their dependency from
-# app/statements/deps.py (being done in parallel) fixes them: then empty this.
-CHECKED_TOO_LATE: frozenset[str] = frozenset(
-    {
-        "POST /statements/{slug}/import/mapping",
-        "POST /statements/{slug}/import/preview",
-        "POST /statements/{slug}/import/commit",
-        "POST /api/v1/statements/{slug}/deadline",
-    }
-)
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -120,8 +109,7 @@ def check_routes(app: FastAPI, caller: Caller, params: dict[str, str]) -> Report
             response = caller.client.request(method, url, **kwargs)
             name = f"{method} {route.path}"
             checked.append(name)
-            refused = REFUSED | ({422} if name in CHECKED_TOO_LATE else set())
-            if response.status_code not in refused:
+            if response.status_code not in REFUSED:
                 failures.append(f"{name} ({url}) -> {response.status_code}")
     return Report(checked=checked, failures=failures)
 
@@ -209,7 +197,6 @@ def test_an_unprotected_route_is_reported(app: FastAPI, scene: Scene) -> None:
     assert added["/statements/{slug}/guarded"] is True
 
 
-@pytest.mark.xfail(strict=False, reason="routes are being converted to typed dependencies")
 def test_every_team_route_takes_an_authorisation_dependency(app: FastAPI) -> None:
     unguarded = [
         f"{method} {route.path}"

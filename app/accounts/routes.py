@@ -17,7 +17,7 @@ from app.accounts.deps import (
     session_cookie_name,
     set_session_cookie,
 )
-from app.core import templating
+from app.core import db, templating
 from app.core.db import SessionDep
 from app.core.errors import AppError
 from app.core.i18n import get_locale
@@ -65,17 +65,16 @@ def setup_submit(
 ) -> Response:
     if service.has_users(session):
         return templating.redirect("/login")
-    try:
+    with db.attempt(session, AppError) as outcome:
         service.create_first_admin(
             session, code=code, name=name, email=email, password=password, locale=get_locale()
         )
-    except AppError as exc:
-        session.rollback()
+    if outcome.error is not None:
         return templating.page(
             request,
             "accounts/setup.html",
-            {"form": {"name": name, "email": email}, "error": exc.message},
-            status_code=exc.status_code,
+            {"form": {"name": name, "email": email}, "error": outcome.error.message},
+            status_code=outcome.error.status_code,
         )
     return templating.redirect("/login", notice="setup-done")
 
@@ -96,6 +95,7 @@ def login_submit(
     next: Annotated[str, Form(max_length=2000)] = "/dashboard",
 ) -> Response:
     context = {"email": email, "next": safe_next(next)}
+    # Not db.attempt: undoing its savepoint would undo the failed attempt's count too.
     try:
         opened = service.sign_in(
             session,
@@ -105,7 +105,6 @@ def login_submit(
             user_agent=request.headers.get("user-agent", ""),
         )
     except service.InvalidCredentials:
-        # Returned, not raised: the failed attempt must be committed for the rate limit.
         error = _("That email and password do not match an account.")
         return templating.page(request, "accounts/login.html", {**context, "error": error}, 400)
     except AppError as exc:
@@ -156,12 +155,11 @@ def set_language(
     login: CurrentLogin,
     locale: ShortField = "",
 ) -> Response:
-    try:
+    with db.attempt(session, AppError) as outcome:
         service.set_language(session, user=user, locale=locale)
-    except AppError as exc:
-        session.rollback()
+    if outcome.error is not None:
         return _account_page(
-            request, session, user=user, login=login, error=exc.message, status_code=400
+            request, session, user=user, login=login, error=outcome.error.message, status_code=400
         )
     # ?lang= makes the interface follow at once (and remembers it in the cookie).
     return templating.redirect(f"/account?lang={user.locale}", notice="language-saved")
@@ -206,7 +204,7 @@ def invite(
     locale: ShortField = "",
     make_admin: Annotated[bool, Form()] = False,
 ) -> Response:
-    try:
+    with db.attempt(session, AppError) as outcome:
         service.invite_lead(
             session,
             inviter=admin,
@@ -214,15 +212,14 @@ def invite(
             locale=locale or get_locale(),
             make_admin=make_admin,
         )
-    except AppError as exc:
-        session.rollback()
+    if outcome.error is not None:
         return _team_page(
             request,
             session,
-            error=exc.message,
+            error=outcome.error.message,
             email=email,
             locale=locale,
-            status_code=exc.status_code,
+            status_code=outcome.error.status_code,
         )
     return templating.redirect("/team", notice="invite-sent")
 
@@ -251,20 +248,20 @@ def invite_submit(
     name: ShortField = "",
     password: PasswordField = "",
 ) -> Response:
-    try:
+    with db.attempt(session, AppError) as outcome:
         service.accept_invite(
             session, token=token, name=name, password=password, locale=get_locale()
         )
-    except AppError as exc:
-        if exc.status_code in (404, 410):
-            raise
-        session.rollback()
+    if (error := outcome.error) is not None:
+        # An unknown or used invitation is that page, not the form again.
+        if error.status_code in (404, 410):
+            raise error
         invite = service.invite_from_token(session, token=token)
         response = templating.page(
             request,
             "accounts/accept_invite.html",
-            {"invite": invite, "name": name, "error": exc.message},
-            exc.status_code,
+            {"invite": invite, "name": name, "error": error.message},
+            error.status_code,
         )
         response.headers.update(headers.SECRET_PAGE)
         return response

@@ -17,6 +17,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Invite, LoginSession, SetupCode, User
+from app.core import db
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, Gone, NotFound, RateLimited
@@ -150,8 +151,8 @@ LOGIN_BUCKET_IP = "login-ip"
 def sign_in(session: Session, *, email: str, password: str, ip: str, user_agent: str) -> NewSession:
     """Check credentials and open a session. Raises RateLimited or InvalidCredentials.
 
-    Failed attempts are recorded in the same transaction; the caller must commit even
-    when this raises InvalidCredentials (it renders the form again instead of failing).
+    A failed attempt is counted now and again if the request's transaction is rolled
+    back, so the lockout holds whatever the caller does after InvalidCredentials.
     """
     settings = get_settings()
     window = timedelta(minutes=settings.login_failure_window_minutes)
@@ -168,8 +169,8 @@ def sign_in(session: Session, *, email: str, password: str, ip: str, user_agent:
         )
     user = session.exec(select(User).where(col(User.email) == email)).first()
     if not _password_matches(user, password) or user is None or not user.is_active:
-        ratelimit.record(session, bucket=LOGIN_BUCKET_EMAIL, key=email, window=window)
-        ratelimit.record(session, bucket=LOGIN_BUCKET_IP, key=ip, window=window)
+        failures = [(LOGIN_BUCKET_EMAIL, email), (LOGIN_BUCKET_IP, ip)]
+        db.also_after_rollback(session, lambda s: ratelimit.record_many(s, failures, window=window))
         raise InvalidCredentials
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)

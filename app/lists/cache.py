@@ -8,13 +8,13 @@ to any of them), so a new approval or correction is visible on the next request.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from threading import Lock
 
 from sqlmodel import Session, col, func, select
 
 from app.core.db import utcnow
 from app.core.i18n import get_locale
-from app.lists import service as lists
 from app.lists.data import SignatoryList
 from app.signatures.models import Signature, SignatureStatus
 from app.statements import deadlines
@@ -49,14 +49,18 @@ def _key(session: Session, statement: Statement) -> tuple[object, ...]:
     )
 
 
-def live_list(session: Session, *, statement: Statement) -> SignatoryList:
+def live_list(
+    session: Session, *, statement: Statement, build: Callable[[], SignatoryList]
+) -> SignatoryList:
+    """The list `build` makes, unless one made since the last change is at hand (the
+    builder is passed in because app.lists.service, which builds lists, also calls this)."""
     key = _key(session, statement)
     with _LOCK:
         found = _CACHE.get(key)
         if found is not None:
             _CACHE.move_to_end(key)
             return found
-    model = lists.build(session, statement=statement)
+    model = build()
     with _LOCK:
         _CACHE[key] = model
         while len(_CACHE) > _SIZE:

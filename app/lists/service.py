@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 from app.core.db import utcnow
 from app.core.i18n import babel_locale, ngettext
 from app.core.i18n import gettext as _
-from app.lists import collation
+from app.lists import cache, collation
 from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow, TranslatedText
+from app.lists.final.models import StatementSnapshot
 from app.lists.renderers import text
 from app.signatures import countries
 from app.signatures import details as signer_details
@@ -25,9 +26,25 @@ from app.signatures.public import public_line, public_name
 from app.signatures.reconsent import service as reconsent
 from app.statements import deadlines
 from app.statements import service as statements
-from app.statements.models import ListOrder, Statement, StatementVersion
+from app.statements.models import ListOrder, Statement, StatementStatus, StatementVersion
 from app.statements.text import markdown
 from app.statements.translations import service as translations
+
+
+def public_list(session: Session, *, statement: Statement) -> SignatoryList:
+    """A final statement's frozen list, or the live one."""
+    if statement.status == StatementStatus.FINAL:
+        # Only the list's JSON: the snapshot row also carries the signed PDF.
+        frozen = session.exec(
+            select(StatementSnapshot.list_json).where(
+                col(StatementSnapshot.statement_id) == statement.id
+            )
+        ).first()
+        if frozen is not None:
+            return from_json(frozen)
+    return cache.live_list(
+        session, statement=statement, build=lambda: build(session, statement=statement)
+    )
 
 
 def approved(session: Session, *, statement: Statement) -> list[Signature]:

@@ -5,8 +5,9 @@ protection of the form: the answer never says whether an address signed before, 
 checks hold a signature for a lead instead of refusing it, and only an open statement
 takes signatures. Confirming and withdrawing stay links in emails, for people.
 
-Team routes check access with `team.access` (404 outside the team, 403 for a viewer's
-write) and decide through `lifecycle`, like the moderation pages.
+Team routes take their access as a typed dependency from app.statements.deps (404
+outside the team, 403 for a viewer's write) and decide through `lifecycle`, like the
+moderation pages.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from app.api import schemas
 from app.api.deps import ApiUser
 from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.errors import NotFound
 from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import lifecycle, public
@@ -28,7 +28,8 @@ from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
 from app.signatures.moderation import service as moderation
 from app.signatures.signing import service
 from app.statements import service as statements
-from app.statements.models import Statement, StatementStatus, TeamRole
+from app.statements.deps import ApiStatementEditor, ApiStatementViewer, PublicStatement
+from app.statements.models import Statement, StatementStatus
 from app.statements.team import service as team
 
 router = APIRouter(
@@ -51,22 +52,13 @@ TOO_LARGE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _public_statement(session: SessionDep, slug: str) -> Statement:
-    """As the public pages see it: a draft does not exist."""
-    statement = statements.get_by_slug(session, slug=slug)
-    if statement is None or statement.status == StatementStatus.DRAFT:
-        raise NotFound()
-    return statement
-
-
 # --- public -----------------------------------------------------------------------------
 
 
 @public_router.get("/statements/{slug}/sign-token")
-def sign_token(slug: str, session: SessionDep) -> sig.SignToken:
+def sign_token(statement: PublicStatement) -> sig.SignToken:
     """Fetch when the signer starts filling in your form; send it back as `form_token`.
     A signature sent implausibly soon after is held for a lead, never refused."""
-    _public_statement(session, slug)
     return sig.SignToken(form_token=service.form_token())
 
 
@@ -76,14 +68,13 @@ def sign_token(slug: str, session: SessionDep) -> sig.SignToken:
     responses={**schemas.error_responses(409), **TOO_LARGE},
 )
 def sign(
-    slug: str, body: sig.SignatureCreate, request: Request, session: SessionDep
+    statement: PublicStatement, body: sig.SignatureCreate, request: Request, session: SessionDep
 ) -> sig.SignAccepted:
     """Sign a statement. The signer gets an email with a link to confirm; the signature
     counts only once confirmed (and, under manual moderation, approved).
 
     The answer is the same whether or not the address signed before: its inbox is told
     instead. A closed statement answers 409; a draft does not exist (404)."""
-    statement = _public_statement(session, slug)
     context = service.Context(
         ip=client_ip(request),
         form_age_seconds=service.form_age(body.form_token) if body.form_token else None,
@@ -94,9 +85,10 @@ def sign(
 
 
 @public_router.get("/statements/{slug}/signatures/summary")
-def summary(slug: str, response: Response, session: SessionDep) -> sig.SignatureSummary:
+def summary(
+    statement: PublicStatement, response: Response, session: SessionDep
+) -> sig.SignatureSummary:
     """Approved signatures: the counts, and the list as the public page shows it."""
-    statement = _public_statement(session, slug)
     counts = public.counts(session, statement=statement)
     response.headers["Cache-Control"] = headers.PUBLIC_CACHE
     return sig.SignatureSummary(
@@ -159,9 +151,8 @@ def _team_signature(signature: Signature, versions: dict[int, int]) -> sig.TeamS
 
 @router.get("/{slug}/signatures")
 def list_signatures(
-    slug: str,
+    acc: ApiStatementViewer,
     session: SessionDep,
-    user: ApiUser,
     status: SignatureStatus | None = None,
     kind: SignerKind | None = None,
     flagged: bool = False,
@@ -171,7 +162,6 @@ def list_signatures(
 ) -> sig.SignaturePage:
     """Every signature with its signer's details, newest first. `q` searches names,
     organisations, acronyms, notes and email addresses; `flagged` keeps the held ones."""
-    acc = team.access(session, slug=slug, user=user)
     rows, total = moderation.list_signatures(
         session,
         statement=acc.statement,
@@ -193,17 +183,15 @@ def list_signatures(
 
 @router.get("/{slug}/signatures/{signature_id}")
 def get_signature(
-    slug: str, signature_id: SignatureId, session: SessionDep, user: ApiUser
+    acc: ApiStatementViewer, signature_id: SignatureId, session: SessionDep
 ) -> sig.TeamSignature:
-    acc = team.access(session, slug=slug, user=user)
     found = moderation.get_signature(session, statement=acc.statement, signature_id=signature_id)
     return _team_signature(found, _version_numbers(session, acc.statement))
 
 
 def _decide(
-    session: SessionDep, user: ApiUser, slug: str, signature_id: int, *, approve: bool
+    session: SessionDep, user: ApiUser, acc: team.Access, signature_id: int, *, approve: bool
 ) -> sig.TeamSignature:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     found = moderation.get_signature(session, statement=acc.statement, signature_id=signature_id)
     target = SignatureStatus.APPROVED if approve else SignatureStatus.REJECTED
     # Deciding what is already so (a retried request) changes nothing and logs nothing.
@@ -215,16 +203,16 @@ def _decide(
 
 @router.post("/{slug}/signatures/{signature_id}/approve", responses=WRITE_ERRORS)
 def approve(
-    slug: str, signature_id: SignatureId, session: SessionDep, user: ApiUser
+    acc: ApiStatementEditor, signature_id: SignatureId, session: SessionDep, user: ApiUser
 ) -> sig.TeamSignature:
     """List a confirmed (or rejected) signature publicly. Pending and withdrawn
     signatures, and those of a final statement, cannot be decided (409)."""
-    return _decide(session, user, slug, signature_id, approve=True)
+    return _decide(session, user, acc, signature_id, approve=True)
 
 
 @router.post("/{slug}/signatures/{signature_id}/reject", responses=WRITE_ERRORS)
 def reject(
-    slug: str, signature_id: SignatureId, session: SessionDep, user: ApiUser
+    acc: ApiStatementEditor, signature_id: SignatureId, session: SessionDep, user: ApiUser
 ) -> sig.TeamSignature:
     """Keep a signature off the list and out of the counts. Same states as approve."""
-    return _decide(session, user, slug, signature_id, approve=False)
+    return _decide(session, user, acc, signature_id, approve=False)

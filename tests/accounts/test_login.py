@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.models import LoginSession
+from app.accounts.service import LOGIN_BUCKET_EMAIL
+from app.core import templating
 from app.core.config import get_settings
+from app.security.ratelimit import RateCounter
 from tests.factories import PASSWORD, make_user
 from tests.helpers import sign_in, submit
 
@@ -82,6 +87,35 @@ def test_sign_in_is_rate_limited_per_email(client: TestClient, db: Session) -> N
     response = submit(client, "/login", email="lead@example.org", password=PASSWORD)
     assert response.status_code == 429
     assert "Too many failed sign-in attempts" in response.text
+
+
+def test_failed_sign_ins_are_counted_even_when_the_request_then_fails(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_user(db, email="lead@example.org")
+    render = templating.page
+
+    def failing_error_page(*args: Any, **kwargs: Any) -> Any:
+        context = args[2] if len(args) > 2 else kwargs.get("context")
+        if context and context.get("error"):
+            raise RuntimeError("the form could not be shown again")
+        return render(*args, **kwargs)
+
+    # The request's transaction is rolled back after each wrong password...
+    monkeypatch.setattr(templating, "page", failing_error_page)
+    tries = get_settings().login_max_failures_per_email
+    for _ in range(tries):
+        with pytest.raises(RuntimeError):
+            submit(client, "/login", email="lead@example.org", password="x" * 12)
+    monkeypatch.undo()
+
+    # ...and yet every failure counted, so the lockout holds.
+    db.expire_all()
+    counter = db.exec(select(RateCounter).where(RateCounter.bucket == LOGIN_BUCKET_EMAIL)).one()
+    assert counter.count == tries
+    response = submit(client, "/login", email="lead@example.org", password=PASSWORD)
+    assert response.status_code == 429
+    assert db.exec(select(LoginSession)).first() is None
 
 
 def test_pages_for_leads_redirect_to_sign_in(client: TestClient) -> None:

@@ -10,7 +10,7 @@ from fastapi.routing import APIRouter
 
 from app.accounts.deps import CurrentUser
 from app.accounts.tokens import service as api_tokens
-from app.core import templating
+from app.core import db, templating
 from app.core.db import SessionDep
 from app.core.errors import FieldErrors
 from app.security import headers
@@ -59,11 +59,12 @@ def create_token(
     user: CurrentUser,
     name: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    try:
+    with db.attempt(session, FieldErrors) as outcome:
         _token, raw = api_tokens.create_token(session, user=user, name=name)
-    except FieldErrors as exc:
-        session.rollback()
-        return _page(request, session, user, name=name, errors=exc.errors, status_code=422)
+    if outcome.error is not None:
+        return _page(
+            request, session, user, name=name, errors=outcome.error.errors, status_code=422
+        )
     # Rendered, not redirected: the raw token exists only in this response.
     return _page(request, session, user, new_token=raw, status_code=201)
 

@@ -1,4 +1,4 @@
-"""The team's side of the list: finalising, and exports with contact details."""
+"""The team's side of the list: the exports page, and exports with contact details."""
 
 from __future__ import annotations
 
@@ -18,15 +18,14 @@ from app.lists.final import service as finalise
 from app.lists.renderers import csvs, office
 from app.lists.renderers import formats as exports
 from app.security import headers as security_headers
-from app.statements.models import Statement, TeamRole
-from app.statements.team import service as team
+from app.statements.deps import StatementViewer
+from app.statements.models import Statement
 
 router = APIRouter(prefix="/statements")
 
 
 @router.get("/{slug}/exports")
-def exports_page(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user)
+def exports_page(request: Request, acc: StatementViewer, session: SessionDep) -> Response:
     return templating.page(
         request,
         "lists/exports.html",
@@ -39,23 +38,16 @@ def exports_page(request: Request, slug: str, session: SessionDep, user: Current
     )
 
 
-@router.post("/{slug}/finalise")
-def finalise_statement(slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
-    finalise.finalise(session, statement=acc.statement, actor=user)
-    return templating.redirect(f"/statements/{slug}/exports", notice="statement-finalised")
-
-
 @router.get("/{slug}/export/team.{fmt}")
 def team_export(
-    slug: str,
+    acc: StatementViewer,
     fmt: Literal["csv", "xlsx"],
     session: SessionDep,
     reader: StreamSessionDep,
     user: CurrentUser,
 ) -> Response:
     """Contact details: for the team only, and every download is in the audit log."""
-    acc = team.access(session, slug=slug, user=user)
+    slug = acc.statement.slug
     audit.record(
         session,
         statement_id=acc.statement.id,

@@ -11,19 +11,18 @@ from app.accounts.deps import CurrentUser
 from app.core import templating
 from app.core.db import SessionDep
 from app.signatures.digests import service as digests
-from app.statements.team import service as team
+from app.statements.deps import StatementViewer
 
 router = APIRouter(prefix="/statements")
 
 
 @router.post("/{slug}/digest")
 def set_digest(
-    slug: str,
+    acc: StatementViewer,
     session: SessionDep,
     user: CurrentUser,
     frequency: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     # Any member, viewers too: it is their own inbox.
-    acc = team.access(session, slug=slug, user=user)
     digests.set_frequency(session, statement=acc.statement, user=user, frequency=frequency)
-    return templating.redirect(f"/statements/{slug}", notice="digest-saved")
+    return templating.redirect(f"/statements/{acc.statement.slug}", notice="digest-saved")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from app.accounts.deps import CurrentUser
-from app.core import templating
+from app.core import db, templating
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import AppError, BadRequest, FieldErrors
@@ -24,8 +24,8 @@ from app.signatures import countries
 from app.signatures.importing import columns as import_columns
 from app.signatures.importing import service as importing
 from app.signatures.models import Listing, SignerKind
-from app.statements.models import Statement, TeamRole
-from app.statements.team import service as team
+from app.statements.deps import StatementEditor
+from app.statements.models import Statement
 
 router = APIRouter(prefix="/statements")
 # Starlette refuses any single form field over 1 MB, so the payload travels in pieces.
@@ -87,10 +87,6 @@ class Carried:
 
 
 CarriedForm = Annotated[Carried, Depends()]
-
-
-def _editor(session: SessionDep, slug: str, user: CurrentUser) -> Statement:
-    return team.access(session, slug=slug, user=user, need=TeamRole.EDITOR).statement
 
 
 def _common(statement: Statement, upload: Upload | None = None) -> dict[str, Any]:
@@ -183,20 +179,18 @@ def _preview_page(
 
 
 @router.get("/{slug}/import")
-def upload_form(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    return _upload_page(request, _editor(session, slug, user))
+def upload_form(request: Request, acc: StatementEditor) -> Response:
+    return _upload_page(request, acc.statement)
 
 
 @router.post("/{slug}/import")
 def upload_file(
     request: Request,
-    slug: str,
-    session: SessionDep,
-    user: CurrentUser,
+    acc: StatementEditor,
     file: Annotated[UploadFile | None, File()] = None,
     encoding: Choice = "auto",
 ) -> Response:
-    statement = _editor(session, slug, user)
+    statement = acc.statement
     if file is None or not file.filename:
         return _upload_page(request, statement, error=_("Choose a CSV file."), status_code=400)
     data = file.file.read(get_settings().import_file_max_bytes + 1)
@@ -215,19 +209,17 @@ def upload_file(
 
 
 @router.post("/{slug}/import/mapping")
-def change_mapping(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: CarriedForm
-) -> Response:
-    statement = _editor(session, slug, user)
+def change_mapping(request: Request, acc: StatementEditor, form: CarriedForm) -> Response:
+    statement = acc.statement
     upload, mapping = form.open(statement)
     return _mapping_page(request, statement, upload, mapping, form.defaults)
 
 
 @router.post("/{slug}/import/preview")
 def preview_import(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: CarriedForm
+    request: Request, acc: StatementEditor, session: SessionDep, form: CarriedForm
 ) -> Response:
-    statement = _editor(session, slug, user)
+    statement = acc.statement
     upload, mapping = form.open(statement)
     try:
         result = importing.preview(
@@ -244,11 +236,15 @@ def preview_import(
 
 @router.post("/{slug}/import/commit")
 def commit_import(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: CarriedForm
+    request: Request,
+    acc: StatementEditor,
+    session: SessionDep,
+    user: CurrentUser,
+    form: CarriedForm,
 ) -> Response:
-    statement = _editor(session, slug, user)
+    statement = acc.statement
     upload, mapping = form.open(statement)
-    try:
+    with db.attempt(session, FieldErrors) as outcome:
         importing.commit_import(
             session,
             statement=statement,
@@ -259,12 +255,23 @@ def commit_import(
             skip_duplicates=form.skip_duplicates,
             filename=upload.filename,
         )
-    except importing.ImportRejected as exc:
-        session.rollback()
+    # ImportRejected is a FieldErrors about rows (back to the preview); any other is
+    # about the mapping (back to it).
+    rejected = outcome.error
+    if isinstance(rejected, importing.ImportRejected):
         return _preview_page(
-            request, statement, upload, mapping, form.defaults, exc.preview, error=exc.message
+            request,
+            statement,
+            upload,
+            mapping,
+            form.defaults,
+            rejected.preview,
+            error=rejected.message,
         )
-    except FieldErrors as exc:
-        session.rollback()
-        return _mapping_page(request, statement, upload, mapping, form.defaults, errors=exc.errors)
-    return templating.redirect(f"/statements/{slug}/signatures", notice="signatures-imported")
+    if rejected is not None:
+        return _mapping_page(
+            request, statement, upload, mapping, form.defaults, errors=rejected.errors
+        )
+    return templating.redirect(
+        f"/statements/{statement.slug}/signatures", notice="signatures-imported"
+    )

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.accounts.deps import CurrentUser
-from app.core import templating
+from app.core import db, templating
 from app.core.db import SessionDep
 from app.core.errors import AppError, FieldErrors
 from app.core.forms import FormDep
@@ -24,7 +24,8 @@ from app.signatures import countries, public
 from app.signatures.forms import TRUE, SignInput
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.moderation import service as moderation
-from app.statements.models import StatementStatus, TeamRole
+from app.statements.deps import StatementEditor, StatementViewer
+from app.statements.models import StatementStatus
 from app.statements.team import service as team
 
 router = APIRouter(prefix="/statements")
@@ -158,9 +159,8 @@ def _bulk_message(action: str, changed: int, skipped: int) -> str:
 @router.get("/{slug}/signatures")
 def signatures_page(
     request: Request,
-    slug: str,
+    acc: StatementViewer,
     session: SessionDep,
-    user: CurrentUser,
     status: str = "",
     kind: str = "",
     flagged: str = "",
@@ -170,7 +170,6 @@ def signatures_page(
     changed: str = "",
     skipped: str = "",
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user)
     message = None
     if done in ("approve", "reject"):
         message = _bulk_message(done, _int(changed) or 0, _int(skipped) or 0)
@@ -180,9 +179,8 @@ def signatures_page(
 
 @router.post("/{slug}/signatures/bulk")
 def bulk(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
+    request: Request, acc: StatementEditor, session: SessionDep, user: CurrentUser, form: FormDep
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
 
     def text(name: str) -> str:
         value = form.get(name)
@@ -197,21 +195,25 @@ def bulk(
     elif not ids:
         error = _("Select at least one signature first, with the boxes in the list.")
     else:
-        try:
+        with db.attempt(session, AppError) as outcome:
             changed = moderation.bulk_decide(
                 session, statement=acc.statement, actor=user, ids=ids, approve=action == "approve"
             )
-        except AppError as exc:
-            session.rollback()
+        if outcome.error is not None:
             return _list_page(
-                request, session, acc, filters, error=exc.message, status_code=exc.status_code
+                request,
+                session,
+                acc,
+                filters,
+                error=outcome.error.message,
+                status_code=outcome.error.status_code,
             )
-        outcome = urlencode(
+        done = urlencode(
             {"done": action, "changed": changed, "skipped": len(set(raw_ids)) - changed}
         )
         query = filters.query()
         return templating.redirect(
-            f"/statements/{slug}/signatures?{query + '&' if query else ''}{outcome}"
+            f"/statements/{acc.statement.slug}/signatures?{query + '&' if query else ''}{done}"
         )
     return _list_page(request, session, acc, filters, error=error, status_code=400)
 
@@ -232,8 +234,7 @@ def _add_page(
 
 
 @router.get("/{slug}/signatures/new")
-def add_form(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+def add_form(request: Request, acc: StatementEditor) -> Response:
     values = {"listing": Listing.NAMED.value, "approve": "true", "authorised": ""}
     if acc.statement.signer_kinds.value != "both":
         values["kind"] = acc.statement.signer_kinds.value.removesuffix("s")
@@ -242,11 +243,10 @@ def add_form(request: Request, slug: str, session: SessionDep, user: CurrentUser
 
 @router.post("/{slug}/signatures/new")
 def add_submit(
-    request: Request, slug: str, session: SessionDep, user: CurrentUser, form: FormDep
+    request: Request, acc: StatementEditor, session: SessionDep, user: CurrentUser, form: FormDep
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     values = {k: v[:5000] for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    try:
+    with db.attempt(session, AppError) as outcome:
         signature = moderation.add_by_hand(
             session,
             statement=acc.statement,
@@ -255,11 +255,10 @@ def add_submit(
             source_note=values.get("source_note", ""),
             confirmed=values.get("approve", "").lower() in TRUE,
         )
-    except AppError as exc:
-        session.rollback()
-        return _add_page(request, acc, values=values, problem=exc)
+    if outcome.error is not None:
+        return _add_page(request, acc, values=values, problem=outcome.error)
     return templating.redirect(
-        f"/statements/{slug}/signatures/{signature.id}", notice=NOTICES["added"]
+        f"/statements/{acc.statement.slug}/signatures/{signature.id}", notice=NOTICES["added"]
     )
 
 
@@ -271,9 +270,15 @@ def _back(slug: str, back: str, fallback: str) -> str:
 
 
 def _decide(
-    slug: str, number: int, back: str, session: SessionDep, user: CurrentUser, *, approve: bool
+    acc: team.Access,
+    number: int,
+    back: str,
+    session: SessionDep,
+    user: CurrentUser,
+    *,
+    approve: bool,
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
+    slug = acc.statement.slug
     moderation.decide(
         session, statement=acc.statement, actor=user, signature_id=number, approve=approve
     )
@@ -283,16 +288,24 @@ def _decide(
 
 @router.post("/{slug}/signatures/{signature_id:int}/approve")
 def approve(
-    slug: str, signature_id: int, session: SessionDep, user: CurrentUser, back: ShortText = ""
+    acc: StatementEditor,
+    signature_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    back: ShortText = "",
 ) -> Response:
-    return _decide(slug, signature_id, back, session, user, approve=True)
+    return _decide(acc, signature_id, back, session, user, approve=True)
 
 
 @router.post("/{slug}/signatures/{signature_id:int}/reject")
 def reject(
-    slug: str, signature_id: int, session: SessionDep, user: CurrentUser, back: ShortText = ""
+    acc: StatementEditor,
+    signature_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+    back: ShortText = "",
 ) -> Response:
-    return _decide(slug, signature_id, back, session, user, approve=False)
+    return _decide(acc, signature_id, back, session, user, approve=False)
 
 
 def _detail_page(
@@ -325,9 +338,8 @@ def _detail_page(
 
 @router.get("/{slug}/signatures/{signature_id:int}")
 def signature_page(
-    request: Request, slug: str, signature_id: int, session: SessionDep, user: CurrentUser
+    request: Request, acc: StatementViewer, signature_id: int, session: SessionDep
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user)
     signature = moderation.get_signature(
         session, statement=acc.statement, signature_id=signature_id
     )
@@ -337,7 +349,7 @@ def signature_page(
 @router.post("/{slug}/signatures/{signature_id:int}")
 def signature_submit(
     request: Request,
-    slug: str,
+    acc: StatementEditor,
     signature_id: int,
     session: SessionDep,
     user: CurrentUser,
@@ -348,7 +360,6 @@ def signature_submit(
     position: ShortText = "",
     body: LongText = "",
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     signature = moderation.get_signature(
         session, statement=acc.statement, signature_id=signature_id
     )
@@ -359,7 +370,7 @@ def signature_submit(
         "position": position,
         "body": body,
     }
-    try:
+    with db.attempt(session, AppError) as outcome:
         if form_name == "note":
             moderation.add_note(session, signature=signature, actor=user, body=body)
             notice = NOTICES["note-added"]
@@ -375,10 +386,8 @@ def signature_submit(
                 position=position,
             )
             notice = NOTICES["corrected"]
-    except AppError as exc:
-        session.rollback()
-        signature = moderation.get_signature(
-            session, statement=acc.statement, signature_id=signature_id
-        )
-        return _detail_page(request, session, acc, signature, values=values, problem=exc)
-    return templating.redirect(f"/statements/{slug}/signatures/{signature_id}", notice=notice)
+    if outcome.error is not None:
+        return _detail_page(request, session, acc, signature, values=values, problem=outcome.error)
+    return templating.redirect(
+        f"/statements/{acc.statement.slug}/signatures/{signature_id}", notice=notice
+    )

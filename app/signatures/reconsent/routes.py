@@ -16,8 +16,7 @@ from app.core.i18n import gettext as _
 from app.security import headers
 from app.signatures import lifecycle, public
 from app.signatures.reconsent import service as reconsent
-from app.statements.models import TeamRole
-from app.statements.team import service as team
+from app.statements.deps import StatementEditor, StatementViewer
 
 router = APIRouter()
 DECISIONS = {"keep": True, "remove": False}
@@ -41,8 +40,7 @@ def reconfirm_submit(request: Request, token: str, session: SessionDep) -> Respo
 
 
 @router.get("/statements/{slug}/reconsent")
-def status_page(request: Request, slug: str, session: SessionDep, user: CurrentUser) -> Response:
-    acc = team.access(session, slug=slug, user=user)
+def status_page(request: Request, acc: StatementViewer, session: SessionDep) -> Response:
     return templating.page(
         request,
         "statements/reconsent.html",
@@ -57,15 +55,16 @@ def status_page(request: Request, slug: str, session: SessionDep, user: CurrentU
 
 @router.post("/statements/{slug}/reconsent/decide")
 def decide(
-    slug: str,
+    acc: StatementEditor,
     session: SessionDep,
     user: CurrentUser,
     decision: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    acc = team.access(session, slug=slug, user=user, need=TeamRole.EDITOR)
     if decision not in DECISIONS:
         raise BadRequest(_("Choose one of the options."))
     reconsent.decide_unconfirmed(
         session, statement=acc.statement, actor=user, keep_listed=DECISIONS[decision]
     )
-    return templating.redirect(f"/statements/{slug}/reconsent", notice="reconsent-decided")
+    return templating.redirect(
+        f"/statements/{acc.statement.slug}/reconsent", notice="reconsent-decided"
+    )

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.core import templating
+from app.core import db, templating
 from app.core.db import SessionDep, utcnow
-from app.core.errors import FieldErrors, NotFound
+from app.core.errors import FieldErrors
 from app.core.forms import FormDep
 from app.core.i18n import gettext as _
 from app.security import headers
@@ -18,17 +18,11 @@ from app.signatures.forms import SignInput
 from app.signatures.models import SignerKind
 from app.signatures.signing import service
 from app.statements import service as statements
-from app.statements.models import SignerKinds, Statement, StatementStatus
+from app.statements.deps import PublicStatement
+from app.statements.models import SignerKinds, Statement
 
 router = APIRouter()
 HONEYPOT_FIELD = "homepage"  # hidden from people; bots fill it in
-
-
-def _statement(session: SessionDep, slug: str) -> Statement:
-    statement = statements.get_by_slug(session, slug=slug)
-    if statement is None or statement.status == StatementStatus.DRAFT:
-        raise NotFound()
-    return statement
 
 
 def _sign_page(
@@ -69,34 +63,33 @@ def _kind_options(statement: Statement) -> list[tuple[str, str]]:
 
 
 @router.get("/s/{slug}/sign")
-def sign_form(request: Request, slug: str, session: SessionDep) -> Response:
-    return _sign_page(request, session, _statement(session, slug))
+def sign_form(request: Request, statement: PublicStatement, session: SessionDep) -> Response:
+    return _sign_page(request, session, statement)
 
 
 @router.post("/s/{slug}/sign")
-def sign_submit(request: Request, slug: str, session: SessionDep, form: FormDep) -> Response:
-    statement = _statement(session, slug)
+def sign_submit(
+    request: Request, statement: PublicStatement, session: SessionDep, form: FormDep
+) -> Response:
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     context = service.Context(
         ip=client_ip(request),
         form_age_seconds=service.form_age(values.get("form_token", "")),
         honeypot=values.get(HONEYPOT_FIELD, ""),
     )
-    try:
+    with db.attempt(session, FieldErrors) as outcome:
         service.submit(
             session, statement=statement, data=SignInput.model_validate(values), context=context
         )
-    except FieldErrors as exc:
-        session.rollback()
+    if outcome.error is not None:
         return _sign_page(
-            request, session, statement, values=values, errors=exc.errors, status_code=422
+            request, session, statement, values=values, errors=outcome.error.errors, status_code=422
         )
-    return templating.redirect(f"/s/{slug}/sign/check-your-email")
+    return templating.redirect(f"/s/{statement.slug}/sign/check-your-email")
 
 
 @router.get("/s/{slug}/sign/check-your-email")
-def check_email(request: Request, slug: str, session: SessionDep) -> Response:
-    statement = _statement(session, slug)
+def check_email(request: Request, statement: PublicStatement, session: SessionDep) -> Response:
     version = statements.current_version(session, statement=statement)
     return templating.page(
         request, "signatures/check_email.html", {"statement": statement, "version": version}

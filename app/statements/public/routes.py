@@ -14,7 +14,7 @@ from app.core.config import get_settings
 from app.core.db import SessionDep, request_session, utcnow
 from app.core.errors import FieldErrors
 from app.core.i18n import get_locale
-from app.lists import routes as list_routes
+from app.lists import service as lists
 from app.security import headers as security_headers
 from app.statements import deadlines, deps, service
 from app.statements.models import Statement, StatementStatus
@@ -53,7 +53,7 @@ def _public_context(
         "description": version.summary or markdown.plain_text(version.body)[:280],
         "StatementStatus": StatementStatus,
         # Counts come with the cached list: no query that grows with the signatures.
-        "signatory_list": (model := list_routes.public_list(session, statement)),
+        "signatory_list": (model := lists.public_list(session, statement=statement)),
         "counts": model.counts,
         "signatories": model.entries[:PREVIEW_NAMES],
     }

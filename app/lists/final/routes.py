@@ -1,0 +1,82 @@
+"""The final document: finalising a statement, its public page, and the verification page
+for a PDF someone was sent."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.accounts.deps import CurrentUser
+from app.core import templating
+from app.core.db import SessionDep
+from app.core.errors import BadRequest, NotFound
+from app.core.forms import DocumentDep
+from app.core.i18n import gettext as _
+from app.lists import service as lists
+from app.lists.final import service as finalise
+from app.lists.renderers import formats as exports
+from app.statements.deps import PublicStatement, StatementEditor
+from app.statements.models import Statement
+
+router = APIRouter()
+SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+@router.post("/statements/{slug}/finalise")
+def finalise_statement(acc: StatementEditor, session: SessionDep, user: CurrentUser) -> Response:
+    finalise.finalise(session, statement=acc.statement, actor=user)
+    return templating.redirect(
+        f"/statements/{acc.statement.slug}/exports", notice="statement-finalised"
+    )
+
+
+@router.get("/s/{slug}/final")
+def final_document(request: Request, statement: PublicStatement, session: SessionDep) -> Response:
+    snapshot = finalise.snapshot_for(session, statement=statement)
+    if snapshot is None:
+        raise NotFound(_("This statement has not been finalised yet."))
+    model = lists.from_json(snapshot.list_json)
+    return templating.page(
+        request,
+        "lists/final.html",
+        {
+            "statement": statement,
+            "snapshot": snapshot,
+            "model": model,
+            "user": None,
+            "formats": exports.FORMATS,
+        },
+    )
+
+
+@router.get("/verify")
+def verify_form(request: Request, session: SessionDep, sha256: str = "") -> Response:
+    return _verify_page(request, session, sha256.strip())
+
+
+@router.post("/verify")
+def verify_upload(request: Request, session: SessionDep, data: DocumentDep) -> Response:
+    return _verify_page(request, session, hashlib.sha256(data).hexdigest(), uploaded=True)
+
+
+def _verify_page(
+    request: Request, session: SessionDep, digest: str, *, uploaded: bool = False
+) -> Response:
+    result = None
+    if digest:
+        if not SHA256.match(digest):
+            raise BadRequest(_("A SHA-256 fingerprint is 64 characters, 0–9 and a–f."))
+        snapshot = finalise.find_by_digest(session, sha256=digest)
+        statement = session.get(Statement, snapshot.statement_id) if snapshot else None
+        result = {
+            "digest": digest.lower(),
+            "snapshot": snapshot,
+            "statement": statement,
+            "model": lists.from_json(snapshot.list_json) if snapshot else None,
+        }
+    return templating.page(
+        request, "lists/verify.html", {"result": result, "uploaded": uploaded, "user": None}
+    )
