@@ -229,7 +229,16 @@ def client_program(name: str) -> str:
 
 def _libpq(url: URL) -> tuple[str, dict[str, str]]:
     """A libpq connection URI without the password, and the child's environment with it."""
-    uri = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    # Built anew: URL.set(password=None) would keep the password it means to drop.
+    bare = URL.create(
+        "postgresql",
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
+    uri = bare.render_as_string(hide_password=False)
     env = dict(os.environ)
     if url.password is not None:
         env["PGPASSWORD"] = str(url.password)
