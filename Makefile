@@ -10,7 +10,7 @@ RUN := $(UV) run --frozen
 # Debian packages: ICU headers to build PyICU (collation), the fonts PDFs embed (Latin,
 # Hangul and other CJK, Arabic); for the tests, a browser and poppler to read PDFs back.
 BUILD_APT := libicu-dev pkg-config g++ fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
-TEST_APT := chromium poppler-utils
+TEST_APT := chromium poppler-utils postgresql-client
 
 .PHONY: help install run test lint format typecheck system-deps clean bench
 

@@ -1,4 +1,5 @@
-"""The `undersigned` command: serve, worker, migrate, create-admin, setup-code."""
+"""The `undersigned` command: serve, worker, migrate, create-admin, setup-code, export,
+backup and restore."""
 
 from __future__ import annotations
 
@@ -243,6 +244,59 @@ def statements_count(session: Session, statement: Statement) -> int:
     return session.exec(
         select(func.count()).where(col(Signature.statement_id) == statement.id)
     ).one()
+
+
+@cli.command()
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="The file to write the backup to")],
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help="Instead of DATABASE_URL")
+    ] = None,
+) -> None:
+    """Write a consistent backup of the database to a file (safe while the app runs)."""
+    from app.core import backup as backups
+
+    settings = get_settings()
+    try:
+        backups.backup(database_url=database_url or settings.database_url, out=out)
+    except backups.BackupError as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Wrote {out} ({out.stat().st_size:,} bytes).")
+    typer.echo("A full restore also needs these, which the backup does not contain:")
+    for line in backups.companions(settings, written=out):
+        typer.echo(f"  - {line}")
+
+
+@cli.command()
+def restore(
+    source: Annotated[Path, typer.Argument(help="A file written by `undersigned backup`")],
+    database_url: Annotated[
+        str | None,
+        typer.Option("--database-url", help="The database to restore into (default DATABASE_URL)"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that already holds tables")
+    ] = False,
+) -> None:
+    """Load a backup into a new, empty database (or, with --force, over an existing one)."""
+    from app.core import backup as backups
+
+    settings = get_settings()
+    target = database_url or settings.database_url
+    try:
+        restored = backups.restore(database_url=target, source=source, force=force)
+    except backups.BackupError as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Restored {source}.")
+    typer.echo(f"Database revision: {restored.revision or 'none'} (this code: {restored.head})")
+    if restored.needs_migrate:
+        typer.echo("The database is older than this code: run `undersigned migrate` now.")
+    elif not restored.known:
+        typer.echo(
+            "Warning: this code does not know that revision (a backup from a newer version?)."
+        )
 
 
 def main() -> None:
