@@ -192,14 +192,13 @@ def test_names_are_normalised_and_inert(client: TestClient, db: Session) -> None
         client,
         "hrc58",
         individual(
-            name="<script>alert(1)</script>\r\nBcc: x@evil.example\u202egnp.exe\u200b\x00 Lee",
+            name="<script>alert(1)</script>\r\nBcc: x@evil.example\u202egnp.exe\u200b Lee",
             note="\u200fsister\u200e of a detainee",
         ),
     )
     signature = db.exec(select(Signature)).one()
     assert "\r" not in signature.name and "\n" not in signature.name
     assert "\u202e" not in signature.name and "\u200b" not in signature.name
-    assert "\x00" not in signature.name
     assert signature.note == "sister of a detainee"
     submit(client, _link(_mail(db, "signature_confirm")[0], "confirm"))
     page = client.get("/s/hrc58").text
