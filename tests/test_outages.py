@@ -28,8 +28,9 @@ from sqlmodel import col, select
 from app.core import schema
 from app.core.config import Settings
 from app.core.db import make_engine, new_session
-from app.main import create_app
 from app.mail import service as mail
+from app.mail import worker
+from app.main import create_app
 from app.signatures.models import Signature
 from tests.databases import BASE_PG
 from tests.factories import individual, make_user, open_statement
@@ -144,12 +145,14 @@ def migrated(database: Database) -> Iterator[Engine]:
 def _sign_page(client: TestClient) -> str:
     page = client.get(f"/s/{SLUG}/sign")
     assert page.status_code == 200, page.text
-    return page.text
+    text: str = page.text
+    return text
 
 
 def _post(client: TestClient, page: str, values: dict[str, str]) -> Response:
     data = {"csrf_token": csrf_from(page), **values}
-    return client.post(f"/s/{SLUG}/sign", data=data, follow_redirects=False)
+    response: Response = client.post(f"/s/{SLUG}/sign", data=data, follow_redirects=False)
+    return response
 
 
 def _signed_emails(engine: Engine) -> set[str]:
@@ -294,3 +297,9 @@ def test_the_worker_carries_on_after_an_outage(
             process.wait()
         log.unlink()
     assert len(smtp_server.received) == 2
+
+
+def test_the_worker_waits_longer_the_longer_the_database_stays_away() -> None:
+    settings = Settings(outbox_poll_seconds=1.0)
+    pauses = [worker.outage_pause(n, settings=settings) for n in range(1, 8)]
+    assert pauses == [2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
