@@ -45,6 +45,9 @@ log = logging.getLogger(__name__)
 # 7bit: non-ASCII bodies go out as quoted-printable or base64, so no server needs 8BITMIME.
 POLICY = SMTP.clone(cte_type="7bit")
 MAX_BACKOFF_SECONDS = 3600.0
+# While the database is away, each failed batch doubles the pause up to this: the log
+# does not fill with one traceback per poll, and mail resumes soon after it is back.
+MAX_OUTAGE_PAUSE_SECONDS = 30.0
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
@@ -87,6 +90,7 @@ def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ())
         run_jobs(engine, periodic)  # before `started`, so that --once sends what they queue
         next_jobs = utcnow() + PERIODIC_INTERVAL
         started = utcnow()
+        failures = 0
         while not stop.is_set():
             if utcnow() >= next_maintenance:
                 run_jobs(engine, MAINTENANCE)
@@ -101,8 +105,12 @@ def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ())
             except Exception as exc:
                 if once:
                     raise
+                # The engine replaces dead connections (pre-ping) on the next try.
                 logs.log_failure(log, "Outbox worker batch failed; trying again shortly", error=exc)
-                claimed = 0
+                failures += 1
+                stop.wait(outage_pause(failures, settings=settings))
+                continue
+            failures = 0
             if once and claimed == 0:
                 break
             if claimed < settings.outbox_batch_size:
@@ -111,6 +119,10 @@ def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ())
         restore()
         engine.dispose()
         log.info("Outbox worker %s stopped", worker_id)
+
+
+def outage_pause(failures: int, *, settings: Settings) -> float:
+    return min(settings.outbox_poll_seconds * 2.0**failures, MAX_OUTAGE_PAUSE_SECONDS)
 
 
 def run_jobs(engine: Engine, jobs: Sequence[Job]) -> None:

@@ -3,13 +3,16 @@ link changes nothing; only pressing Confirm does), and withdrawal."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from app.core import db, templating
+from app.core import db, error_pages, templating
 from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors
 from app.core.forms import FormDep
+from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.security import headers
 from app.security.ratelimit import client_ip
@@ -23,6 +26,10 @@ from app.statements.models import SignerKinds, Statement
 
 router = APIRouter()
 HONEYPOT_FIELD = "homepage"  # hidden from people; bots fill it in
+BUSY_MESSAGE = N_(
+    "The service is busy for a moment — please try again in a minute; nothing was saved."
+)
+_VALUES_KEY = "sign_values"
 
 
 def _sign_page(
@@ -67,11 +74,48 @@ def sign_form(request: Request, statement: PublicStatement, session: SessionDep)
     return _sign_page(request, session, statement)
 
 
-@router.post("/s/{slug}/sign")
-def sign_submit(
-    request: Request, statement: PublicStatement, session: SessionDep, form: FormDep
-) -> Response:
+async def sign_values(request: Request, form: FormDep) -> dict[str, str]:
+    """What the signer typed; kept on the request so that the busy page can give it back
+    if the database fails afterwards (loading the statement, or at the commit)."""
     values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    setattr(request.state, _VALUES_KEY, values)
+    return values
+
+
+def _sign_busy_page(request: Request) -> Response:
+    """The form again, with what was typed, rendered without the database (no statement
+    title; both kinds offered, the signer's choice kept): error_pages adds 503 and
+    Retry-After."""
+    values: dict[str, str] = getattr(request.state, _VALUES_KEY, {})
+    kinds = [
+        (SignerKind.ORGANISATION.value, _("On behalf of an organisation")),
+        (SignerKind.INDIVIDUAL.value, _("As an individual")),
+    ]
+    return templating.render(
+        request,
+        "signatures/sign_busy.html",
+        {
+            "slug": request.path_params.get("slug", ""),
+            "message": _(BUSY_MESSAGE),
+            "values": values or {"kind": "", "listing": "named"},
+            "errors": {},
+            "countries": countries.options(),
+            # The signer's own token: how long they took is still measured from the start.
+            "form_token": values.get("form_token") or service.form_token(),
+            "honeypot": HONEYPOT_FIELD,
+            "kinds": kinds,
+        },
+    )
+
+
+@router.post("/s/{slug}/sign")
+@error_pages.when_unavailable(_sign_busy_page)
+def sign_submit(
+    request: Request,
+    values: Annotated[dict[str, str], Depends(sign_values)],  # first: before any query
+    statement: PublicStatement,
+    session: SessionDep,
+) -> Response:
     context = service.Context(
         ip=client_ip(request),
         form_age_seconds=service.form_age(values.get("form_token", "")),
