@@ -11,10 +11,9 @@ from pydantic import Field, create_model
 from app.core.config import get_settings
 from app.core.errors import BadRequest, FieldErrors, about
 from app.core.i18n import gettext as _
-from app.core.text import clean_line, normalise_email
+from app.core.text import check_website, clean_line, normalise_email
 from app.signatures import countries, details
 from app.signatures.models import Listing, SignerKind
-from app.signatures.similarity import website_domain
 from app.statements.models import SignerKinds, Statement
 
 TRUE = {"1", "true", "on", "yes", "y"}
@@ -89,8 +88,10 @@ def clean_sign_input(
     )
     acronym = line("acronym", data.acronym) if is_org else ""
     website = line("website", data.website) if is_org else ""
-    if website and not website_domain(website):
-        errors["website"] = _("Enter the website address, for example https://example.org.")
+    try:
+        website = check_website(website)
+    except BadRequest as exc:
+        errors["website"] = exc.message
     country = data.country.strip().upper()
     if country and country not in countries.codes():
         errors["country"] = _("Choose a country from the list.")

@@ -8,6 +8,7 @@ import io
 import random
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -439,3 +440,216 @@ def test_delimiters_encodings_and_the_row_cap() -> None:
     assert tabbed.rows == [["a@x.org", "Lee, Ann"]]
     with pytest.raises(BadRequest, match="more than 20,000 rows"):
         importing.parse("Email,Name\n" + "a@x.org,A\n" * 20_001)
+
+
+# --- Yes/No questions -------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "imports"
+
+
+def _by_email(db: Session) -> dict[str, Signature]:
+    return {s.email: s for s in db.exec(select(Signature))}
+
+
+def _commit(client: TestClient, preview: Response) -> None:
+    commit = form_of(preview, "/statements/hrc58/import/commit")
+    done = client.post("/statements/hrc58/import/commit", data=commit, follow_redirects=False)
+    assert done.status_code == 303, done.text
+
+
+def test_yes_no_questions_in_english_are_read_and_the_preview_says_how(
+    client: TestClient, db: Session, lead: Statement
+) -> None:
+    mapping = upload(client, "hrc58", (FIXTURES / "yes_no_en.csv").read_bytes())
+    fields = form_of(mapping, "/statements/hrc58/import/preview")
+    assert fields["column"] == [
+        "ignore",
+        "email",
+        "name",
+        "listing_anonymous_if_yes",
+        "opt_in_updates",
+        "ignore",  # "Do you agree to be listed?": what would "No" mean?
+    ]
+    # The column left out says why it can be read; the ones already read do not.
+    assert mapping.text.count("choose what “Yes” means, or do not import this column") == 1
+    preview = client.post(
+        "/statements/hrc58/import/preview", data=fields | {"default_kind": ["individual"]}
+    )
+    assert "4 signatures ready to import" in preview.text
+    assert "0 rows with problems" in preview.text
+    assert "“Would you like to be listed anonymously?”: Yes → anonymous, No → by name" in (
+        preview.text
+    )
+    assert (
+        "“Would you like to receive news from the coalition?”: Yes → wants updates, "
+        "No or empty → no updates" in preview.text
+    )
+    assert "Do you agree to be listed?" not in preview.text
+    _commit(client, preview)
+    signed = _by_email(db)
+    assert {e: (s.listing.value, s.opt_in_updates) for e, s in signed.items()} == {
+        "anna@example.org": ("named", True),
+        "ben@example.org": ("anonymous", False),  # "No, thanks" is a no
+        "cho@example.org": ("anonymous", False),
+        "dana@example.org": ("named", False),
+    }
+
+
+def test_yes_no_questions_in_korean_are_read_and_the_preview_says_how_in_korean(
+    client: TestClient, db: Session, lead: Statement
+) -> None:
+    client.get("/?lang=ko")
+    mapping = upload(client, "hrc58", (FIXTURES / "yes_no_ko.csv").read_bytes())
+    fields = form_of(mapping, "/statements/hrc58/import/preview")
+    assert fields["column"] == [
+        "ignore",
+        "email",
+        "name",
+        "listing_anonymous_if_yes",
+        "opt_in_updates",
+        "ignore",  # "표기 여부": listed or not, but "아니요" could mean anonymous or counted
+    ]
+    preview = client.post(
+        "/statements/hrc58/import/preview", data=fields | {"default_kind": ["individual"]}
+    )
+    assert preview.status_code == 200, preview.text
+    assert "“익명으로 서명하시겠습니까?”: 예 → 익명, 아니요 → 실명" in preview.text
+    assert "“앞으로 소식을 받아보시겠습니까?”: 예 → 소식 받기, 아니요 또는 빈칸 → 받지 않음" in (
+        preview.text
+    )
+    _commit(client, preview)
+    signed = _by_email(db)
+    assert {e: (s.listing.value, s.opt_in_updates) for e, s in signed.items()} == {
+        "minjun@example.kr": ("anonymous", False),
+        "seoyeon@example.kr": ("named", True),
+        "jihun@example.kr": ("anonymous", True),  # 네 is a yes
+    }
+
+
+def test_a_published_name_question_and_names_cleaned_like_the_sign_form(
+    client: TestClient, db: Session, lead: Statement
+) -> None:
+    mapping = upload(client, "hrc58", (FIXTURES / "name_published_ko.csv").read_bytes())
+    fields = form_of(mapping, "/statements/hrc58/import/preview")
+    assert fields["column"] == [
+        "email",
+        "name",
+        "listing_named_if_yes",
+        "organisation",
+        "website",
+        "country",
+    ]
+    preview = client.post(
+        "/statements/hrc58/import/preview", data=fields | {"default_kind": ["organisation"]}
+    )
+    assert "“공개 여부”: Yes → by name, No → anonymous" in preview.text
+    _commit(client, preview)
+    signed = _by_email(db)
+    hana, minho, sara = (
+        signed[e] for e in ("hana@example.kr", "minho@example.kr", "sara@example.org")
+    )
+    assert (hana.organisation, hana.listing.value, hana.website) == (
+        "북한인권시민연합",
+        "named",
+        "nkhr.example.kr",
+    )
+    assert (minho.organisation, minho.listing.value) == ("Citizens Alliance", "anonymous")
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert (sara.organisation, sara.name) == (f"{family} Families", "سارا می\u200cخواهد")
+
+
+def test_yes_no_answers_the_import_cannot_read_are_explained(
+    client: TestClient, db: Session, lead: Statement
+) -> None:
+    content = (
+        b"Email Address,Name,Would you like to be listed anonymously?\n"
+        b"a@example.org,Ana,Yes\n"
+        b"b@example.org,Ben,Maybe\n"
+        b"c@example.org,Cy,No\n"
+    )
+    mapping = upload(client, "hrc58", content)
+    fields = form_of(mapping, "/statements/hrc58/import/preview") | {"default_kind": ["individual"]}
+    preview = client.post("/statements/hrc58/import/preview", data=fields)
+    assert "1 row with problems" in preview.text
+    assert "“Maybe” is neither yes nor no." in preview.text
+    # Imported as a plain listing column, a Yes says what to do.
+    plain = client.post(
+        "/statements/hrc58/import/preview",
+        data=fields | {"column": ["email", "name", "listing"]},
+    )
+    assert "3 rows with problems" in plain.text
+    assert "“Yes” does not say how to be listed: in the column choices, choose what" in (plain.text)
+    # One column for the listing, whichever way it is read.
+    twice = client.post(
+        "/statements/hrc58/import/preview",
+        data=fields | {"column": ["listing", "name", "listing_named_if_yes"]},
+    )
+    assert twice.status_code == 422
+    assert "Another column is already imported as this." in twice.text
+    assert count(db, Signature) == 0
+
+
+@pytest.mark.parametrize(
+    ("header", "choice"),
+    [
+        ("Would you like to be listed anonymously?", "listing_anonymous_if_yes"),
+        ("Anonymous?", "listing_anonymous_if_yes"),
+        ("Should we keep your name private?", "listing_anonymous_if_yes"),
+        ("Can we publish your name?", "listing_named_if_yes"),
+        ("Would you prefer not to be named?", "ignore"),
+        ("Do you agree to be listed?", "ignore"),
+        ("Do you want updates?", "opt_in_updates"),
+        ("Sign up for our newsletter", "opt_in_updates"),
+        ("I agree to the privacy notice", "consent_privacy"),
+        ("Are you authorised to sign on behalf of the organisation?", "authorised"),
+        ("Are you a survivor?", "ignore"),
+        ("Your name", "ignore"),  # a name column answered Yes/No is no name
+        ("익명 희망", "listing_anonymous_if_yes"),
+        ("실명 공개에 동의하십니까?", "listing_named_if_yes"),
+        ("이름을 공개하지 않기를 원하십니까?", "ignore"),
+        ("소식 수신", "opt_in_updates"),
+        ("개인정보 수집 및 이용에 동의하십니까?", "consent_privacy"),
+    ],
+)
+def test_a_yes_no_column_is_read_or_left_out(header: str, choice: str) -> None:
+    rows = [["Yes"], ["No"], ["예"], ["아니요"], [""]]
+    assert import_columns.suggest_mapping([header], rows=rows) == {header: choice}
+
+
+def test_columns_with_other_answers_keep_their_guess() -> None:
+    assert import_columns.suggest_mapping(
+        ["How do you want to be listed?", "Your name"],
+        rows=[["Anonymously", "No Hye-won"], ["By name", "No Chain"], ["Yes", "Y"]],
+    ) == {"How do you want to be listed?": "listing", "Your name": "name"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "meaning"),
+    [
+        ("Yes", True), ("yes please", True), ("Y", True), ("TRUE", True),
+        ("Yes, anonymously", True), ("예", True), ("네", True),
+        ("No", False), ("no", False), ("No, thanks", False), ("N", False),
+        ("아니요", False), ("아니오", False), ("아뇨", False),
+        ("Maybe", None), ("", None), ("Nope", None), ("네덜란드", None),
+    ],
+)  # fmt: skip
+def test_yes_and_no_in_english_and_korean(answer: str, meaning: bool | None) -> None:
+    assert import_columns.yes_no(answer) is meaning
+
+
+def test_an_imported_website_is_checked_like_the_sign_form(db: Session, lead: Statement) -> None:
+    rows = [
+        ["a@example.org", "Ana", "Group A", "exa mple.org", "DE"],
+        ["b@example.org", "Ben", "Group B", "javascript:alert(1)", "DE"],
+        ["c@example.org", "Cy", f"Group{chr(0x200D)} C", "group-c.example", "DE"],
+    ]
+    result = importing.preview(
+        db,
+        statement=lead,
+        rows=rows,
+        mapping=dict(enumerate(["email", "name", "organisation", "website", "country"])),
+        defaults=importing.Defaults(kind="organisation"),
+    )
+    message = "Enter the website as an address, like https://example.org"
+    assert [r.errors.get("website") for r in result.rows] == [message, message, None]
+    assert [r.clean.organisation for r in result.good if r.clean] == ["Group C"]

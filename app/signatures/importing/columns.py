@@ -1,12 +1,17 @@
 """The vocabulary of imported spreadsheets: which column is which (English and Korean
-Google Forms headers), and what their values mean (kinds, listings, countries)."""
+Google Forms headers), and what their values mean (kinds, listings, countries, yes/no).
+
+A Google Forms question such as "Would you like to be listed anonymously?" holds Yes/No
+answers, not a way to be listed: its column is imported with a reading that says what
+"Yes" means (ANONYMOUS_IF_YES, NAMED_IF_YES), or not at all when the header cannot tell."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
+from itertools import islice
 from typing import TypeVar
 
 import pycountry
@@ -18,6 +23,15 @@ from app.signatures.models import Listing, SignerKind
 
 IGNORE = "ignore"
 FIELDS = details.NAMES
+# The listing column read as answers to a yes/no question.
+ANONYMOUS_IF_YES = "listing_anonymous_if_yes"
+NAMED_IF_YES = "listing_named_if_yes"
+_YES_MEANS = {ANONYMOUS_IF_YES: Listing.ANONYMOUS, NAMED_IF_YES: Listing.NAMED}
+CHOICES = (
+    IGNORE,
+    *(c for f in FIELDS for c in ((f, *_YES_MEANS) if f == "listing" else (f,))),
+)
+_YES_NO_FIELDS = ("consent_privacy", "authorised", "opt_in_updates")
 E = TypeVar("E", SignerKind, Listing)
 
 
@@ -26,7 +40,7 @@ E = TypeVar("E", SignerKind, Listing)
 _HEADER_RULES = """
 ignore: timestamp, 타임스탬프, submitted at | timestamp, 타임스탬프
 consent_privacy: | privacy, consent, 개인정보, 동의
-opt_in_updates: | updates, newsletter, 소식
+opt_in_updates: | updates, news, newsletter, keep me informed, 소식, 뉴스
 authorised: | authoris, authoriz, on behalf, 권한
 email: email address, email, e-mail, 이메일 주소 | email, e-mail, 이메일, 메일
 website: website, 웹사이트 | website, web site, homepage, url, 웹사이트, 홈페이지
@@ -64,20 +78,75 @@ def _has_word(text: str, word: str) -> bool:
     return word in text
 
 
-def suggest_mapping(headers: Sequence[str]) -> dict[str, str]:
+def field_of(choice: str) -> str:
+    """The field a mapping choice fills: a reading of the listing column fills `listing`."""
+    return "listing" if choice in _YES_MEANS else choice
+
+
+def suggest_mapping(
+    headers: Sequence[str], *, rows: Sequence[Sequence[str]] = ()
+) -> dict[str, str]:
     """A guess at what each column holds, from Google Forms-style headers in English or
-    Korean. Each field is suggested for one column at most; the rest are ignored."""
+    Korean and, for questions answered Yes/No, from the answers in `rows`. Each field is
+    suggested for one column at most; the rest are ignored."""
     suggested: dict[str, str] = {}
     taken: set[str] = set()
-    for header in headers:
+    for index, header in enumerate(headers):
         text = _normal(header)
         guess = next((f for f, exact, _w in _RULES if text in exact), None)
         if guess is None:
             within = (f for f, _e, ws in _RULES if any(_has_word(text, w) for w in ws))
             guess = next(within, IGNORE)
-        suggested.setdefault(header, IGNORE if guess in taken else guess)
-        taken.add(guess)
+        if is_yes_no_column(row[index] for row in rows if index < len(row)):
+            guess = _yes_no_question(text, guess)
+        suggested.setdefault(header, IGNORE if field_of(guess) in taken else guess)
+        taken.add(field_of(guess))
     return suggested
+
+
+# What a yes/no question is about: "Yes" to one of these words means anonymous, to the
+# other means by name. A question that denies ("Would you prefer not to be named?") or
+# names neither is left for the team to decide.
+_ANONYMITY = ("anonym", "hide", "hidden", "withh", "private", "confidential", "익명", "비공개")
+_NAMING = ("named", "by name", "with your name", "public", "publish", "공개", "실명", "게재")
+_NEGATION = re.compile(r"(?<![a-z])(not|never|don t|doesn t|no)(?![a-z])|않|말|없")
+
+
+def _yes_no_question(text: str, guess: str) -> str:
+    """The choice for a column of Yes/No answers whose header read as `guess`."""
+    if guess in ("opt_in_updates", "authorised") or any(
+        _has_word(text, w) for w in ("privacy", "개인정보")
+    ):
+        return guess
+    if not _NEGATION.search(text):
+        if any(_has_word(text, w) for w in _ANONYMITY):
+            return ANONYMOUS_IF_YES
+        if any(_has_word(text, w) for w in _NAMING):
+            return NAMED_IF_YES
+    return guess if guess in _YES_NO_FIELDS else IGNORE
+
+
+_YES = {"yes", "y", "true", "1", "예", "네", "응", "yes please"}
+_NO = {"no", "n", "false", "0", "아니요", "아니오", "아니", "아뇨", "no thanks", "no thank you"}
+
+
+def yes_no(value: str) -> bool | None:
+    """True for yes, False for no (in English or Korean, "No, thanks" included), None for
+    an answer that is neither."""
+    text = _normal(value)
+    first = text.split(" ", 1)[0]
+    if text in _YES or first in _YES:
+        return True
+    if text in _NO or first in _NO:
+        return False
+    return None
+
+
+def is_yes_no_column(values: Iterable[str]) -> bool:
+    """Whether most of a column's answers (the first hundred tell) are a plain yes or no:
+    "No Chain" (an organisation) or "No Hye-won" (a Korean name) is not an answer."""
+    answers = list(islice((_normal(v) for v in values if v.strip()), 100))
+    return bool(answers) and sum(a in _YES or a in _NO for a in answers) * 2 > len(answers)
 
 
 _KINDS = (
@@ -105,6 +174,21 @@ def normal_kind(value: str) -> SignerKind | None:
 
 def normal_listing(value: str) -> Listing | None:
     return _meaning(value, _LISTINGS)
+
+
+def listing_reader(choice: str) -> Callable[[str], Listing | None]:
+    """How the column chosen as `choice` says how to be listed: a way to be listed, or, for
+    a yes/no question, Yes and No read by what the question asks."""
+    if choice not in _YES_MEANS:
+        return normal_listing
+    yes = _YES_MEANS[choice]
+    no = Listing.NAMED if yes == Listing.ANONYMOUS else Listing.ANONYMOUS
+
+    def read(value: str) -> Listing | None:
+        answer = yes_no(value)
+        return normal_listing(value) if answer is None else (yes if answer else no)
+
+    return read
 
 
 _COUNTRY_ALIASES = """uk=GB great_britain=GB england=GB america=US united_states_of_america=US
@@ -135,8 +219,39 @@ def normal_country(value: str) -> str | None:
 
 
 def yes_value(value: str) -> str:
-    return "" if _normal(value) in {"", "no", "n", "false", "0", "아니오", "아니요"} else "yes"
+    """A checkbox's answer as the form sends it. Anything but an empty cell or a no counts:
+    a ticked Google Forms checkbox exports its own label ("I agree")."""
+    return "" if not value.strip() or yes_no(value) is False else "yes"
 
 
 def field_labels() -> dict[str, str]:
     return {IGNORE: _("Do not import")} | {d.name: _(d.column) for d in details.all_details()}
+
+
+def choice_labels() -> dict[str, str]:
+    """The mapping's options, the fields and the readings of yes/no listing questions."""
+    return field_labels() | {
+        ANONYMOUS_IF_YES: _("How to be listed: “Yes” means anonymously"),
+        NAMED_IF_YES: _("How to be listed: “Yes” means by name"),
+    }
+
+
+def describe_readings(headers: Sequence[str], mapping: Mapping[int, str]) -> list[str]:
+    """What the import makes of each yes/no column, for the team to check in the preview:
+    “Would you like to be listed anonymously?”: Yes → anonymous, No → by name."""
+    readings = {
+        ANONYMOUS_IF_YES: _("“%(column)s”: Yes → anonymous, No → by name"),
+        NAMED_IF_YES: _("“%(column)s”: Yes → by name, No → anonymous"),
+        "opt_in_updates": _("“%(column)s”: Yes → wants updates, No or empty → no updates"),
+        "consent_privacy": _(
+            "“%(column)s”: any answer but No or empty → agreed to the privacy notice"
+        ),
+        "authorised": _(
+            "“%(column)s”: any answer but No or empty → authorised to sign for the organisation"
+        ),
+    }
+    return [
+        readings[choice] % {"column": headers[index]}
+        for index, choice in sorted(mapping.items())
+        if choice in readings and index < len(headers)
+    ]

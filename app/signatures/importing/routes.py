@@ -90,12 +90,12 @@ CarriedForm = Annotated[Carried, Depends()]
 
 
 def _common(statement: Statement, upload: Upload | None = None) -> dict[str, Any]:
-    labels = import_columns.field_labels()
+    choices = import_columns.choice_labels()
     return {
         "statement": statement,
         "upload": upload,
-        "labels": labels,
-        "field_options": [(f, labels[f]) for f in (import_columns.IGNORE, *import_columns.FIELDS)],
+        "labels": import_columns.field_labels(),
+        "field_options": [(c, choices[c]) for c in import_columns.CHOICES],
         "kind_options": [
             ("", _("Choose…")),
             (SignerKind.ORGANISATION.value, _("Organisations")),
@@ -145,6 +145,13 @@ def _mapping_page(
     ]
     context = _common(statement, upload) | {
         "columns": list(zip(table.headers, samples, strict=True)),
+        # Yes/No answers that nothing reads yet: say that they can be read.
+        "yes_no_columns": {
+            i
+            for i in range(len(table.headers))
+            if mapping.get(i) in (import_columns.IGNORE, "listing")
+            and import_columns.is_yes_no_column(row[i] for row in table.rows if i < len(row))
+        },
         "mapping": mapping,
         "defaults": defaults,
         "errors": errors or {},
@@ -164,10 +171,13 @@ def _preview_page(
     error: str | None = None,
 ) -> Response:
     column_of = {
-        f: upload.table.headers[i] for i, f in mapping.items() if f != import_columns.IGNORE
+        import_columns.field_of(c): upload.table.headers[i]
+        for i, c in mapping.items()
+        if c != import_columns.IGNORE
     }
     context = _common(statement, upload) | {
         "mapping": mapping,
+        "readings": import_columns.describe_readings(upload.table.headers, mapping),
         "defaults": defaults,
         "preview": result,
         "good_shown": result.good[:PREVIEW_GOOD_ROWS],
@@ -203,7 +213,7 @@ def upload_file(
         return _upload_page(request, statement, error=exc.message, status_code=exc.status_code)
     filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
     upload = Upload(filename, table, _pack(statement, filename, data, used))
-    suggested = import_columns.suggest_mapping(table.headers)
+    suggested = import_columns.suggest_mapping(table.headers, rows=table.rows)
     mapping = {i: suggested[header] for i, header in enumerate(table.headers)}
     return _mapping_page(request, statement, upload, mapping, importing.Defaults())
 

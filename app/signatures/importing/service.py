@@ -23,12 +23,12 @@ from app.core.i18n import gettext as _
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.importing import columns as import_columns
 from app.signatures.importing.columns import (
-    FIELDS,
+    CHOICES,
     IGNORE,
     field_labels,
+    field_of,
     normal_country,
     normal_kind,
-    normal_listing,
 )
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind, Source
 from app.statements import service as statements
@@ -36,7 +36,7 @@ from app.statements.models import SignerKinds, Statement, StatementStatus
 
 MAX_ROWS = 20_000
 ENCODINGS = ("utf-8-sig", "cp949", "cp1252", "latin-1")  # tried in this order
-Mapping = dict[int, str]  # column index → a SignInput field, or IGNORE
+Mapping = dict[int, str]  # column index → a choice: a SignInput field, a reading, or IGNORE
 
 
 @dataclass(frozen=True)
@@ -153,8 +153,9 @@ def check_mapping(mapping: Mapping, *, statement: Statement, defaults: Defaults)
     Errors are keyed by the form's field: "col-N", "missing-FIELD", "default_kind"."""
     errors: dict[str, str] = {}
     seen: set[str] = set()
-    for index, name in sorted(mapping.items()):
-        if name not in (*FIELDS, IGNORE):
+    for index, choice in sorted(mapping.items()):
+        name = field_of(choice)
+        if choice not in CHOICES:
             errors[f"col-{index}"] = _("Choose one of the options.")
         elif name in seen and name != IGNORE:
             errors[f"col-{index}"] = _("Another column is already imported as this.")
@@ -200,11 +201,16 @@ def preview(
     existing = {(kind, key): SignatureStatus(status) for kind, key, status in session.exec(query)}
     first_row: dict[tuple[SignerKind, str], int] = {}
     results: list[Row] = []
+    listing_choice = next((c for c in mapping.values() if field_of(c) == "listing"), "listing")
     for number, cells in enumerate(rows, start=2):
         if not any(cells):
             continue  # a blank line in a spreadsheet is not a signature
-        values = {f: cells[i] for i, f in mapping.items() if f != IGNORE and i < len(cells)}
-        clean, errors = _clean(values, statement=statement, defaults=defaults)
+        values = {
+            field_of(c): cells[i] for i, c in mapping.items() if c != IGNORE and i < len(cells)
+        }
+        clean, errors = _clean(
+            values, statement=statement, defaults=defaults, listing_choice=listing_choice
+        )
         signer = (clean.kind, clean.email_key) if clean else None
         results.append(
             Row(
@@ -222,7 +228,7 @@ def preview(
 
 
 def _clean(
-    values: dict[str, str], *, statement: Statement, defaults: Defaults
+    values: dict[str, str], *, statement: Statement, defaults: Defaults, listing_choice: str
 ) -> tuple[CleanSign | None, dict[str, str]]:
     errors = {f: _("This cell is too long.") for f, v in values.items() if len(v) > 5000}
     data = {f: v for f, v in values.items() if f not in errors}
@@ -237,7 +243,11 @@ def _clean(
     kind = understood("kind", normal_kind, _("“%(value)s” is neither organisation nor individual."))
     only = {SignerKinds.ORGANISATIONS: "organisation", SignerKinds.INDIVIDUALS: "individual"}
     data["kind"] = str(kind or defaults.kind or only.get(statement.signer_kinds, ""))
-    listing = understood("listing", normal_listing, _("“%(value)s” is not a way to be listed."))
+    listing = understood(
+        "listing",
+        import_columns.listing_reader(listing_choice),
+        _listing_problem(values, listing_choice),
+    )
     data["listing"] = str(listing or defaults.listing)
     country = understood("country", normal_country, _("“%(value)s” is not a country we know."))
     data["country"] = str(country or "")
@@ -250,6 +260,18 @@ def _clean(
     except FieldErrors as exc:
         return None, {**exc.errors, **errors}
     return (None, errors) if errors else (clean, {})
+
+
+def _listing_problem(values: dict[str, str], listing_choice: str) -> str:
+    """Why a listing cell is not understood, with what to do about a yes/no answer."""
+    if listing_choice != "listing":
+        return _("“%(value)s” is neither yes nor no.")
+    if import_columns.yes_no(values.get("listing", "")) is not None:
+        return _(
+            "“%(value)s” does not say how to be listed: in the column choices, choose what "
+            "“Yes” means in this column, or do not import it."
+        )
+    return _("“%(value)s” is not a way to be listed.")
 
 
 def commit_import(
