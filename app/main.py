@@ -24,6 +24,8 @@ from app.security import csrf
 from app.security import input as input_guard
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from app.signatures import api as api_signatures
+from app.signatures.blocklists import api as api_blocklists
+from app.signatures.blocklists import routes as blocklist_routes
 from app.signatures.digests import routes as digest_routes
 from app.signatures.importing import routes as import_routes
 from app.signatures.moderation import routes as moderation_routes
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_routes.router)
     app.include_router(signature_routes.router)
     app.include_router(moderation_routes.router)
+    app.include_router(blocklist_routes.router)
     app.include_router(import_routes.router)
     app.include_router(reconsent_routes.router)
     app.include_router(digest_routes.router)
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_translations.router)
     app.include_router(api_signatures.router)
     app.include_router(api_signatures.public_router)
+    app.include_router(api_blocklists.router)
     app.include_router(api_docs.router)
     api_docs.install(app)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")

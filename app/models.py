@@ -5,6 +5,7 @@ from app.audit.models import AuditEvent
 from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
+from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
 from app.signatures.models import Signature, SignatureNote
 from app.statements.models import (
     ReviewComment,
@@ -17,6 +18,8 @@ from app.statements.models import (
 __all__ = [
     "ApiToken",
     "AuditEvent",
+    "BlocklistEntry",
+    "BlocklistHit",
     "Invite",
     "LoginSession",
     "OutboxMessage",

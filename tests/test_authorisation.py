@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.tokens import service as api_tokens
+from app.signatures.blocklists import service as blocklists
 from app.signatures.models import Signature
 from app.statements import deps
 from app.statements.models import ReviewLink, TeamRole
@@ -148,6 +149,7 @@ def scene(app: FastAPI, db: Session) -> Iterator[Scene]:
     )
     review.create_link(db, statement=statement, actor=owner, label="Partners")
     approve_signers(db, statement, [individual()])
+    entry = blocklists.add_entry(db, statement=statement, actor=owner, value="spam.example")
     _token, raw = api_tokens.create_token(db, user=outsider, name="script")
     db.commit()  # only releases the test's savepoint: a failed request must not undo this
     link = db.exec(select(ReviewLink).where(ReviewLink.statement_id == statement.id)).one()
@@ -160,6 +162,7 @@ def scene(app: FastAPI, db: Session) -> Iterator[Scene]:
         "member_id": str(member.id),
         "link_id": str(link.id),
         "signature_id": str(signature.id),
+        "entry_id": str(entry.id),
     }
     # Our own client: a 500 is a finding to report with the others, not an exception.
     with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as client:

@@ -34,6 +34,7 @@ def _messages() -> dict[str, str]:
         "signature-corrected": _("How the name is shown has changed. What they typed is kept."),
         "signature-note-added": _("Note added."),
         "signature-added": _("Signature added. No email was sent to the signer."),
+        "blocklist-updated": _("The blocklist has been updated."),
         "reconsent-decided": _("Your decision about those who have not re-confirmed is saved."),
         "digest-saved": _("Your digest setting is saved."),
         "document-languages": _("Saved. The PDF carries the translations you chose."),

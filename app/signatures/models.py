@@ -57,6 +57,7 @@ class Flag(StrEnum):
     HONEYPOT = "honeypot"
     TOO_FAST = "too_fast"
     DISPOSABLE_EMAIL = "disposable_email"
+    BLOCKLISTED = "blocklisted"  # why: app.signatures.blocklists (BlocklistHit)
 
 
 class Signature(SQLModel, table=True):

@@ -21,6 +21,7 @@ from app.core.forms import FormDep
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
 from app.signatures import countries, public
+from app.signatures.blocklists import service as blocklists
 from app.signatures.forms import TRUE, SignInput
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.moderation import service as moderation
@@ -105,6 +106,7 @@ def _list_page(
             **_common(acc),
             "filters": filters,
             "rows": rows,
+            "held": blocklists.hits_for(session, signature_ids=[s.id for s in rows if s.id]),
             "total": total,
             "pages": max((total + per_page - 1) // per_page, 1),
             "counts": moderation.counts_by_status(session, statement=acc.statement),
@@ -324,6 +326,9 @@ def _detail_page(
             **_common(acc),
             "signature": signature,
             "notes": moderation.notes_for(session, signature),
+            "held": blocklists.hits_for(session, signature_ids=[signature.id or 0]).get(
+                signature.id or 0, []
+            ),
             "values": values
             or {
                 "display_name": signature.display_name or "",

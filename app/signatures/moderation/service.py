@@ -274,6 +274,10 @@ def add_by_hand(
     )
     session.add(signature)
     session.flush()
+    if Flag.BLOCKLISTED in signature.flag_set():
+        signing.record_blocklist_hits(
+            session, statement=statement, signature=signature, context=context
+        )
     add_note(session, signature=signature, actor=actor, body=note)
     audit.record(
         session,
@@ -343,6 +347,7 @@ def labels() -> dict[str, dict[str, str]]:
             Flag.HONEYPOT: _("Honeypot filled in"),
             Flag.TOO_FAST: _("Sent too fast"),
             Flag.DISPOSABLE_EMAIL: _("Disposable email address"),
+            Flag.BLOCKLISTED: _("On the blocklist"),
         },
         "listing": {
             Listing.NAMED: _("Named"),

@@ -24,6 +24,8 @@ from app.core.i18n import gettext as _
 from app.mail import service as mail
 from app.security import ratelimit, tokens
 from app.signatures import emails, similarity
+from app.signatures.blocklists import service as blocklists
+from app.signatures.blocklists.models import BlocklistEntry
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.models import (
     Flag,
@@ -93,6 +95,10 @@ def submit(
         .returning(Signature)  # the new row as an ORM object: no second query for it
     ).one_or_none()
     if signature is not None:
+        if Flag.BLOCKLISTED in flags:
+            record_blocklist_hits(
+                session, statement=statement, signature=signature, context=context
+            )
         _queue_confirmation(session, statement=statement, signature=signature)
     else:
         _notify_repeat(session, statement=statement, clean=clean)
@@ -140,6 +146,10 @@ def flags_for(
     domain = clean.email.rpartition("@")[2]
     if domain in disposable_domains:
         flags.add(Flag.DISPOSABLE_EMAIL)
+    if _blocklisted(
+        session, statement=statement, email=clean.email, email_key=clean.email_key, context=context
+    ):
+        flags.add(Flag.BLOCKLISTED)
     if clean.kind == SignerKind.ORGANISATION:
         site = similarity.website_domain(clean.website)
         if site and not (domain == site or domain.endswith("." + site)):
@@ -147,6 +157,34 @@ def flags_for(
         if _looks_like_existing_org(session, statement=statement, clean=clean):
             flags.add(Flag.POSSIBLE_DUPLICATE)
     return flags
+
+
+def _blocklisted(
+    session: Session, *, statement: Statement, email: str, email_key: str, context: Context
+) -> list[BlocklistEntry]:
+    assert statement.id is not None
+    return blocklists.matching_entries(
+        session, statement_id=statement.id, email=email, email_key=email_key, ip=context.ip
+    )
+
+
+def record_blocklist_hits(
+    session: Session, *, statement: Statement, signature: Signature, context: Context
+) -> None:
+    """Keep, with a signature that `flags_for` held as blocklisted, the entries it
+    matched: the live client IP is gone after this request."""
+    assert signature.id is not None
+    blocklists.record_hits(
+        session,
+        signature_id=signature.id,
+        entries=_blocklisted(
+            session,
+            statement=statement,
+            email=signature.email,
+            email_key=signature.email_key,
+            context=context,
+        ),
+    )
 
 
 def _looks_like_existing_org(session: Session, *, statement: Statement, clean: CleanSign) -> bool:
