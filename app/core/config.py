@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "dev", "development"}
@@ -57,7 +57,10 @@ class Settings(BaseSettings):
     signing_p12_passphrase: SecretStr = SecretStr("")
 
     # Signing.
-    signature_confirm_days: int = 7
+    # How long a confirmation link works, and how long after the deadline a signature
+    # submitted before it may still be confirmed (both stated in the confirmation email).
+    signature_confirm_days: int = Field(default=7, ge=1)
+    confirm_grace_minutes: int = Field(default=60, ge=0)
     # Treat name+tag@example.org as name@example.org when spotting repeat signers.
     email_ignore_plus_tags: bool = True
     sign_limit_per_ip_per_hour: int = 30

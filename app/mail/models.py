@@ -22,7 +22,10 @@ class OutboxStatus(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        Index("ix_outbox_message_statement_status", "statement_id", "status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     # What the message is about ("invite", "signature_confirm", …): for the team's view.
@@ -42,3 +45,10 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The signature (and its statement) a signer's email is about, so the statement's
+    # leads can see and retry its failed deliveries; empty for mail to leads and admins.
+    # SET NULL: deleting a signature must not take the record of what was sent with it.
+    signature_id: int | None = Field(
+        default=None, foreign_key="signature.id", index=True, ondelete="SET NULL"
+    )
+    statement_id: int | None = Field(default=None, foreign_key="statement.id", ondelete="SET NULL")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
-from sqlmodel import Session, col
+from sqlalchemy import ColumnElement, and_, func, or_, update
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core import templating
 from app.core.config import get_settings
@@ -26,6 +29,8 @@ def queue_email(
     template: str,
     context: dict[str, Any],
     to_name: str = "",
+    signature_id: int | None = None,
+    statement_id: int | None = None,
 ) -> OutboxMessage:
     """Write the message to the outbox; the worker sends it once the transaction commits.
 
@@ -43,6 +48,8 @@ def queue_email(
         html_body=templating.render_text(f"emails/{template}.html", ctx),
         locale=get_locale(),
         message_id=make_msgid(domain=host),
+        signature_id=signature_id,
+        statement_id=statement_id,
     )
     session.add(message)
     session.flush()
@@ -52,10 +59,10 @@ def queue_email(
 def list_messages(
     session: Session, *, status: OutboxStatus | None = None, limit: int = 100
 ) -> list[OutboxMessage]:
-    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)  # type: ignore[union-attr]
+    query = select(OutboxMessage).order_by(col(OutboxMessage.id).desc()).limit(limit)
     if status is not None:
-        query = query.where(OutboxMessage.status == status)  # type: ignore[arg-type]
-    return list(session.execute(query).scalars())
+        query = query.where(col(OutboxMessage.status) == status)
+    return list(session.exec(query).all())
 
 
 def get_message(session: Session, *, message_id: int) -> OutboxMessage | None:
@@ -72,3 +79,95 @@ def retry_message(session: Session, *, message_id: int) -> bool:
         .values(status=OutboxStatus.READY, next_attempt_at=utcnow(), attempts=0, last_error="")
     )
     return result.rowcount == 1
+
+
+# --- a statement's deliveries to its signers ------------------------------------------
+# Scoped by statement and signature together, so no page shows another statement's mail.
+
+
+def _troubled() -> ColumnElement[bool]:
+    """Failed for good, or waiting for another try after a failure (a retry a lead asked
+    for clears the error, so it is not shown as failing until it fails again)."""
+    status = col(OutboxMessage.status)
+    return or_(
+        status == OutboxStatus.FAILED,
+        and_(status == OutboxStatus.READY, col(OutboxMessage.last_error) != ""),
+    )
+
+
+def troubled_deliveries(
+    session: Session, *, statement_id: int, signature_id: int
+) -> list[OutboxMessage]:
+    """The signature's messages that failed or are being retried, newest first."""
+    return list(
+        session.exec(
+            select(OutboxMessage)
+            .where(
+                col(OutboxMessage.statement_id) == statement_id,
+                col(OutboxMessage.signature_id) == signature_id,
+                _troubled(),
+            )
+            .order_by(col(OutboxMessage.id).desc())
+        ).all()
+    )
+
+
+def troubled_signatures(
+    session: Session, *, statement_id: int, signature_ids: Sequence[int] | None = None
+) -> dict[int, OutboxStatus]:
+    """Signature id → FAILED if any of its messages failed for good, else READY (retrying),
+    for the statement's signatures with a troubled delivery (only `signature_ids`, if given)."""
+    conditions = [col(OutboxMessage.statement_id) == statement_id, _troubled()]
+    if signature_ids is not None:
+        if not signature_ids:
+            return {}
+        conditions.append(col(OutboxMessage.signature_id).in_(list(signature_ids)))
+    rows = session.exec(
+        select(OutboxMessage.signature_id, OutboxMessage.status)
+        .where(*conditions, col(OutboxMessage.signature_id).is_not(None))
+        .distinct()
+    ).all()
+    found: dict[int, OutboxStatus] = {}
+    for signature_id, status in rows:
+        if signature_id is not None and found.get(signature_id) != OutboxStatus.FAILED:
+            found[signature_id] = OutboxStatus(status)
+    return found
+
+
+def troubled_signature_ids(*, statement_id: int) -> SelectOfScalar[int] | SelectOfScalar[None]:
+    """A subquery: the statement's signatures with a troubled delivery."""
+    return select(OutboxMessage.signature_id).where(
+        col(OutboxMessage.statement_id) == statement_id, _troubled()
+    )
+
+
+def count_failed_since(
+    session: Session, *, statement_id: int, since: datetime, until: datetime
+) -> int:
+    """Messages to the statement's signers that failed for good in (since, until]: a
+    failed row's claim is the attempt that failed it."""
+    claimed_at = col(OutboxMessage.claimed_at)
+    return session.exec(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(
+            col(OutboxMessage.statement_id) == statement_id,
+            col(OutboxMessage.status) == OutboxStatus.FAILED,
+            claimed_at > since,
+            claimed_at <= until,
+        )
+    ).one()
+
+
+def retry_signature_deliveries(session: Session, *, statement_id: int, signature_id: int) -> int:
+    """Put the signature's failed messages back in the queue; returns how many."""
+    result = session.exec(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.statement_id) == statement_id,
+            col(OutboxMessage.signature_id) == signature_id,
+            col(OutboxMessage.status) == OutboxStatus.FAILED,
+        )
+        .values(status=OutboxStatus.READY, next_attempt_at=utcnow(), attempts=0, last_error="")
+    )
+    return result.rowcount

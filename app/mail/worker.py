@@ -53,8 +53,14 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 @dataclass(frozen=True)
 class Outcome:
-    result: Literal["sent", "retry", "failed"]
+    # "untried": the connection went before this message's turn; it costs no attempt.
+    result: Literal["sent", "retry", "failed", "untried"]
     error: str = ""
+
+
+# Fresh connections one batch may open after the server hung up (a 421, a dropped
+# connection) before the rest of the batch waits for the next round.
+MAX_RECONNECTS = 3
 
 
 Job = Callable[[Session], int]
@@ -212,8 +218,12 @@ def claim_batch(
 
 
 def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Outcome]:
-    """Send each row over one SMTP connection. Outcomes are keyed by Message-ID; when the
-    connection fails, this message and the rest of the batch are tried again later."""
+    """Send each row over one SMTP connection. Outcomes are keyed by Message-ID.
+
+    A failure is charged to the message it happened to. When the server hangs up (a 421
+    for one recipient, a dropped connection), that message is tried again later and the
+    rest go over a new connection; if none can be had, they wait without losing an
+    attempt, since nothing was tried for them."""
     outcomes: dict[str, Outcome] = {}
     if settings.dev_mailbox:
         for row in rows:
@@ -221,35 +231,51 @@ def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Ou
             outcomes[row.message_id] = Outcome("sent")
         return outcomes
     try:
-        smtp = _connect(settings)
+        smtp: smtplib.SMTP | None = _connect(settings)
     except OSError as exc:  # smtplib's errors are OSErrors too
         log.warning("SMTP server unavailable: %s", logs.redact_addresses(_describe(exc)))
         return {row.message_id: Outcome("retry", _describe(exc)) for row in rows}
+    reconnects = 0
     try:
         for index, row in enumerate(rows):
+            if smtp is None:
+                try:
+                    if reconnects >= MAX_RECONNECTS:
+                        raise smtplib.SMTPServerDisconnected("the server keeps hanging up")
+                    reconnects += 1
+                    smtp = _connect(settings)
+                except OSError as exc:
+                    untried = Outcome("untried", _describe(exc))
+                    outcomes.update({later.message_id: untried for later in rows[index:]})
+                    log.warning(
+                        "SMTP server unavailable again: %s", logs.redact_addresses(untried.error)
+                    )
+                    break
             try:
                 deliver(smtp, row, settings=settings)
             except Exception as exc:
-                if _connection_lost(exc):
-                    lost = Outcome("retry", _describe(exc))
-                    outcomes.update({later.message_id: lost for later in rows[index:]})
-                    log.warning("SMTP connection lost: %s", logs.redact_addresses(lost.error))
-                    break
-                outcomes[row.message_id] = _classify(exc)
+                gone = _connection_lost(exc) or smtp.sock is None  # smtplib closes on 421
+                outcomes[row.message_id] = (
+                    Outcome("retry", _describe(exc)) if gone else _classify(exc)
+                )
                 log.warning(
                     "Message %s to @%s not sent: %s",
                     row.id,
                     _domain(row),
                     logs.redact_addresses(_describe(exc)),
                 )
+                if gone:
+                    smtp.close()
+                    smtp = None
             else:
                 outcomes[row.message_id] = Outcome("sent")
                 log.info("Sent message %s to @%s", row.id, _domain(row))
     finally:
-        try:
-            smtp.quit()
-        except (OSError, smtplib.SMTPException):
-            smtp.close()
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                smtp.close()
     return outcomes
 
 
@@ -291,12 +317,20 @@ def record_outcomes(
     )
     sent: list[int] = []
     for row in rows:
-        outcome = outcomes.get(row.message_id, Outcome("retry", "not attempted"))
+        outcome = outcomes.get(row.message_id, Outcome("untried"))
         values: dict[str, object]
         if outcome.result == "sent":
             sent.append(row.id or 0)  # the usual case: one UPDATE for all of them, below
             continue
-        if outcome.result == "retry" and row.attempts < settings.outbox_max_attempts:
+        if outcome.result == "untried":
+            # The claim counted an attempt that never happened: give it back. The error
+            # stays the message's own, so leads are not told it failed.
+            values = {
+                "status": OutboxStatus.READY,
+                "attempts": max(row.attempts - 1, 0),
+                "next_attempt_at": now + timedelta(seconds=settings.outbox_retry_base_seconds),
+            }
+        elif outcome.result == "retry" and row.attempts < settings.outbox_max_attempts:
             delay = backoff_seconds(row.attempts, settings=settings)
             values = {
                 "status": OutboxStatus.READY,

@@ -11,13 +11,18 @@ from app.core.i18n import gettext as _
 from app.core.i18n import using_locale
 from app.mail import service as mail
 from app.signatures.models import Signature
+from app.statements import deadlines
 
 
 def email_signer(
     session: Session, signature: Signature, *, template: str, subject: str, **context: Any
 ) -> None:
     """Queue `emails/<template>.*` to the signer. `subject` is a msgid marked with `N_`,
-    translated here and formatted with the context (e.g. its `title`)."""
+    translated here and formatted with the context (e.g. its `title`).
+
+    The row names the signature and its statement, so the statement's leads see (and can
+    retry) a delivery that failed. Templates get `describe_instant(instant, zone)` to
+    write a time in the signer's language: it must run while their locale is in force."""
     with using_locale(signature.locale):
         mail.queue_email(
             session,
@@ -26,5 +31,7 @@ def email_signer(
             to_name=signature.name,
             subject=_(subject) % context,
             template=template,
-            context={"name": signature.name, **context},
+            context={"name": signature.name, "describe_instant": deadlines.describe, **context},
+            signature_id=signature.id,
+            statement_id=signature.statement_id,
         )

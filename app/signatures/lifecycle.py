@@ -52,6 +52,19 @@ def for_confirmation(session: Session, *, token: str) -> Found:
     return _resolve(session, tokens.Purpose.CONFIRM, token, days * 24 * 3600)
 
 
+def confirm_by(statement: Statement) -> datetime:
+    """The last instant a signature submitted before the deadline can be confirmed: a
+    signer who signs a minute before the deadline still has time to open their email."""
+    return statement.deadline_at + timedelta(minutes=get_settings().confirm_grace_minutes)
+
+
+def confirm_until(statement: Statement, signature: Signature) -> datetime:
+    """When this signature's confirmation stops counting: its link expires, or the
+    statement's deadline and grace pass, whichever comes first."""
+    expires = signature.submitted_at + timedelta(days=get_settings().signature_confirm_days)
+    return min(expires, confirm_by(statement))
+
+
 def confirm(session: Session, *, token: str, now: datetime | None = None) -> Found:
     """Confirm once. A second (or concurrent) confirmation changes nothing and says so."""
     now = now or utcnow()
@@ -60,11 +73,10 @@ def confirm(session: Session, *, token: str, now: datetime | None = None) -> Fou
     if signature.status != SignatureStatus.PENDING:
         return found
     if not statements.accepts_signatures(statement, now):
-        grace = timedelta(minutes=statement.confirm_grace_minutes)
         late_but_allowed = (
             statement.status in (StatementStatus.OPEN, StatementStatus.CLOSED)
             and signature.submitted_at < statement.deadline_at
-            and now < statement.deadline_at + grace
+            and now < confirm_by(statement)
         )
         if not late_but_allowed:
             raise Conflict(_("Signatures for this statement have closed."))

@@ -78,8 +78,6 @@ class Statement(SQLModel, table=True):
     opens_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     deadline_at: datetime = Field(sa_type=UTCDateTime)
     deadline_zone: str = Field(default="UTC", max_length=64)
-    # Confirmations of signatures submitted before the deadline are accepted this long after.
-    confirm_grace_minutes: int = 60
     created_by_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL"
     )

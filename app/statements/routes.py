@@ -165,6 +165,7 @@ def overview(
             "status_label": service.status_label,
             "role_label": team.role_label,
             "digest_frequency": digests.frequency_of(session, statement=statement, user=user),
+            "deliveries": moderation.delivery_problems(session, statement=statement),
         },
     )
 

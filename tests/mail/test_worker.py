@@ -249,7 +249,7 @@ def test_refused_connection_is_retried_then_fails_after_max_attempts(
     assert smtp_server.received == []
 
 
-def test_lost_connection_retries_the_rest_of_the_batch(
+def test_lost_connection_costs_only_the_message_in_hand(
     committed: Engine, smtp_settings: Settings, smtp_server: RecordingHandler
 ) -> None:
     ids = queue(committed, 3)
@@ -257,16 +257,70 @@ def test_lost_connection_retries_the_rest_of_the_batch(
 
     worker.run(smtp_settings, once=True)
 
-    rows = [load(committed, message_id) for message_id in ids]
-    assert {(row.status, row.attempts) for row in rows} == {(OutboxStatus.READY, 1)}
-    assert all("SMTPServerDisconnected" in row.last_error for row in rows)
+    first, *rest = (load(committed, message_id) for message_id in ids)
+    assert (first.status, first.attempts) == (OutboxStatus.READY, 1)
+    assert "SMTPServerDisconnected" in first.last_error
+    # The rest went over a new connection, each sent at its first attempt.
+    assert {(row.status, row.attempts) for row in rest} == {(OutboxStatus.SENT, 1)}
+    assert smtp_server.connections == 2
 
-    for message_id in ids:
-        wait_until_due(committed, message_id)
+    wait_until_due(committed, ids[0])
     worker.run(smtp_settings, once=True)
 
     assert {load(committed, i).status for i in ids} == {OutboxStatus.SENT}
     assert sorted(smtp_server.message_id_counts().values()) == [1, 1, 1]
+
+
+@pytest.mark.parametrize(
+    ("reply", "connections"),
+    [
+        ("450 4.2.1 Mailbox busy, try again later", 1),
+        ("451 4.3.0 Greylisted, try again later", 1),
+        # 421 means the server is closing the connection: the rest go over a new one.
+        ("421 4.7.0 Too many messages to this recipient, closing", 2),
+    ],
+)
+def test_one_recipients_temporary_refusal_costs_the_others_nothing(
+    committed: Engine,
+    smtp_settings: Settings,
+    smtp_server: RecordingHandler,
+    reply: str,
+    connections: int,
+) -> None:
+    ids = queue(committed, 4)
+    smtp_server.refuse_next("RCPT", reply)
+
+    worker.run(smtp_settings, once=True)
+
+    first, *rest = (load(committed, message_id) for message_id in ids)
+    assert (first.status, first.attempts) == (OutboxStatus.READY, 1)
+    assert reply.split()[0] in first.last_error
+    assert [(row.status, row.attempts, row.last_error) for row in rest] == [
+        (OutboxStatus.SENT, 1, "")
+    ] * 3
+    assert smtp_server.connections == connections
+    assert sorted(smtp_server.message_id_counts()) == sorted(row.message_id for row in rest)
+
+
+def test_a_server_that_keeps_hanging_up_leaves_the_rest_uncharged(
+    committed: Engine, smtp_settings: Settings, smtp_server: RecordingHandler
+) -> None:
+    tries = worker.MAX_RECONNECTS + 1
+    ids = queue(committed, tries + 2)
+    smtp_server.refuse_next("RCPT", "421 4.3.2 Shutting down", times=tries)
+
+    worker.run(smtp_settings, once=True)
+
+    rows = [load(committed, message_id) for message_id in ids]
+    tried, untried = rows[:tries], rows[tries:]
+    assert {(row.status, row.attempts) for row in tried} == {(OutboxStatus.READY, 1)}
+    assert all("421" in row.last_error for row in tried)
+    # Never tried: the attempt the claim counted is given back, and no error is recorded.
+    assert [(row.status, row.attempts, row.last_error) for row in untried] == [
+        (OutboxStatus.READY, 0, "")
+    ] * 2
+    assert smtp_server.connections == tries
+    assert smtp_server.received == []
 
 
 def test_silent_server_times_out_and_is_retried(

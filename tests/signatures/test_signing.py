@@ -4,7 +4,7 @@ and no leak of whether someone signed before."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +12,7 @@ from httpx import Response
 from itsdangerous.encoding import base64_decode
 from sqlmodel import Session, col, select
 
+from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict
 from app.mail.models import OutboxMessage
@@ -227,34 +228,78 @@ def test_closed_and_draft_statements_refuse_signatures(client: TestClient, db: S
     assert db.exec(select(Signature)).first() is None
 
 
-def test_confirmation_after_the_deadline_only_within_the_grace_period(
-    client: TestClient, db: Session
+@pytest.mark.parametrize("grace", [60, 30])
+def test_confirmation_after_the_deadline_only_within_the_grace_setting(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch, grace: int
 ) -> None:
+    monkeypatch.setattr(get_settings(), "confirm_grace_minutes", grace)
     owner = make_user(db)
     statement = open_statement(db, owner=owner, slug="hrc58")
+    for email in ("early@example.org", "late@example.org", "after@example.org"):
+        _sign(client, "hrc58", individual(email=email))
+    early, late, after = (_link(m, "confirm") for m in _mail(db, "signature_confirm"))
+    deadline = utcnow().replace(microsecond=0) + timedelta(minutes=5)
+    statement.deadline_at = deadline
+    db.flush()
+    last = deadline + timedelta(minutes=grace)
+    assert lifecycle.confirm_by(statement) == last
+
+    def confirm(link: str, when: timedelta) -> Signature:
+        token = link.split("/confirm/")[1]
+        return lifecycle.confirm(db, token=token, now=last + when).signature
+
+    # Submitted before the deadline: confirmed a second before the grace ends, counted…
+    assert confirm(early, -timedelta(seconds=1)).status == SignatureStatus.CONFIRMED
+    # …and at or after its end, refused.
+    with pytest.raises(Conflict, match="closed"):
+        confirm(late, timedelta(0))
+    with pytest.raises(Conflict, match="closed"):
+        confirm(late, timedelta(seconds=1))
+    # Submitted after the deadline (a race at the deadline): refused even within the grace.
+    late_signature = db.exec(select(Signature).where(Signature.email == "after@example.org")).one()
+    late_signature.submitted_at = deadline + timedelta(seconds=1)
+    db.flush()
+    with pytest.raises(Conflict, match="closed"):
+        confirm(after, -timedelta(minutes=grace))
+    pending = db.exec(select(Signature).where(Signature.status == SignatureStatus.PENDING)).all()
+    assert len(pending) == 2
+
+
+def test_the_confirmation_email_and_page_state_the_rule(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "confirm_grace_minutes", 90)
+    owner = make_user(db)
+    statement = open_statement(db, owner=owner, slug="hrc58")
+    statement.deadline_at = datetime(2099, 3, 21, 12, 0, tzinfo=UTC)
+    statement.deadline_zone = "Europe/Zurich"
+    db.flush()
+    monkeypatch.setattr(get_settings(), "signature_confirm_days", 365 * 100)
     _sign(client, "hrc58", individual())
-    _sign(client, "hrc58", individual(email="late@example.org"))
-    early, late = (m for m in _mail(db, "signature_confirm"))
-    token_early = _link(early, "confirm").split("/confirm/")[1]
-    token_late = _link(late, "confirm").split("/confirm/")[1]
-    for signature in db.exec(select(Signature)):
-        signature.submitted_at = utcnow() - timedelta(minutes=90)
-    statement.deadline_at = utcnow() - timedelta(minutes=5)
-    statement.confirm_grace_minutes = 60
+    [message] = _mail(db, "signature_confirm")
+    # 12:00 UTC is 13:00 in Zurich; the 90-minute grace ends at 14:30 there.
+    for body in (message.text_body, message.html_body):
+        assert "confirm by 21 March 2099, 14:30 Central European" in body
+        assert "close on 21 March 2099, 13:00 Central European" in body
+        assert "Signatures confirmed later are not counted." in body
+    page = client.get(_link(message, "confirm")).text
+    assert "Confirm by" in page and "14:30 Europe/Zurich" in page
+    assert "signatures confirmed later are not counted" in page
+
+
+def test_a_link_expiring_before_the_deadline_is_the_date_stated(
+    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(get_settings(), "signature_confirm_days", 3)
+    owner = make_user(db)
+    statement = open_statement(db, owner=owner, slug="hrc58")
+    statement.deadline_at = utcnow() + timedelta(days=30)
     db.flush()
-    # Submitted before the deadline, confirmed within the grace period: accepted.
-    assert lifecycle.confirm(db, token=token_early).signature.status == SignatureStatus.CONFIRMED
-    # Past the grace period: refused.
-    statement.deadline_at = utcnow() - timedelta(minutes=61)
-    db.flush()
-    with pytest.raises(Conflict, match="closed"):
-        lifecycle.confirm(db, token=token_late)
-    # Submitted after the deadline (e.g. a race at the deadline): refused even in grace.
-    statement.deadline_at = utcnow() - timedelta(minutes=95)
-    statement.confirm_grace_minutes = 24 * 60
-    db.flush()
-    with pytest.raises(Conflict, match="closed"):
-        lifecycle.confirm(db, token=token_late)
+    _sign(client, "hrc58", individual())
+    signature = db.exec(select(Signature)).one()
+    until = lifecycle.confirm_until(statement, signature)
+    assert until == signature.submitted_at + timedelta(days=3)
+    assert until < lifecycle.confirm_by(statement)
 
 
 def test_suspicious_signatures_are_held_not_refused(client: TestClient, db: Session) -> None:

@@ -37,10 +37,11 @@ class Digest:
     unconfirmed: int  # submitted in the period, not yet confirmed by email
     withdrawn: int
     names: list[str]  # public names of up to NAMES_SHOWN new named signers
+    undelivered: int = 0  # emails to signers that failed for good in the period
 
     @property
     def is_empty(self) -> bool:
-        return not (self.new or self.unconfirmed or self.withdrawn)
+        return not (self.new or self.unconfirmed or self.withdrawn or self.undelivered)
 
     def summary(self) -> str:
         """Like "12 new signatures (3 awaiting your approval), 1 withdrawal"."""
@@ -61,6 +62,13 @@ class Digest:
         if self.withdrawn:
             text = ngettext("%(n)d withdrawal", "%(n)d withdrawals", self.withdrawn)
             parts.append(text % {"n": self.withdrawn})
+        if self.undelivered:
+            text = ngettext(
+                "%(n)d email to a signer not delivered",
+                "%(n)d emails to signers not delivered",
+                self.undelivered,
+            )
+            parts.append(text % {"n": self.undelivered})
         return ", ".join(parts)
 
 
@@ -100,6 +108,9 @@ def summarise(
         unconfirmed=int(row[2]),
         withdrawn=int(row[3]),
         names=[public.public_name(s) for s in named],
+        undelivered=mail.count_failed_since(
+            session, statement_id=statement.id or 0, since=since, until=until
+        ),
     )
 
 
@@ -179,6 +190,10 @@ def _queue_digest_in_locale(
             "names": digest.names,
             "more_named": digest.new > len(digest.names) and len(digest.names) == NAMES_SHOWN,
             "link": f"{get_settings().base_url}/statements/{statement.slug}/signatures",
+            "undelivered": digest.undelivered,
+            "undelivered_link": (
+                f"{get_settings().base_url}/statements/{statement.slug}/signatures?delivery=1"
+            ),
         },
     )
 

@@ -40,6 +40,7 @@ NOTICES = {
     "corrected": "signature-corrected",
     "note-added": "signature-note-added",
     "added": "signature-added",
+    "retried": "mail-retried",
 }
 
 
@@ -52,15 +53,19 @@ class Filters:
     status: SignatureStatus | None = None
     kind: SignerKind | None = None
     flagged: bool = False
+    delivery: bool = False
     q: str = ""
     page: int = 1
 
     @classmethod
-    def parse(cls, status: str, kind: str, flagged: str, q: str, page: str) -> Filters:
+    def parse(
+        cls, status: str, kind: str, flagged: str, q: str, page: str, delivery: str = ""
+    ) -> Filters:
         return cls(
             status=next((s for s in SignatureStatus if s == status), None),
             kind=next((k for k in SignerKind if k == kind), None),
             flagged=flagged.lower() in TRUE,
+            delivery=delivery.lower() in TRUE,
             q=q.strip()[: moderation.MAX_QUERY],
             page=max(_int(page) or 1, 1),
         )
@@ -71,6 +76,7 @@ class Filters:
             "status": chosen.status.value if chosen.status else "",
             "kind": chosen.kind.value if chosen.kind else "",
             "flagged": "1" if chosen.flagged else "",
+            "delivery": "1" if chosen.delivery else "",
             "q": chosen.q,
             "page": str(chosen.page) if chosen.page > 1 else "",
         }
@@ -94,6 +100,7 @@ def _list_page(
         status=filters.status,
         kind=filters.kind,
         flagged_only=filters.flagged,
+        undelivered_only=filters.delivery,
         query=filters.q,
         page=filters.page,
         per_page=per_page,
@@ -110,6 +117,9 @@ def _list_page(
             "total": total,
             "pages": max((total + per_page - 1) // per_page, 1),
             "counts": moderation.counts_by_status(session, statement=acc.statement),
+            "delivery_flags": moderation.delivery_flags(
+                session, statement=acc.statement, signatures=rows
+            ),
             "here": f"{base}?{filters.query()}" if filters.query() else base,
             "kind_options": list(moderation.labels()["kind"].items()),
             "message": message,
@@ -166,6 +176,7 @@ def signatures_page(
     status: str = "",
     kind: str = "",
     flagged: str = "",
+    delivery: str = "",
     q: str = "",
     page: str = "1",
     done: str = "",
@@ -175,7 +186,7 @@ def signatures_page(
     message = None
     if done in ("approve", "reject"):
         message = _bulk_message(done, _int(changed) or 0, _int(skipped) or 0)
-    filters = Filters.parse(status, kind, flagged, q, page)
+    filters = Filters.parse(status, kind, flagged, q, page, delivery)
     return _list_page(request, session, acc, filters, message=message)
 
 
@@ -188,7 +199,9 @@ def bulk(
         value = form.get(name)
         return value if isinstance(value, str) else ""
 
-    filters = Filters.parse(text("status"), text("kind"), text("flagged"), text("q"), text("page"))
+    filters = Filters.parse(
+        text("status"), text("kind"), text("flagged"), text("q"), text("page"), text("delivery")
+    )
     action = text("decision")
     raw_ids = [v for v in form.getlist("ids") if isinstance(v, str)][:1000]
     ids = [i for i in (_int(v) for v in raw_ids) if i is not None]
@@ -329,6 +342,7 @@ def _detail_page(
             "held": blocklists.hits_for(session, signature_ids=[signature.id or 0]).get(
                 signature.id or 0, []
             ),
+            "deliveries": moderation.troubled_deliveries(session, signature=signature),
             "values": values
             or {
                 "display_name": signature.display_name or "",
@@ -395,4 +409,26 @@ def signature_submit(
         return _detail_page(request, session, acc, signature, values=values, problem=outcome.error)
     return templating.redirect(
         f"/statements/{acc.statement.slug}/signatures/{signature_id}", notice=notice
+    )
+
+
+@router.post("/{slug}/signatures/{signature_id:int}/retry-delivery")
+def retry_delivery(
+    request: Request,
+    acc: StatementEditor,
+    signature_id: int,
+    session: SessionDep,
+    user: CurrentUser,
+) -> Response:
+    with db.attempt(session, AppError) as outcome:
+        moderation.retry_deliveries(
+            session, statement=acc.statement, actor=user, signature_id=signature_id
+        )
+    if outcome.error is not None:
+        signature = moderation.get_signature(
+            session, statement=acc.statement, signature_id=signature_id
+        )
+        return _detail_page(request, session, acc, signature, problem=outcome.error)
+    return templating.redirect(
+        f"/statements/{acc.statement.slug}/signatures/{signature_id}", notice=NOTICES["retried"]
     )

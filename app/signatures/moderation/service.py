@@ -8,6 +8,7 @@ counted-only ones included. Nothing here is public.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session, col, func, or_, select
@@ -18,6 +19,8 @@ from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, FieldErrors, NotFound, about
 from app.core.i18n import gettext as _
 from app.core.text import clean_line
+from app.mail import service as mail
+from app.mail.models import OutboxMessage, OutboxStatus
 from app.signatures import lifecycle, public
 from app.signatures.forms import SignInput, clean_sign_input
 from app.signatures.models import (
@@ -50,6 +53,7 @@ def list_signatures(
     status: SignatureStatus | None = None,
     kind: SignerKind | None = None,
     flagged_only: bool = False,
+    undelivered_only: bool = False,
     query: str = "",
     page: int = 1,
     per_page: int = 50,
@@ -62,6 +66,9 @@ def list_signatures(
         conditions.append(col(Signature.kind) == kind)
     if flagged_only:
         conditions.append(col(Signature.flags) != "")
+    if undelivered_only:
+        troubled = mail.troubled_signature_ids(statement_id=statement.id or 0)
+        conditions.append(col(Signature.id).in_(troubled))
     needle = query.strip()[:MAX_QUERY].lower()
     if needle:
         conditions.append(
@@ -333,6 +340,61 @@ def notes_for(session: Session, signature: Signature) -> list[tuple[SignatureNot
     return [(note, author) for note, author in rows]
 
 
+# --- deliveries to the signer -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryProblems:
+    failed: int  # signatures with a message that failed for good
+    retrying: int  # signatures whose message failed once and waits for another try
+
+    @property
+    def any(self) -> bool:
+        return bool(self.failed or self.retrying)
+
+
+def delivery_problems(session: Session, *, statement: Statement) -> DeliveryProblems:
+    flags = mail.troubled_signatures(session, statement_id=statement.id or 0)
+    failed = sum(1 for status in flags.values() if status == OutboxStatus.FAILED)
+    return DeliveryProblems(failed=failed, retrying=len(flags) - failed)
+
+
+def delivery_flags(
+    session: Session, *, statement: Statement, signatures: list[Signature]
+) -> dict[int, OutboxStatus]:
+    """For a page of the list: which of these signers' emails failed or are retrying."""
+    ids = [s.id for s in signatures if s.id is not None]
+    return mail.troubled_signatures(session, statement_id=statement.id or 0, signature_ids=ids)
+
+
+def troubled_deliveries(session: Session, *, signature: Signature) -> list[OutboxMessage]:
+    return mail.troubled_deliveries(
+        session, statement_id=signature.statement_id, signature_id=signature.id or 0
+    )
+
+
+def retry_deliveries(
+    session: Session, *, statement: Statement, actor: User, signature_id: int
+) -> int:
+    """Send the signer's failed messages again (the address was mistyped and a lead
+    corrected it with the signer, or their server was down for days)."""
+    signature = get_signature(session, statement=statement, signature_id=signature_id)
+    retried = mail.retry_signature_deliveries(
+        session, statement_id=signature.statement_id, signature_id=signature.id or 0
+    )
+    if not retried:
+        raise Conflict(_("No failed email to this signer is waiting to be sent again."))
+    audit.record(
+        session,
+        statement_id=statement.id,
+        actor=actor,
+        action="signature delivery retried",
+        detail=f"#{signature.id}: {retried}",
+    )
+    session.flush()
+    return retried
+
+
 # --- words for the team's pages ---------------------------------------------------
 
 
@@ -363,5 +425,16 @@ def labels() -> dict[str, dict[str, str]]:
         "kind": {
             SignerKind.ORGANISATION: _("Organisation"),
             SignerKind.INDIVIDUAL: _("Individual"),
+        },
+        "delivery": {
+            OutboxStatus.FAILED: _("Email not delivered"),
+            OutboxStatus.READY: _("Email delivery being retried"),
+        },
+        # The outbox's `kind` of each email a signer is sent.
+        "email": {
+            "signature_confirm": _("Confirmation request"),
+            "signature_confirmed": _("Thank-you and withdrawal link"),
+            "reconsent": _("Re-consent request"),
+            "final_published": _("Final document notice"),
         },
     }

@@ -156,7 +156,10 @@ def _token_page(
 @router.get("/confirm/{token}")
 def confirm_page(request: Request, token: str, session: SessionDep) -> Response:
     found = lifecycle.for_confirmation(session, token=token)
-    return _token_page(request, "signatures/confirm.html", found, session, done=False)
+    until = lifecycle.confirm_until(found.statement, found.signature)
+    return _token_page(
+        request, "signatures/confirm.html", found, session, done=False, confirm_until=until
+    )
 
 
 @router.post("/confirm/{token}")

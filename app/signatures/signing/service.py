@@ -23,7 +23,7 @@ from app.core.i18n import N_, get_locale
 from app.core.i18n import gettext as _
 from app.mail import service as mail
 from app.security import ratelimit, tokens
-from app.signatures import emails, similarity
+from app.signatures import emails, lifecycle, similarity
 from app.signatures.blocklists import service as blocklists
 from app.signatures.blocklists.models import BlocklistEntry
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input
@@ -233,6 +233,9 @@ def _queue_confirmation(session: Session, *, statement: Statement, signature: Si
         organisation=signature.organisation,
         link=f"{get_settings().base_url}/confirm/{token}",
         days=get_settings().signature_confirm_days,
+        confirm_until=lifecycle.confirm_until(statement, signature),
+        deadline=statement.deadline_at,
+        zone=statement.deadline_zone,
     )
 
 
