@@ -48,7 +48,7 @@ VERIFY_PATH = re.compile(r"^/verify$")
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
-    logs.install_redaction()
+    logs.install_redaction(client_ips=settings.access_log_client_ips)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -11,9 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
+from uvicorn.logging import AccessFormatter
 
 from app.core import logs
+from app.core.config import get_settings
 from app.core.logs import RedactTokensFilter
+from app.main import create_app
 from app.security.tokens import Purpose, make_token
 from tests.factories import individual, make_user, open_statement
 from tests.helpers import csrf_from
@@ -48,6 +51,35 @@ def test_ordinary_paths_are_left_alone() -> None:
     )
     RedactTokensFilter().filter(record)
     assert record.getMessage().endswith('/static/css/app.css"')
+
+
+def _access_line(caplog: pytest.LogCaptureFixture) -> str:
+    """Log one request as uvicorn does, and format it with uvicorn's access formatter."""
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/%s" %d', "203.0.113.77:51234", "POST", "/s/hrc58/sign", "1.1", 303
+        )
+    (record,) = [r for r in caplog.records if r.name == "uvicorn.access"]
+    return AccessFormatter('%(client_addr)s - "%(request_line)s" %(status_code)s').format(record)
+
+
+def test_access_log_leaves_out_client_addresses_unless_configured(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert get_settings().access_log_client_ips is False
+    create_app()  # installs the log filters from the settings, as a server process does
+    line = _access_line(caplog)
+    assert line.startswith('- - "POST /s/hrc58/sign HTTP/1.1" 303')
+    assert "203.0.113" not in line
+
+    monkeypatch.setattr(get_settings(), "access_log_client_ips", True)
+    create_app()
+    assert _access_line(caplog).startswith('203.0.113.77:51234 - "POST /s/hrc58/sign HTTP/1.1"')
+    # Back to the default for the tests that follow, however this one ends.
+    monkeypatch.undo()
+    create_app()
+    assert "203.0.113" not in _access_line(caplog)
 
 
 def _break_signature_inserts(db: Session) -> None:

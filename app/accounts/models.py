@@ -26,7 +26,9 @@ class User(SQLModel, table=True):
 
 class LoginSession(SQLModel, table=True):
     """A signed-in browser. The cookie holds a random token; we keep only its hash,
-    so a leaked database cannot be replayed as sessions, and revoking is one UPDATE."""
+    so a leaked database cannot be replayed as sessions, and revoking is one UPDATE.
+    Of the browser we keep only what lets its lead recognise it (app/security/clients.py):
+    never the full address or user-agent string."""
 
     __tablename__ = "login_session"
 
@@ -36,8 +38,8 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    user_agent: str = Field(default="", max_length=300)
-    ip_address: str = Field(default="", max_length=64)
+    browser: str = Field(default="", max_length=64)  # "Firefox on Linux"
+    network: str = Field(default="", max_length=64)  # "203.0.113.0/24"
 
 
 class Invite(SQLModel, table=True):

@@ -25,7 +25,7 @@ from app.core.i18n import SUPPORTED_LOCALES, using_locale
 from app.core.i18n import gettext as _
 from app.core.text import clean_line, normalise_email
 from app.mail import service as mail
-from app.security import ratelimit, tokens
+from app.security import clients, ratelimit, tokens
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -196,8 +196,8 @@ def _open_session(session: Session, *, user: User, ip: str, user_agent: str) -> 
             token_hash=tokens.digest(token),
             user_id=user.id,
             expires_at=utcnow() + timedelta(seconds=max_age),
-            ip_address=ip[:64],
-            user_agent=user_agent[:300],
+            network=clients.coarse_network(ip),
+            browser=clients.browser_family(user_agent),
         )
     )
     session.flush()

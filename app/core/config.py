@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     public_page_cache_seconds: float = 1.0
     # Number of reverse-proxy hops whose X-Forwarded-For we trust; 0 = use the socket peer.
     trusted_proxy_hops: int = 0
+    # Whether uvicorn's access log shows each request's client address; off, it shows "-".
+    access_log_client_ips: bool = False
 
     @model_validator(mode="after")
     def _fill_and_check(self) -> Settings:

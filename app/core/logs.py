@@ -1,6 +1,8 @@
 """Log hygiene: nothing a signer typed, and no bearer token, ever reaches a log file.
 
-Links in emails carry bearer tokens: they are cut from access-log lines. Tracebacks keep
+Links in emails carry bearer tokens: they are cut from access-log lines. Client addresses
+are left out of the access log too, unless ACCESS_LOG_CLIENT_IPS asks for them: a log
+that says who signed from where is what the signers need us not to keep. Tracebacks keep
 their frames (file, line, code) but not their exceptions' messages, which can quote what
 was being processed — a database error's DETAIL line repeats the row it refused — and SQL
 parameters are never rendered (`hide_parameters` on every engine).
@@ -36,6 +38,17 @@ class RedactTokensFilter(logging.Filter):
             record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
         elif isinstance(record.msg, str):
             record.msg = redact(record.msg)
+        return True
+
+
+class HideClientAddressFilter(logging.Filter):
+    """Replaces the client address ("203.0.113.7:51234") of uvicorn's access-log lines
+    with "-". uvicorn passes it as the first of the record's arguments, and its access
+    formatter unpacks exactly those five, so the tuple keeps its shape."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 5:
+            record.args = ("-", *record.args[1:])
         return True
 
 
@@ -77,11 +90,17 @@ def log_failure(logger: logging.Logger, message: str, *args: object, error: Base
     logger.error("%s\n%s", message % args if args else message, safe_traceback(error))
 
 
-def install_redaction() -> None:
+def install_redaction(*, client_ips: bool = False) -> None:
+    """Filters on uvicorn's loggers; `client_ips` keeps client addresses in the access log."""
     for name in ("uvicorn.access", "uvicorn.error"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, RedactTokensFilter) for f in logger.filters):
             logger.addFilter(RedactTokensFilter())
+    access_log = logging.getLogger("uvicorn.access")
+    for existing in [f for f in access_log.filters if isinstance(f, HideClientAddressFilter)]:
+        access_log.removeFilter(existing)
+    if not client_ips:
+        access_log.addFilter(HideClientAddressFilter())
     # uvicorn logs an exception that left the app (Starlette re-raises after the 500 page).
     error_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, SafeTracebackFilter) for f in error_log.filters):

@@ -13,13 +13,14 @@ from sqlmodel import Field, Session, SQLModel, col
 
 from app.core.config import get_settings
 from app.core.db import UTCDateTime, utcnow
-from app.security.tokens import digest
+from app.security import tokens
 
 
 class RateCounter(SQLModel, table=True):
     __tablename__ = "rate_counter"
 
     bucket: str = Field(primary_key=True, max_length=40)
+    # The counted value (an address, an email) as a keyed digest, never in clear.
     key: str = Field(primary_key=True, max_length=64)
     window_start: datetime = Field(sa_type=UTCDateTime, primary_key=True)
     count: int = 0
@@ -38,7 +39,7 @@ def count(session: Session, *, bucket: str, key: str, window: timedelta) -> int:
     total = session.execute(
         select(func.coalesce(func.sum(RateCounter.count), 0)).where(
             RateCounter.bucket == bucket,  # type: ignore[arg-type]
-            RateCounter.key == digest(key),  # type: ignore[arg-type]
+            RateCounter.key == _stored_key(key),  # type: ignore[arg-type]
             RateCounter.window_start >= since,  # type: ignore[arg-type]
         )
     ).scalar_one()
@@ -56,7 +57,9 @@ def record_many(
     """Count one event in each (bucket, key) at once, in one statement (a signature counts
     against its email and its address); returns each one's events so far in this window."""
     start = _window_start(utcnow(), window)
-    rows = [{"bucket": b, "key": digest(k), "window_start": start, "count": 1} for b, k in events]
+    rows = [
+        {"bucket": b, "key": _stored_key(k), "window_start": start, "count": 1} for b, k in events
+    ]
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     upsert = (
@@ -70,6 +73,10 @@ def record_many(
     )
     counts = {(b, k): n for b, k, n in session.execute(upsert).all()}
     return [counts[(row["bucket"], row["key"])] for row in rows]
+
+
+def _stored_key(key: str) -> str:
+    return tokens.keyed_digest(key, purpose=tokens.Keyed.RATE_LIMIT)
 
 
 def longest_window() -> timedelta:

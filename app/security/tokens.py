@@ -7,8 +7,11 @@ import hashlib
 import hmac
 import secrets
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_decode, base64_encode
 
@@ -29,9 +32,13 @@ class Purpose(StrEnum):
 
 
 class Keyed(StrEnum):
-    """What a keyed digest is for: the same value hashed for two purposes does not match."""
+    """What a keyed digest is for. Each purpose has its own key, so the same value hashed
+    for two purposes does not match, and one table's digests say nothing about another's."""
 
-    IP = "undersigned.ip"
+    # A signature's client address (signature.ip_hash), kept for a lead's inquiries.
+    IP = "ip"
+    # Rate-limit counters: a signer's address and email, a lead's sign-in email.
+    RATE_LIMIT = "rate-limit"
 
 
 class TokenExpired(Exception):
@@ -83,14 +90,30 @@ def random_token() -> str:
 
 
 def digest(value: str) -> str:
-    """What we store instead of a bearer secret: its SHA-256, hex."""
+    """What we store instead of a bearer secret (session, API token, set-up code): its
+    SHA-256, hex. Unkeyed on purpose: these are random values of 72 bits and more, so the
+    digest cannot be reversed by guessing, and a lookup needs no key. Never use this for
+    personal data (an address, an email), which has few enough values to be guessed: that
+    is `keyed_digest`."""
     return hashlib.sha256(value.encode()).hexdigest()
 
 
 def keyed_digest(value: str, *, purpose: Keyed) -> str:
-    """What we store instead of personal data we only compare (a client address): an HMAC
-    under the server's key, so that nobody holding the database alone can test guesses
-    against it. The purpose is mixed into the key, so two uses never share a hash."""
+    """What we store instead of personal data we only compare (a client address, an email):
+    an HMAC-SHA-256 under a key derived for this purpose from SECRET_KEY, so that nobody
+    holding the database alone can test guesses against it (IPv4 has only 2^32 addresses).
+    Changing SECRET_KEY changes every keyed digest."""
     secret = get_settings().secret_key.get_secret_value().encode()
-    key = hmac.new(secret, purpose.value.encode(), "sha256").digest()
-    return hmac.new(key, value.encode(), "sha256").hexdigest()
+    return hmac.new(_purpose_key(secret, purpose), value.encode(), "sha256").hexdigest()
+
+
+@lru_cache(maxsize=32)
+def _purpose_key(secret: bytes, purpose: Keyed) -> bytes:
+    # HKDF once per (secret, purpose): the signing path digests two values per request.
+    hkdf = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"undersigned/" + purpose.value.encode(),
+    )
+    return hkdf.derive(secret)

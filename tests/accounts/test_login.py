@@ -136,3 +136,33 @@ def test_non_admin_cannot_open_the_team_page(client: TestClient, db: Session) ->
     make_user(db, email="lead@example.org", admin=False)
     sign_in(client, "lead@example.org", PASSWORD)
     assert client.get("/team").status_code == 403
+
+
+def test_a_session_keeps_only_the_network_and_the_browser_family(app: FastAPI, db: Session) -> None:
+    make_user(db, email="lead@example.org")
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    with TestClient(
+        app,
+        base_url="http://testserver",
+        client=("203.0.113.77", 50000),
+        headers={"user-agent": firefox},
+    ) as browser:
+        sign_in(browser, "lead@example.org", PASSWORD)
+        account = browser.get("/account")
+    login = db.exec(select(LoginSession)).one()
+    assert (login.network, login.browser) == ("203.0.113.0/24", "Firefox on Linux")
+    assert "203.0.113.0/24" in account.text and "Firefox on Linux" in account.text
+    assert "203.0.113.77" not in account.text and "rv:128.0" not in account.text
+
+
+def test_a_session_from_ipv6_keeps_its_48(app: FastAPI, db: Session) -> None:
+    make_user(db, email="lead@example.org")
+    with TestClient(
+        app, base_url="http://testserver", client=("2001:db8:1234:5678::42", 50000)
+    ) as browser:
+        sign_in(browser, "lead@example.org", PASSWORD)
+        account = browser.get("/account")
+    login = db.exec(select(LoginSession)).one()
+    # The test client names no browser we know: nothing is kept, and the page says so.
+    assert (login.network, login.browser) == ("2001:db8:1234::/48", "")
+    assert "unknown" in account.text
