@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import re
 import subprocess
 import tempfile
@@ -153,8 +154,8 @@ def readable(path: str, data: bytes, media_type: str) -> str:
     if media_type.startswith("text/html"):
         text = html.unescape(_COUNTRY_CHOICE.sub("", text))
     if media_type.startswith("application/json"):
-        # JSON escapes nothing we look for (ensure_ascii is off), but a client could.
-        text = text.encode().decode("unicode_escape", "replace") + text
+        # As a client reads it: "\ubd81\ud55c" is 북한 too.
+        text = json.dumps(json.loads(text), ensure_ascii=False)
     return text
 
 
