@@ -21,6 +21,13 @@ class Entry:
     country_name: str = ""  # in the list's language
     anonymous: bool = False
 
+    def __post_init__(self) -> None:
+        # An anonymous entry is its label and nothing more, however it was made (a builder
+        # change, or a snapshot frozen before this rule): no renderer gets a detail to leak.
+        if self.anonymous:
+            for detail in ("acronym", "note", "country", "country_name"):
+                object.__setattr__(self, detail, "")
+
     @property
     def line(self) -> str:
         """The entry as one line of text: "Name (ACR)" or "Name (note)"."""
@@ -42,7 +49,9 @@ class Group:
 class Counts:
     organisations: int
     individuals: int
-    countries: int  # distinct countries among all approved signatures, counted-only included
+    # Distinct countries of the signatories listed by name: those of anonymous and
+    # counted-only signers are not public, not even as a number.
+    countries: int
 
     @property
     def total(self) -> int:

@@ -22,7 +22,7 @@ from app.lists.renderers import text
 from app.signatures import countries
 from app.signatures import details as signer_details
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
-from app.signatures.public import public_line, public_name
+from app.signatures.public import anonymous_label, public_line
 from app.signatures.reconsent import service as reconsent
 from app.statements import deadlines
 from app.statements import service as statements
@@ -61,14 +61,15 @@ def approved(session: Session, *, statement: Statement) -> list[Signature]:
 
 
 def entry_for(signature: Signature) -> Entry | None:
-    """The public form of a signature, or None for counted-only signers."""
+    """The public form of a signature, or None for counted-only signers. An anonymous
+    signer is only their label: no country, note, title or organisation."""
     if signature.listing == Listing.COUNTED:
         return None
-    anonymous = signature.listing == Listing.ANONYMOUS
-    is_org = signature.kind == SignerKind.ORGANISATION
-    if anonymous:
-        name, acronym, note = public_name(signature), "", ""
-    elif is_org:
+    if signature.listing == Listing.ANONYMOUS:
+        return Entry(
+            kind=signature.kind.value, name=anonymous_label(signature.kind), anonymous=True
+        )
+    if signature.kind == SignerKind.ORGANISATION:
         name = signature.display_name or signature.organisation
         acronym = signature.acronym
         if signature.display_acronym is not None:
@@ -83,7 +84,6 @@ def entry_for(signature: Signature) -> Entry | None:
         note=note,
         country=signature.country,
         country_name=countries.name(signature.country) if signature.country else "",
-        anonymous=anonymous,
     )
 
 
@@ -130,7 +130,7 @@ def assemble(
     counts = Counts(
         organisations=sum(1 for s in signatures if s.kind == SignerKind.ORGANISATION),
         individuals=sum(1 for s in signatures if s.kind == SignerKind.INDIVIDUAL),
-        countries=len({s.country for s in signatures if s.country}),
+        countries=len({entry.country for _sig, entry in positioned if entry.country}),
     )
     as_of_text = format_date(as_of, format="long", locale=babel_locale())
     return SignatoryList(
@@ -294,7 +294,6 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
             public_line=public_line(
                 listing=value["listing"],
                 kind=value["kind"],
-                country=value["country"],
                 name=display_name or value["name"],
                 organisation=display_name or value["organisation"],
                 acronym=value["acronym"] if display_acronym is None else display_acronym,

@@ -20,6 +20,7 @@ from app.api import schemas
 from app.api.deps import ApiUser
 from app.core.config import Settings
 from app.core.db import SessionDep
+from app.lists import service as lists
 from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import lifecycle, public
@@ -44,6 +45,7 @@ public_router = APIRouter(
 # Bounded so that no id or offset can overflow a database integer (a 500, not a 404).
 SignatureId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 MAX_PER_PAGE = 200
+SUMMARY_SIGNATORIES = 500  # the whole list is the public signatories.json download
 WRITE_ERRORS = schemas.error_responses(403, 409)
 # The documentation quotes the default: the running limit is read per request.
 _DEFAULT_MAX_BODY_MB = Settings.model_fields["max_body_bytes"].default // 1_000_000
@@ -89,18 +91,19 @@ def summary(
     statement: PublicStatement, response: Response, session: SessionDep
 ) -> sig.SignatureSummary:
     """Approved signatures: the counts, and the list as the public page shows it."""
-    counts = public.counts(session, statement=statement)
+    # The one public list (a final statement's frozen one), as every other public output.
+    model = lists.public_list(session, statement=statement)
     response.headers["Cache-Control"] = headers.PUBLIC_CACHE
     return sig.SignatureSummary(
         counts=sig.PublicCounts(
-            organisations=counts.organisations,
-            individuals=counts.individuals,
-            total=counts.total,
+            organisations=model.counts.organisations,
+            individuals=model.counts.individuals,
+            total=model.counts.total,
+            countries=model.counts.countries,
         ),
         signatories=[
-            sig.PublicSignatory(kind=s.kind, name=name)
-            for s in public.listed(session, statement=statement)
-            if (name := public.public_name(s))
+            sig.PublicSignatory(kind=SignerKind(entry.kind), name=entry.line)
+            for entry in model.entries[:SUMMARY_SIGNATORIES]
         ],
     )
 

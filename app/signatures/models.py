@@ -39,7 +39,7 @@ class SignatureStatus(StrEnum):
 
 class Listing(StrEnum):
     NAMED = "named"
-    ANONYMOUS = "anonymous"  # "an organisation based in South Korea", "an individual"
+    ANONYMOUS = "anonymous"  # only the label: "an organisation", "an individual"
     COUNTED = "counted"  # only in the counts
 
 

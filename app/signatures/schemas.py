@@ -74,6 +74,10 @@ class PublicCounts(BaseModel):
     organisations: int
     individuals: int
     total: int
+    countries: int = Field(
+        description="Distinct countries of the signatories listed by name; anonymous and "
+        "counted-only signers are in the other counts alone."
+    )
 
 
 class SignatureSummary(BaseModel):
@@ -81,8 +85,9 @@ class SignatureSummary(BaseModel):
 
     counts: PublicCounts
     signatories: list[PublicSignatory] = Field(
-        description="Named and anonymous signatories in the statement's order; "
-        "counted-only signers are in the counts alone."
+        description="Named and anonymous signatories in the statement's order, the first "
+        "500 (all of them: /s/{slug}/signatories.json); counted-only signers are in the "
+        "counts alone."
     )
 
 

@@ -78,14 +78,17 @@ def test_anonymous_and_counted_signers_stay_out_of_the_names(db: Session) -> Non
     )
     model = lists.build(db, statement=statement)
     lines = [entry.line for entry in model.entries]
-    assert lines == ["Zed Named", "An individual", "An organisation based in Japan"]
+    assert lines == ["Zed Named", "An individual", "An organisation"]
     text = lists.to_json(model)
     for secret in ("Hidden Person", "escapee", "Secret Org", 'SO"', "Counted Person"):
         assert secret not in text
+    for country in ('"JP"', "Japan", '"US"', "United States"):
+        assert country not in text
+    # Everyone is counted; only the named signer's country is (South Korea).
     assert (model.counts.organisations, model.counts.individuals, model.counts.countries) == (
         1,
         3,
-        3,
+        1,
     )
 
 

@@ -332,7 +332,7 @@ def test_team_rows_read_from_the_database_match_each_signature(db: Session) -> N
     rows = list(lists.team_rows(db, statement=statement))
     assert [r.public_line for r in rows] == [
         "Transitional Justice Working Group (TJWG)",
-        "An organisation based in South Korea",
+        "An organisation",
         "",
         "Lee Younghee",
     ]
