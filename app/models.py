@@ -5,7 +5,7 @@ from app.audit.models import AuditEvent
 from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
-from app.signatures.models import Signature, SignatureNote
+from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.statements.models import (
     ReviewComment,
     ReviewLink,
@@ -26,6 +26,7 @@ __all__ = [
     "SetupCode",
     "Signature",
     "SignatureNote",
+    "SigningNotice",
     "Statement",
     "StatementSnapshot",
     "StatementVersion",

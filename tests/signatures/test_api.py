@@ -22,6 +22,7 @@ from app.signatures.models import Flag, Signature, SignatureStatus, Source
 from app.statements.models import Statement, TeamRole
 from app.statements.team import service as team
 from tests.factories import individual, make_statement, make_user, open_statement, organisation
+from tests.helpers import run_signing_worker
 
 PUBLIC = "/api/v1/public/statements"
 TEAM = "/api/v1/statements"
@@ -65,6 +66,7 @@ def signatures(db: Session) -> list[Signature]:
 
 
 def mail(db: Session, kind: str) -> list[OutboxMessage]:
+    run_signing_worker(db)  # the worker writes signers' emails after the request
     query = select(OutboxMessage).where(col(OutboxMessage.kind) == kind)
     return list(db.exec(query.order_by(col(OutboxMessage.id))))
 
