@@ -6,7 +6,7 @@ from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
-from app.signatures.models import Signature, SignatureNote
+from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.statements.models import (
     ReviewComment,
     ReviewLink,
@@ -29,6 +29,7 @@ __all__ = [
     "SetupCode",
     "Signature",
     "SignatureNote",
+    "SigningNotice",
     "Statement",
     "StatementSnapshot",
     "StatementVersion",

@@ -5,7 +5,7 @@ Writes bench/results/latest.json and docs/benchmarks.md. Settings (environment):
     BENCH_SECONDS=8  BENCH_RUNS=3        wrk duration and runs per figure
     BENCH_DATABASES=postgresql,sqlite    which databases to load
     BENCH_PG=postgresql+psycopg://postgres@127.0.0.1:5432/undersigned_bench
-    BENCH_PHASES=ceiling,load,team,outbox,exports   a subset (the tables show what ran)
+    BENCH_PHASES=ceiling,load,repeat,team,outbox,exports   a subset (the tables show what ran)
     BENCH_QUICK=1                        one short run of each, small sizes (a smoke test)
 """
 
@@ -29,6 +29,7 @@ from bench import facts, report
 from bench.common import PYTHON, ROOT, WORK, free_port, log
 from bench.load import LoadPhases
 from bench.procs import cpu_busy
+from bench.repeat import RepeatPhases
 from bench.scaling import ScalingPhases
 from bench.seed import drop_database
 
@@ -53,7 +54,7 @@ class Config:
     outbox: int = 2_000
     # An export whose one run is projected past this many seconds runs once; past
     # `skip_seconds` it is not run (and the table says so).
-    phases: tuple[str, ...] = ("ceiling", "load", "team", "outbox", "exports")
+    phases: tuple[str, ...] = ("ceiling", "load", "repeat", "team", "outbox", "exports")
     once_seconds: float = 15.0
     skip_seconds: float = 60.0
 
@@ -88,9 +89,10 @@ class Config:
         )
 
 
-class Bench(LoadPhases, ScalingPhases):
+class Bench(LoadPhases, RepeatPhases, ScalingPhases):
     """One `make bench` run: its environment and the results; the phases themselves are
-    in bench/load.py (ceiling, load) and bench/scaling.py (exports, team CSV, outbox)."""
+    in bench/load.py (ceiling, load), bench/repeat.py (first vs repeat signature timing)
+    and bench/scaling.py (exports, team CSV, outbox)."""
 
     def __init__(self, config: Config) -> None:
         self.config = config
@@ -110,6 +112,7 @@ class Bench(LoadPhases, ScalingPhases):
             "exports": {},
             "team_csv": {},
             "outbox": {},
+            "repeat_timing": {},
         }
 
     # --- environment ------------------------------------------------------------------
@@ -184,6 +187,10 @@ class Bench(LoadPhases, ScalingPhases):
                     log(f"{database}: the app under load")
                     self.note_busy(f"load {database}")
                     self.load(database)
+                if "repeat" in phases:
+                    log(f"{database}: first and repeat signatures, one at a time")
+                    self.note_busy(f"repeat {database}")
+                    self.repeat_timing(database)
                 if "team" in phases:
                     log(f"{database}: team CSV")
                     self.team_csv(database)
@@ -199,7 +206,8 @@ class Bench(LoadPhases, ScalingPhases):
             for database in self.config.databases:
                 if database == "postgresql":
                     for name in ("undersigned_bench", "undersigned_bench_ceiling",
-                                 "undersigned_bench_outbox"):  # fmt: skip
+                                 "undersigned_bench_outbox",
+                                 "undersigned_bench_repeat"):  # fmt: skip
                         drop_pg(self.database_url(database, name))
         self.results["wall_seconds"] = round(time.monotonic() - self.started, 1)
         self.results["load_average_after"] = Path("/proc/loadavg").read_text().split()[:3]

@@ -155,7 +155,6 @@ def signature_rows(
             "source": "form",
             "source_note": "",
             "nonce": secrets.token_urlsafe(12),
-            "duplicate_notices": 0,
             "version_id": version_id if status != "pending" else None,
             "submitted_at": now,
             "confirmed_at": now if status != "pending" else None,

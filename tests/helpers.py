@@ -7,6 +7,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlmodel import Session
+
+from app.signatures.signing import service as signing
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -30,3 +33,11 @@ def sign_in(client: TestClient, email: str, password: str) -> Response:
     response = submit(client, "/login", email=email, password=password)
     assert response.status_code == 303, response.text
     return response
+
+
+def run_signing_worker(db: Session) -> int:
+    """What the mail worker does before each batch: turn the sign form's notices into
+    email (a confirmation, a repeat notice or nothing)."""
+    handled = signing.write_notices(db)
+    db.flush()
+    return handled

@@ -19,7 +19,7 @@ from app.mail.models import OutboxMessage
 from app.signatures.models import Signature
 from app.statements.models import Moderation
 from tests.factories import individual, make_user, open_statement
-from tests.helpers import submit
+from tests.helpers import run_signing_worker, submit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -160,6 +160,7 @@ def test_static_files_do_not_vary_on_language(client: TestClient) -> None:
 
 
 def _mail(db: Session, kind: str) -> list[OutboxMessage]:
+    run_signing_worker(db)  # the worker writes signers' emails after the request
     query = select(OutboxMessage).where(OutboxMessage.kind == kind)
     return list(db.exec(query.order_by(col(OutboxMessage.id))))
 

@@ -66,7 +66,6 @@ class Settings(BaseSettings):
     sign_limit_per_ip_per_hour: int = 30
     sign_limit_per_email_per_hour: int = 5
     sign_min_seconds: float = 3.0  # a form sent faster than this is held as "too fast"
-    duplicate_notice_cap: int = 3
 
     # Requests. Every size limit is here, read at request time.
     max_body_bytes: int = 1_000_000

@@ -76,13 +76,20 @@ def prune_rate_counters(session: Session) -> int:
 MAINTENANCE: tuple[Job, ...] = (prune_rate_counters,)
 
 
-def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ()) -> None:
+def run(
+    settings: Settings,
+    *,
+    once: bool = False,
+    periodic: Sequence[Job] = (),
+    each_batch: Sequence[Job] = (),
+) -> None:
     """Send due mail until SIGTERM/SIGINT (finishing the batch in hand), or, with `once`,
     until nothing that was due at the start is left.
 
     `periodic` jobs (such as the leads' digests, which queue mail of their own) run first
     and then about once a minute, each in its own transaction; MAINTENANCE jobs run first
-    and then about once an hour.
+    and then about once an hour. `each_batch` jobs (those that turn requests' work into
+    mail, such as signing notices, which must not wait a minute) run before every batch.
     """
     engine = make_engine(settings.database_url)
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[-100:]
@@ -95,9 +102,11 @@ def run(settings: Settings, *, once: bool = False, periodic: Sequence[Job] = ())
         next_maintenance = utcnow() + MAINTENANCE_INTERVAL
         run_jobs(engine, periodic)  # before `started`, so that --once sends what they queue
         next_jobs = utcnow() + PERIODIC_INTERVAL
+        run_jobs(engine, each_batch)  # likewise
         started = utcnow()
         failures = 0
         while not stop.is_set():
+            run_jobs(engine, each_batch)
             if utcnow() >= next_maintenance:
                 run_jobs(engine, MAINTENANCE)
                 next_maintenance = utcnow() + MAINTENANCE_INTERVAL

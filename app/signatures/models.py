@@ -5,11 +5,16 @@ in its life.
        │                     │  ▲                 │
        │                     ▼  │                 │
        │                  rejected ◀──reject──────┘
-       └──────────────────────┴──── withdraw ───▶ withdrawn
+       └──────────────────────┴──── withdraw ───▶ withdrawn ──sign again──▶ pending
 
 A signer confirms by email (pending → confirmed); the statement's moderation policy may
 approve at once. Leads approve or reject. The signer can withdraw until the statement is
-final. Anonymous and counted-only signers never appear by name in public output.
+final, and sign again after withdrawing: the same row becomes a new pending signature
+(the unique key stays one row per signer; its `withdrawn_at` keeps the last withdrawal).
+Anonymous and counted-only signers never appear by name in public output.
+
+Every submission from the sign form, first or repeat, also writes one SigningNotice; the
+worker decides which email it becomes (`write_notices` in app/signatures/signing/service.py).
 """
 
 from __future__ import annotations
@@ -112,7 +117,6 @@ class Signature(SQLModel, table=True):
     source_note: str = Field(default="", max_length=500)
 
     nonce: str = Field(max_length=64)  # in confirm/withdraw links; replaced to revoke them
-    duplicate_notices: int = 0
     version_id: int | None = Field(
         default=None, foreign_key="statement_version.id", ondelete="SET NULL"
     )  # the text version this signer confirmed
@@ -127,6 +131,7 @@ class Signature(SQLModel, table=True):
     decided_by_id: int | None = Field(
         default=None, foreign_key="user_account.id", ondelete="SET NULL"
     )
+    # The last withdrawal; still set on a row signed again after it (submitted_at is later).
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ip_hash: str = Field(default="", max_length=64)
 
@@ -135,6 +140,33 @@ class Signature(SQLModel, table=True):
 
     def add_flags(self, *flags: Flag) -> None:
         self.flags = ",".join(sorted(self.flag_set() | set(flags)))
+
+
+class NoticeStatus(StrEnum):
+    QUEUED = "queued"  # written by the request; the worker has not looked at it yet
+    CONFIRMATION = "confirmation"  # became the confirmation email
+    REPEAT = "repeat"  # became the "you have already signed" email
+    CAPPED = "capped"  # no email: the address had its share in this window
+    NOT_NEEDED = "not_needed"  # no email: withdrawn (or gone) before the worker came
+
+
+class SigningNotice(SQLModel, table=True):
+    """One submission of the sign form, whatever it turned out to be. The request writes
+    it the same way for a first signature and a repeat, so neither the response nor its
+    timing says which; the worker decides, and writes the email. It holds only the
+    signature it belongs to: never what the new submission typed."""
+
+    __tablename__ = "signing_notice"
+    __table_args__ = (
+        Index("ix_signing_notice_status", "status"),  # the worker's queue
+        Index("ix_signing_notice_signature_status", "signature_id", "status"),  # the cap
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    signature_id: int = Field(foreign_key="signature.id", ondelete="CASCADE")
+    status: NoticeStatus = Field(default=NoticeStatus.QUEUED, sa_type=StrEnumType(NoticeStatus))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class SignatureNote(SQLModel, table=True):

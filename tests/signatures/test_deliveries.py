@@ -23,7 +23,7 @@ from app.signatures.models import Signature
 from app.statements.models import DigestFrequency, Statement, TeamMember, TeamRole
 from app.statements.team import service as team
 from tests.factories import PASSWORD, individual, make_user, open_statement
-from tests.helpers import csrf_from, sign_in, submit
+from tests.helpers import csrf_from, run_signing_worker, sign_in, submit
 from tests.smtp_server import RecordingHandler, _smtp_handler, smtp_server  # noqa: F401
 
 URL = "/statements/hrc58"
@@ -58,7 +58,9 @@ def other(db: Session) -> tuple[User, Statement]:
 
 
 def _send(db: Session, settings: Settings) -> list[OutboxMessage]:
-    """One round of the worker: claim what is due, send it over SMTP, record it."""
+    """One round of the worker: write the sign form's notices as email, claim what is due,
+    send it over SMTP, record it."""
+    run_signing_worker(db)
     rows = worker.claim_batch(db, worker_id="test", settings=settings, now=utcnow())
     outcomes = worker.send_batch(rows, settings=settings)
     worker.record_outcomes(db, rows, outcomes, worker_id="test", settings=settings, now=utcnow())

@@ -30,12 +30,13 @@ from tests.factories import (
     organisation,
     statement_input,
 )
-from tests.helpers import sign_in, submit
+from tests.helpers import run_signing_worker, sign_in, submit
 
 NEW_BODY = "We call upon **all States** to act **without delay**.\n\nThank you."
 
 
 def _mail(db: Session, kind: str) -> list[OutboxMessage]:
+    run_signing_worker(db)  # the worker writes signers' emails after the request
     query = select(OutboxMessage).where(col(OutboxMessage.kind) == kind)
     return list(db.exec(query.order_by(col(OutboxMessage.id))))
 

@@ -5,26 +5,31 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from itsdangerous.encoding import base64_decode
+from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
+from app.audit.models import AuditEvent
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict
 from app.lists import service as lists
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
-from app.signatures.models import Flag, Signature, SignatureStatus
-from app.statements.models import Moderation, Statement
+from app.signatures.models import Flag, Signature, SignatureStatus, SigningNotice
+from app.signatures.signing import service as signing
+from app.statements.models import Statement
 from tests.factories import individual, make_user, open_statement, organisation
-from tests.helpers import csrf_from, submit
+from tests.helpers import csrf_from, run_signing_worker, submit
 
 
 def _mail(db: Session, kind: str) -> list[OutboxMessage]:
+    run_signing_worker(db)  # the worker writes signers' emails after the request
     return list(
         db.exec(
             select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(col(OutboxMessage.id))
@@ -87,30 +92,163 @@ def test_individual_signs_confirms_and_withdraws(client: TestClient, db: Session
     assert statement.id is not None
 
 
+def _statements_of(client: TestClient, db: Session, slug: str, values: dict[str, str]) -> Any:
+    """Sign, recording every SQL statement the request sent (their text, not values)."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        sent.append(re.sub(r"sa_savepoint_\d+", "sa_savepoint", args[2]))  # the test's nesting
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        response = _sign(client, slug, values)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    return response, sent
+
+
+def _counts(db: Session) -> dict[str, int]:
+    return {
+        table: db.exec(select(func.count()).select_from(model)).one()
+        for table, model in (
+            ("outbox", OutboxMessage),
+            ("notices", SigningNotice),
+            ("signatures", Signature),
+        )
+    }
+
+
 def test_signing_again_looks_exactly_the_same(client: TestClient, db: Session) -> None:
-    owner = make_user(db)
-    open_statement(db, owner=owner, slug="hrc58")
-    first = _sign(client, "hrc58", individual())
-    again = _sign(client, "hrc58", individual(email="JeongSam+again@Example.org", name="K J-S"))
+    """Same response, same SQL, same kind of writes: neither the page nor its timing
+    says whether the address had signed."""
+    open_statement(db, owner=make_user(db), slug="hrc58")
+    before = _counts(db)
+    first, first_sql = _statements_of(client, db, "hrc58", individual())
+    after_first = _counts(db)
+    again, again_sql = _statements_of(
+        client, db, "hrc58", individual(email="JeongSam+again@Example.org", name="K J-S")
+    )
+    after_again = _counts(db)
     assert (first.status_code, first.headers["location"], first.text) == (
         again.status_code,
         again.headers["location"],
         again.text,
     )
-    assert len(db.exec(select(Signature)).all()) == 1
-    # The mailbox owner is told instead: here, the confirmation again (still pending).
-    assert len(_mail(db, "signature_confirm")) == 2
+    assert first_sql == again_sql
+    assert any("INSERT INTO signature " in sql for sql in first_sql)
+    assert any("INSERT INTO signing_notice" in sql for sql in first_sql)
+    # Each request writes one notice and no email; only the first adds a signature.
+    assert after_first == before | {"notices": 1, "signatures": 1}
+    assert after_again == after_first | {"notices": 2}
+    assert after_again["outbox"] == 0
+
+    assert run_signing_worker(db) == 2
+    (confirm,) = _mail(db, "signature_confirm")
+    (repeat,) = _mail(db, "signature_repeat")
+    assert confirm.to_address == repeat.to_address == "jeongsam@example.org"
+    # Still pending: the repeat notice brings the confirmation link again.
+    assert "not confirmed yet" in repeat.text_body
+    assert _link(repeat, "confirm")
+    assert "Hello Kim Jeong-sam," in repeat.text_body
+
+
+def test_the_repeat_notice_never_carries_the_new_submissions_name(
+    client: TestClient, db: Session
+) -> None:
+    open_statement(db, owner=make_user(db), slug="hrc58", moderation="auto_all")
+    _sign(client, "hrc58", individual())
+    submit(client, _link(_mail(db, "signature_confirm")[0], "confirm"))
+    lure = "Call +1-555-0100 to restore your account"
+    assert _sign(client, "hrc58", individual(name=lure, note=lure)).status_code == 303
+    (repeat,) = _mail(db, "signature_repeat")
+    assert repeat.to_name == "Kim Jeong-sam"
+    assert "Hello Kim Jeong-sam," in repeat.text_body
+    assert "this attempt changed nothing" in repeat.text_body
+    assert "/confirm/" not in repeat.text_body  # confirmed already: nothing to confirm
+    everything = db.exec(select(OutboxMessage)).all()
+    assert not any(
+        "555-0100" in f"{m.to_name} {m.subject} {m.text_body} {m.html_body}" for m in everything
+    )
+    assert "555-0100" not in db.exec(select(Signature)).one().name
 
 
 def test_repeat_notices_are_capped(client: TestClient, db: Session) -> None:
-    owner = make_user(db)
-    statement = open_statement(db, owner=owner, slug="hrc58", moderation="auto_all")
-    assert statement.moderation == Moderation.AUTO_ALL
+    """Fifty attempts within the confirmation window: the confirmation and one repeat
+    notice reach the mailbox, however the worker's rounds fall between them."""
+    open_statement(db, owner=make_user(db), slug="hrc58")
+    for attempt in range(50):
+        assert _sign(client, "hrc58", individual()).status_code == 303
+        if attempt % 7 == 0:
+            run_signing_worker(db)
+    run_signing_worker(db)
+    to_them = db.exec(
+        select(OutboxMessage.kind).where(OutboxMessage.to_address == "jeongsam@example.org")
+    ).all()
+    assert sorted(to_them) == ["signature_confirm", "signature_repeat"]
+    assert db.exec(select(SigningNotice).where(SigningNotice.status == "queued")).all() == []
+
+    # Once the window is over, a repeat is told again (a confirmation link does expire).
+    later = utcnow() + timedelta(days=8)
+    _sign(client, "hrc58", individual())
+    signing.write_notices(db, now=later)
+    assert len(_mail(db, "signature_repeat")) == 2
+
+
+def test_a_withdrawn_signer_can_sign_again(client: TestClient, db: Session) -> None:
+    open_statement(db, owner=make_user(db), slug="hrc58", moderation="auto_all")
+    _sign(client, "hrc58", individual(note="first note"))
+    old_confirm = _link(_mail(db, "signature_confirm")[0], "confirm")
+    submit(client, old_confirm)
+    old_withdraw = _link(_mail(db, "signature_confirmed")[0], "withdraw")
+    assert "has been withdrawn" in submit(client, old_withdraw).text
+    # The old link now says the truth: nothing to confirm, and how to sign again.
+    page = client.get(old_confirm).text
+    assert "this link confirms nothing" in page and "a new link to confirm" in page
+
+    assert _sign(client, "hrc58", individual(note="second note")).status_code == 303
+    signature = db.exec(select(Signature)).one()
+    assert (signature.status, signature.note, signature.confirmed_at, signature.decided_at) == (
+        SignatureStatus.PENDING,
+        "second note",
+        None,
+        None,
+    )
+    assert signature.withdrawn_at is not None  # it happened, and the record keeps it
+    confirmations = _mail(db, "signature_confirm")
+    assert len(confirmations) == 2
+    new_confirm = _link(confirmations[1], "confirm")
+    assert "You withdrew an earlier signature" in confirmations[1].text_body
+    assert "nothing has changed" not in confirmations[1].text_body
+    assert _mail(db, "signature_repeat") == []
+    # The old links belonged to the old signature.
+    assert client.get(old_confirm).status_code == 404
+    assert client.get(old_withdraw).status_code == 404
+
+    assert "Your signature is confirmed" in submit(client, new_confirm).text
+    db.refresh(signature)
+    assert status_of(signature) == SignatureStatus.APPROVED
+    statement = db.get(Statement, signature.statement_id)
+    assert statement is not None
+    listed = lists.public_list(db, statement=statement)
+    assert [e.name for g in listed.groups for e in g.entries] == ["Kim Jeong-sam"]
+    assert "Kim Jeong-sam" in client.get("/s/hrc58").text
+    actions = db.exec(select(AuditEvent.action).order_by(col(AuditEvent.id))).all()
+    assert actions[-2:] == ["signature withdrawn", "signature submitted again after withdrawal"]
+
+
+def test_a_notice_for_a_signature_withdrawn_meanwhile_sends_nothing(
+    client: TestClient, db: Session
+) -> None:
+    open_statement(db, owner=make_user(db), slug="hrc58", moderation="auto_all")
     _sign(client, "hrc58", individual())
     submit(client, _link(_mail(db, "signature_confirm")[0], "confirm"))
-    for _ in range(6):
-        assert _sign(client, "hrc58", individual()).status_code == 303
-    assert len(_mail(db, "signature_repeat")) == 3
+    withdraw = _link(_mail(db, "signature_confirmed")[0], "withdraw")
+    _sign(client, "hrc58", individual())  # queued, not yet handled
+    submit(client, withdraw)
+    run_signing_worker(db)
+    assert _mail(db, "signature_repeat") == []
+    assert len(_mail(db, "signature_confirm")) == 1
 
 
 def test_organisation_signs_and_auto_approval_follows_policy(

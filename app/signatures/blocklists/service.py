@@ -303,7 +303,8 @@ def matching_entries(
     could_match = [
         and_(
             col(BlocklistEntry.kind) == EntryKind.ADDRESS,
-            col(BlocklistEntry.value).in_({email, email_key}),
+            # Always two values (even when equal): the same statement for every signer.
+            col(BlocklistEntry.value).in_([email, email_key]),
         ),
         and_(col(BlocklistEntry.kind) == EntryKind.DOMAIN, col(BlocklistEntry.value).in_(domains)),
     ]

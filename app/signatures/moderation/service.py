@@ -282,8 +282,9 @@ def add_by_hand(
     session.add(signature)
     session.flush()
     if Flag.BLOCKLISTED in signature.flag_set():
+        assert signature.id is not None
         signing.record_blocklist_hits(
-            session, statement=statement, signature=signature, context=context
+            session, statement=statement, signature_id=signature.id, clean=clean, context=context
         )
     add_note(session, signature=signature, actor=actor, body=note)
     audit.record(

@@ -1,8 +1,10 @@
 """Signing: submit, confirm by email, withdraw, and the moderation transitions.
 
 Privacy rule for every public path: the response to a signature never depends on
-whether that person signed before. A repeat gets the same page; the mailbox owner is
-told by email instead (a capped number of times).
+whether that person signed before, in its content or its timing. The request does the
+same statements for a first signature, a repeat and a signature after a withdrawal, and
+writes one notice; the worker decides what the notice becomes (`write_notices`) and tells
+the mailbox owner, at most EMAILS_PER_WINDOW times.
 """
 
 from __future__ import annotations
@@ -10,18 +12,19 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from disposable_email_domains import blocklist as disposable_domains
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, delete, func, literal, or_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from app.audit import service as audit
 from app.core.config import get_settings
-from app.core.db import utcnow
+from app.core.db import UTCDateTime, utcnow
 from app.core.errors import Conflict
 from app.core.i18n import N_, get_locale
 from app.core.i18n import gettext as _
-from app.mail import service as mail
 from app.security import ratelimit, tokens
 from app.signatures import emails, lifecycle, similarity
 from app.signatures.blocklists import service as blocklists
@@ -29,9 +32,11 @@ from app.signatures.blocklists.models import BlocklistEntry
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.models import (
     Flag,
+    NoticeStatus,
     Signature,
     SignatureStatus,
     SignerKind,
+    SigningNotice,
     Source,
 )
 from app.statements import service as statements
@@ -78,8 +83,11 @@ def submit(
     context: Context,
     now: datetime | None = None,
 ) -> None:
-    """Record a signature and queue its confirmation email, or — when this person has
-    signed already — tell their mailbox instead. Returns nothing either way."""
+    """Record a signature and queue its notice. Returns nothing, and does the same work,
+    whether this is a first signature, a repeat or a signature after a withdrawal: one
+    upsert that writes a new row, or reopens a withdrawn one, or leaves an existing one as
+    it is; then one notice row for whichever row that is. What the notice becomes (a
+    confirmation, a repeat notice, or nothing) is decided by the worker (`write_notices`)."""
     now = now or utcnow()
     if not statements.accepts_signatures(statement, now):
         raise Conflict(_("This statement is not open for signatures."))
@@ -88,20 +96,51 @@ def submit(
     values = _row(statement, clean, flags=flags, context=context, now=now)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    signature = session.scalars(
-        insert(Signature)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["statement_id", "kind", "email_key"])
-        .returning(Signature)  # the new row as an ORM object: no second query for it
-    ).one_or_none()
-    if signature is not None:
-        if Flag.BLOCKLISTED in flags:
-            record_blocklist_hits(
-                session, statement=statement, signature=signature, context=context
-            )
-        _queue_confirmation(session, statement=statement, signature=signature)
-    else:
-        _notify_repeat(session, statement=statement, clean=clean)
+    upsert = insert(Signature).values(**values)
+    # The id comes back when this submission wrote the row (new, or signed again after a
+    # withdrawal), nothing when it left an existing signature as it was.
+    written = session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=["statement_id", "kind", "email_key"],
+            set_=_signed_again(upsert.excluded, values),
+            where=col(Signature.status) == SignatureStatus.WITHDRAWN,
+        ).returning(col(Signature.id))
+    ).scalar_one_or_none()
+    session.execute(
+        insert(SigningNotice).from_select(
+            ["signature_id", "status", "created_at"],
+            select(
+                col(Signature.id), literal(NoticeStatus.QUEUED.value), literal(now, UTCDateTime)
+            ).where(
+                col(Signature.statement_id) == statement.id,
+                col(Signature.kind) == clean.kind,
+                col(Signature.email_key) == clean.email_key,
+            ),
+        )
+    )
+    if written is not None and Flag.BLOCKLISTED in flags:
+        record_blocklist_hits(
+            session, statement=statement, signature_id=written, clean=clean, context=context
+        )
+
+
+def _signed_again(excluded: Any, values: dict[str, object]) -> dict[str, object]:
+    """A withdrawn row signed again becomes a new pending signature: what was submitted now,
+    a new nonce (the old links stop working), and nothing of the old signature's
+    confirmation, decision or corrections. `withdrawn_at` stays: it happened."""
+    return {name: excluded[name] for name in values} | {
+        "org_key": excluded.org_key,
+        "site": excluded.site,
+        "confirmed_at": None,
+        "decided_at": None,
+        "decided_by_id": None,
+        "version_id": None,
+        "reconsent_version_id": None,
+        "keep_listed": None,
+        "display_name": None,
+        "display_acronym": None,
+        "position": None,
+    }
 
 
 def _row(
@@ -115,7 +154,6 @@ def _row(
         "source": context.source.value,
         "source_note": context.source_note[:500],
         "nonce": secrets.token_urlsafe(12),
-        "duplicate_notices": 0,
         "submitted_at": now,
         "ip_hash": tokens.keyed_digest(context.ip, purpose=tokens.Keyed.IP) if context.ip else "",
     }
@@ -169,19 +207,18 @@ def _blocklisted(
 
 
 def record_blocklist_hits(
-    session: Session, *, statement: Statement, signature: Signature, context: Context
+    session: Session, *, statement: Statement, signature_id: int, clean: CleanSign, context: Context
 ) -> None:
     """Keep, with a signature that `flags_for` held as blocklisted, the entries it
     matched: the live client IP is gone after this request."""
-    assert signature.id is not None
     blocklists.record_hits(
         session,
-        signature_id=signature.id,
+        signature_id=signature_id,
         entries=_blocklisted(
             session,
             statement=statement,
-            email=signature.email,
-            email_key=signature.email_key,
+            email=clean.email,
+            email_key=clean.email_key,
             context=context,
         ),
     )
@@ -221,17 +258,112 @@ def _looks_like_existing_org(session: Session, *, statement: Statement, clean: C
     return similarity.near_name(key, [other for other, _, _ in candidates if other])
 
 
-def _queue_confirmation(session: Session, *, statement: Statement, signature: Signature) -> None:
-    version = statements.current_version(session, statement=statement)
+# --- the worker: what each notice becomes ---
+
+# At most this many emails reach an address about one signature within the confirmation
+# window, however many times the form is sent: the confirmation and one repeat notice.
+EMAILS_PER_WINDOW = 2
+NOTICE_BATCH = 200
+EMAILED = (NoticeStatus.CONFIRMATION, NoticeStatus.REPEAT)
+
+
+def write_notices(session: Session, *, now: datetime | None = None) -> int:
+    """The worker's job: turn queued notices into email, oldest first. Returns how many
+    notices were handled. Runs before every outbox batch, so a confirmation goes out as
+    quickly as it did when the request wrote it."""
+    now = now or utcnow()
+    notices = session.exec(
+        select(SigningNotice)
+        .where(col(SigningNotice.status) == NoticeStatus.QUEUED)
+        .order_by(col(SigningNotice.id))
+        .limit(NOTICE_BATCH)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for notice in notices:
+        notice.status = _write_notice(session, notice=notice, now=now)
+        notice.done_at = now
+        session.flush()
+    _prune_notices(session, now=now)
+    return len(notices)
+
+
+def _write_notice(session: Session, *, notice: SigningNotice, now: datetime) -> NoticeStatus:
+    # Locked, so that two workers with notices for one signature count each other's email.
+    signature = session.exec(
+        select(Signature).where(col(Signature.id) == notice.signature_id).with_for_update()
+    ).one_or_none()
+    if signature is None or signature.status == SignatureStatus.WITHDRAWN:
+        return NoticeStatus.NOT_NEEDED
+    statement = session.get(Statement, signature.statement_id)
+    assert statement is not None
+    # Only this submission's email counts: a row signed again after a withdrawal starts
+    # afresh at its new submitted_at.
+    emailed = session.exec(
+        select(SigningNotice.done_at).where(
+            col(SigningNotice.signature_id) == signature.id,
+            col(SigningNotice.status).in_(EMAILED),
+            col(SigningNotice.done_at) >= signature.submitted_at,
+        )
+    ).all()
+    window_start = now - timedelta(days=get_settings().signature_confirm_days)
+    if sum(1 for done in emailed if done is not None and done > window_start) >= (
+        EMAILS_PER_WINDOW
+    ):
+        return NoticeStatus.CAPPED
+    if not emailed and signature.status == SignatureStatus.PENDING:
+        _email_confirmation(session, statement=statement, signature=signature)
+        return NoticeStatus.CONFIRMATION
+    _email_repeat(session, statement=statement, signature=signature)
+    return NoticeStatus.REPEAT
+
+
+def _confirm_link(signature: Signature) -> str:
     token = tokens.make_token(tokens.Purpose.CONFIRM, {"s": signature.id, "n": signature.nonce})
+    return f"{get_settings().base_url}/confirm/{token}"
+
+
+def _email_confirmation(session: Session, *, statement: Statement, signature: Signature) -> None:
+    again = signature.withdrawn_at is not None
+    if again:
+        audit.record(
+            session,
+            statement_id=statement.id,
+            actor=None,
+            action="signature submitted again after withdrawal",
+            actor_label=_("the signer"),
+            detail=f"#{signature.id}",
+        )
     emails.email_signer(
         session,
         signature,
         template="signature_confirm",
         subject=N_("Please confirm your signature: %(title)s"),
-        title=version.title,
+        title=statements.current_version(session, statement=statement).title,
         organisation=signature.organisation,
-        link=f"{get_settings().base_url}/confirm/{token}",
+        link=_confirm_link(signature),
+        days=get_settings().signature_confirm_days,
+        again=again,
+        confirm_until=lifecycle.confirm_until(statement, signature),
+        deadline=statement.deadline_at,
+        zone=statement.deadline_zone,
+    )
+
+
+def _email_repeat(session: Session, *, statement: Statement, signature: Signature) -> None:
+    """Greets them with the name stored with their signature: the new submission's name
+    was never kept, so a stranger cannot put words in our mouth."""
+    pending = signature.status == SignatureStatus.PENDING
+    emails.email_signer(
+        session,
+        signature,
+        template="signature_repeat",
+        subject=N_("You have already signed: %(title)s"),
+        title=statements.current_version(session, statement=statement).title,
+        organisation=signature.organisation,
+        pending=pending,
+        # Still pending: they may have lost the first email, so the link comes again.
+        link=_confirm_link(signature) if pending else "",
+        public_link=f"{get_settings().base_url}/s/{statement.slug}",
         days=get_settings().signature_confirm_days,
         confirm_until=lifecycle.confirm_until(statement, signature),
         deadline=statement.deadline_at,
@@ -239,38 +371,16 @@ def _queue_confirmation(session: Session, *, statement: Statement, signature: Si
     )
 
 
-def _notify_repeat(session: Session, *, statement: Statement, clean: CleanSign) -> None:
-    """Tell the mailbox owner they already signed, at most a few times."""
-    claimed = session.exec(
-        update(Signature)
-        .where(
-            col(Signature.statement_id) == statement.id,
-            col(Signature.kind) == clean.kind,
-            col(Signature.email_key) == clean.email_key,
-            col(Signature.duplicate_notices) < get_settings().duplicate_notice_cap,
+def _prune_notices(session: Session, *, now: datetime) -> None:
+    """Notices that sent nothing matter for nothing once done; emailed ones are the count
+    for the cap and go once the window they count in is over."""
+    window_start = now - timedelta(days=get_settings().signature_confirm_days)
+    session.execute(
+        delete(SigningNotice).where(
+            col(SigningNotice.status) != NoticeStatus.QUEUED,
+            or_(
+                col(SigningNotice.status).not_in(EMAILED),
+                col(SigningNotice.done_at) < window_start,
+            ),
         )
-        .values(duplicate_notices=col(Signature.duplicate_notices) + 1)
-        .returning(col(Signature.id), col(Signature.status))
-    ).first()
-    if claimed is None:
-        return
-    version = statements.current_version(session, statement=statement)
-    signature = session.get(Signature, claimed[0])
-    assert signature is not None
-    if signature.status == SignatureStatus.PENDING:
-        # They may have lost the first email: send the confirmation again.
-        _queue_confirmation(session, statement=statement, signature=signature)
-        return
-    mail.queue_email(
-        session,
-        kind="signature_repeat",
-        to_address=clean.email,
-        to_name=clean.name,
-        subject=_("You have already signed: %(title)s") % {"title": version.title},
-        template="signature_repeat",
-        context={
-            "name": clean.name,
-            "title": version.title,
-            "link": f"{get_settings().base_url}/s/{statement.slug}",
-        },
     )
