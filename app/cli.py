@@ -103,11 +103,12 @@ def worker(
     """Run the background worker that sends queued email."""
     from app.mail import worker as mail_worker
     from app.signatures.digests import service as digests
+    from app.signatures.retention import service as retention
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    mail_worker.run(get_settings(), once=once, periodic=[digests.run_due])
+    mail_worker.run(get_settings(), once=once, periodic=[digests.run_due, retention.run_due])
 
 
 @cli.command("create-admin")

@@ -6,6 +6,7 @@ from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
 from app.signatures.models import Signature, SignatureNote
+from app.signatures.retention.models import PrivacyRequest
 from app.statements.models import (
     ReviewComment,
     ReviewLink,
@@ -20,6 +21,7 @@ __all__ = [
     "Invite",
     "LoginSession",
     "OutboxMessage",
+    "PrivacyRequest",
     "RateCounter",
     "ReviewComment",
     "ReviewLink",

@@ -42,3 +42,8 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The statement a message is about, so its bodies go when the statement's contact
+    # details are deleted (app.signatures.retention).
+    statement_id: int | None = Field(
+        default=None, foreign_key="statement.id", index=True, ondelete="SET NULL"
+    )

@@ -26,11 +26,14 @@ def queue_email(
     template: str,
     context: dict[str, Any],
     to_name: str = "",
+    statement_id: int | None = None,
 ) -> OutboxMessage:
     """Write the message to the outbox; the worker sends it once the transaction commits.
 
     Renders `emails/<template>.txt` and `emails/<template>.html` in the current locale.
     Names and subjects are forced to one line, so nothing typed can add a header.
+    `statement_id` names the statement the message is about: its body is deleted with
+    the statement's contact details.
     """
     ctx = {"base_url": get_settings().base_url, **context}
     host = urlsplit(get_settings().base_url).hostname or "undersigned.localhost"
@@ -43,6 +46,7 @@ def queue_email(
         html_body=templating.render_text(f"emails/{template}.html", ctx),
         locale=get_locale(),
         message_id=make_msgid(domain=host),
+        statement_id=statement_id,
     )
     session.add(message)
     session.flush()

@@ -27,4 +27,5 @@ def email_signer(
             subject=_(subject) % context,
             template=template,
             context={"name": signature.name, **context},
+            statement_id=signature.statement_id,
         )

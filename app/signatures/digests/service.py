@@ -180,6 +180,7 @@ def _queue_digest_in_locale(
             "more_named": digest.new > len(digest.names) and len(digest.names) == NAMES_SHOWN,
             "link": f"{get_settings().base_url}/statements/{statement.slug}/signatures",
         },
+        statement_id=statement.id,
     )
 
 
