@@ -28,7 +28,7 @@ ShortText = Annotated[str, Form(max_length=2000)]
 @router.get("/privacy/request")
 def request_form(request: Request) -> Response:
     return templating.page(
-        request, "signatures/privacy_request.html", {"errors": {}, "sent": False}
+        request, "signatures/privacy_request.html", {"errors": {}, "sent": False, "email": ""}
     )
 
 
@@ -46,7 +46,9 @@ def request_submit(request: Request, session: SessionDep, email: ShortText = "")
     # The same answer whether or not the address ever signed.
     days = get_settings().privacy_link_days
     return templating.page(
-        request, "signatures/privacy_request.html", {"errors": {}, "sent": True, "days": days}
+        request,
+        "signatures/privacy_request.html",
+        {"errors": {}, "sent": True, "days": days, "email": ""},
     )
 
 
