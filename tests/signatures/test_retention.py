@@ -261,8 +261,8 @@ def test_request_flow_end_to_end(client: TestClient, db: Session) -> None:
 
     done = client.post(link, data={"csrf_token": csrf_from(page.text)})
     assert done.status_code == 200
-    db.refresh(signature)
-    assert signature.status == SignatureStatus.WITHDRAWN
+    withdrawn = db.get(Signature, signature.id, populate_existing=True)
+    assert withdrawn is not None and withdrawn.status == SignatureStatus.WITHDRAWN
     assert signature.email == "" and signature.name == ""
     assert "Kim Jeong-sam" not in client.get("/s/open-one").text
 
