@@ -103,13 +103,17 @@ def worker(
     """Run the background worker that sends queued email."""
     from app.mail import worker as mail_worker
     from app.signatures.digests import service as digests
+    from app.signatures.retention import service as retention
     from app.signatures.signing import service as signing
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     mail_worker.run(
-        get_settings(), once=once, periodic=[digests.run_due], each_batch=[signing.write_notices]
+        get_settings(),
+        once=once,
+        periodic=[digests.run_due, retention.run_due],
+        each_batch=[signing.write_notices],
     )
 
 

@@ -7,6 +7,7 @@ from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
 from app.signatures.models import Signature, SignatureNote, SigningNotice
+from app.signatures.retention.models import PrivacyRequest
 from app.statements.models import (
     ReviewComment,
     ReviewLink,
@@ -23,6 +24,7 @@ __all__ = [
     "Invite",
     "LoginSession",
     "OutboxMessage",
+    "PrivacyRequest",
     "RateCounter",
     "ReviewComment",
     "ReviewLink",

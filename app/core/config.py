@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     sign_limit_per_email_per_hour: int = 5
     sign_min_seconds: float = 3.0  # a form sent faster than this is held as "too fast"
 
+    # Retention (app.signatures.retention). Contact details go a number of days after
+    # finalisation chosen per statement; unconfirmed and rejected signatures go this long
+    # after they were submitted.
+    pending_signature_days: int = 30
+    sent_mail_days: int = 30  # sent and failed mail (links, addresses) is deleted after
+    retention_batch_size: int = 500
+    privacy_link_days: int = 7  # how long the links in a privacy report work
+    privacy_limit_per_ip_per_hour: int = 10
+    privacy_limit_per_email_per_hour: int = 3
+
     # Requests. Every size limit is here, read at request time.
     max_body_bytes: int = 1_000_000
     # A CSV import's request body: the file, or (on the later steps) that file again,

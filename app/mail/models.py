@@ -46,7 +46,8 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     # The signature (and its statement) a signer's email is about, so the statement's
-    # leads can see and retry its failed deliveries; empty for mail to leads and admins.
+    # leads can see and retry its failed deliveries, and its bodies go when the statement's
+    # contact details are deleted (app.signatures.retention); empty for mail to leads and admins.
     # SET NULL: deleting a signature must not take the record of what was sent with it.
     signature_id: int | None = Field(
         default=None, foreign_key="signature.id", index=True, ondelete="SET NULL"

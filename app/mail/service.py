@@ -36,6 +36,8 @@ def queue_email(
 
     Renders `emails/<template>.txt` and `emails/<template>.html` in the current locale.
     Names and subjects are forced to one line, so nothing typed can add a header.
+    `statement_id` names the statement the message is about: its body is deleted with
+    the statement's contact details.
     """
     ctx = {"base_url": get_settings().base_url, **context}
     host = urlsplit(get_settings().base_url).hostname or "undersigned.localhost"

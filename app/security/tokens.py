@@ -27,6 +27,8 @@ class Purpose(StrEnum):
     WITHDRAW = "undersigned.signature.withdraw"
     RECONFIRM = "undersigned.signature.reconfirm"
     SIGN_FORM = "undersigned.signature.form"
+    # A signer's link, from their privacy report, to delete what is held about them.
+    ERASE = "undersigned.signature.erase"
     # The CSV carried from one import step to the next (signed, not secret).
     IMPORT = "undersigned.import"
 

@@ -22,6 +22,7 @@ from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors, NotFound
 from app.core.i18n import gettext as _
 from app.security import headers
+from app.signatures.retention import service as retention
 from app.statements import deadlines, editing, schemas, service
 from app.statements.deps import ApiStatementEditor, ApiStatementViewer, PublicStatement
 from app.statements.inputs import StatementInput
@@ -94,6 +95,9 @@ def _detail(session: SessionDep, acc: team.Access) -> schemas.StatementDetail:
         opened_at=statement.opened_at,
         closed_at=statement.closed_at,
         public_url=None if statement.status == StatementStatus.DRAFT else _public_url(statement),
+        retention_days=statement.retention_days,
+        contact_deletion_at=retention.contact_deletion_at(statement),
+        contact_deleted_at=statement.contact_purged_at,
     )
 
 
@@ -165,14 +169,19 @@ def update_statement(
 ) -> schemas.StatementDetail:
     """Change the fields sent, with the edit page's rules. `version` in the answer is the
     current version: after opening, each text change makes a new one."""
-    editing.edit_statement(
-        session,
-        statement=acc.statement,
-        actor=user,
-        data=body.apply_to(_current_input(session, acc.statement)),
-        change_note=body.change_note,
-        material=body.material,
-    )
+    if body.retention_days is not None:
+        retention.set_retention_days(
+            session, statement=acc.statement, actor=user, days=body.retention_days
+        )
+    if body.changes_statement():
+        editing.edit_statement(
+            session,
+            statement=acc.statement,
+            actor=user,
+            data=body.apply_to(_current_input(session, acc.statement)),
+            change_note=body.change_note,
+            material=body.material,
+        )
     return _detail(session, acc)
 
 

@@ -86,6 +86,10 @@ class Statement(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finalised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Signers' contact details are deleted this many days after finalisation
+    # (app.signatures.retention); contact_purged_at records that it was done.
+    retention_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
+    contact_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class StatementVersion(SQLModel, table=True):

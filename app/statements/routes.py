@@ -16,6 +16,7 @@ from app.core.errors import FieldErrors, NotFound
 from app.core.forms import FormDep
 from app.signatures.digests import service as digests
 from app.signatures.moderation import service as moderation
+from app.signatures.retention import service as retention
 from app.statements import deadlines, editing, service
 from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.inputs import StatementInput
@@ -166,6 +167,7 @@ def overview(
             "role_label": team.role_label,
             "digest_frequency": digests.frequency_of(session, statement=statement, user=user),
             "deliveries": moderation.delivery_problems(session, statement=statement),
+            "deletion_at": retention.contact_deletion_at(statement),
         },
     )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from app.statements.inputs import MAX_BODY, StatementInput
 from app.statements.models import (
@@ -117,6 +117,16 @@ class StatementUpdate(ApiInput):
         default=None, description="After opening: is this text change material (not a typo)?"
     )
     change_note: str = Field(default="", max_length=500)
+    retention_days: StrictInt | None = Field(
+        default=None,
+        description="Days after finalisation until signers' contact details are deleted "
+        "(0–3650). May change after finalisation, until the deletion.",
+    )
+
+    def changes_statement(self) -> bool:
+        """Whether anything but the retention setting was sent (a final statement takes
+        only that)."""
+        return bool(self.model_fields_set - {"retention_days"})
 
     def apply_to(self, current: StatementInput) -> StatementInput:
         values = current.model_dump()
@@ -183,6 +193,11 @@ class StatementDetail(StatementSummary):
     opened_at: datetime | None
     closed_at: datetime | None
     public_url: str | None = Field(description="Where the public reads it; none for a draft.")
+    retention_days: int = Field(description="Days after finalisation contact details are kept.")
+    contact_deletion_at: datetime | None = Field(
+        description="When signers' contact details are deleted; none until final."
+    )
+    contact_deleted_at: datetime | None
 
 
 class VersionSummary(BaseModel):

@@ -195,6 +195,7 @@ def _queue_digest_in_locale(
                 f"{get_settings().base_url}/statements/{statement.slug}/signatures?delivery=1"
             ),
         },
+        statement_id=statement.id,
     )
 
 
