@@ -10,6 +10,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from app.accounts import routes as accounts_routes
+from app.accounts.factors import routes as factor_routes
 from app.accounts.tokens import routes as token_routes
 from app.api import docs as api_docs
 from app.core import error_pages, i18n, logs, templating
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     templating.environment.auto_reload = not settings.is_production
 
     app.include_router(accounts_routes.router)
+    app.include_router(factor_routes.router)
     app.include_router(mail_routes.router)
     app.include_router(statement_routes.dashboard_router)
     app.include_router(statement_routes.router)

@@ -1,5 +1,12 @@
 """Every table, imported in one place for Alembic and the tests."""
 
+from app.accounts.factors.models import (
+    Passkey,
+    RecoveryCode,
+    SiteSetting,
+    TotpFactor,
+    WebAuthnChallenge,
+)
 from app.accounts.models import ApiToken, Invite, LoginSession, SetupCode, User
 from app.audit.models import AuditEvent
 from app.lists.final.models import StatementSnapshot
@@ -24,17 +31,22 @@ __all__ = [
     "Invite",
     "LoginSession",
     "OutboxMessage",
+    "Passkey",
     "PrivacyRequest",
     "RateCounter",
+    "RecoveryCode",
     "ReviewComment",
     "ReviewLink",
     "SetupCode",
     "Signature",
     "SignatureNote",
     "SigningNotice",
+    "SiteSetting",
     "Statement",
     "StatementSnapshot",
     "StatementVersion",
     "TeamMember",
+    "TotpFactor",
     "User",
+    "WebAuthnChallenge",
 ]

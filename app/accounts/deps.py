@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 
 from app.accounts import service
+from app.accounts.factors import service as factors
 from app.accounts.models import LoginSession, User
 from app.core.config import get_settings
 from app.core.db import SessionDep
-from app.core.errors import AppError, Forbidden
+from app.core.errors import AppError, Forbidden, SeeOther
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 
@@ -77,9 +78,20 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     return user
 
 
-def current_user(user: Annotated[User | None, Depends(optional_user)]) -> User:
+# What a lead who must enrol a second factor can still reach.
+ENROLMENT_PATHS = ("/account/factors", "/step-up", "/logout")
+
+
+def current_user(
+    request: Request, session: SessionDep, user: Annotated[User | None, Depends(optional_user)]
+) -> User:
     if user is None:
         raise LoginRequired(_("Please sign in to continue."))
+    if not request.url.path.startswith(ENROLMENT_PATHS) and factors.must_enrol(session, user=user):
+        raise SeeOther(
+            "/account/factors?required=1",
+            _("Your organisation requires a second factor. Add one before you continue."),
+        )
     return user
 
 

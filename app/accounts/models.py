@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import false
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, utcnow
@@ -22,6 +23,8 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The interface language they chose: every email to them (digests) is written in it.
     locale: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
+    # The password no longer signs this account in: only a passkey does.
+    passkey_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class LoginSession(SQLModel, table=True):
@@ -40,6 +43,8 @@ class LoginSession(SQLModel, table=True):
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     browser: str = Field(default="", max_length=64)  # "Firefox on Linux"
     network: str = Field(default="", max_length=64)  # "203.0.113.0/24"
+    # When this browser last proved a second factor: sensitive actions need it recent.
+    stepped_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Invite(SQLModel, table=True):

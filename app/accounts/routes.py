@@ -17,6 +17,9 @@ from app.accounts.deps import (
     session_cookie_name,
     set_session_cookie,
 )
+from app.accounts.factors import cookies
+from app.accounts.factors import service as factors
+from app.accounts.stepup import RecentSecondFactor
 from app.core import db, templating
 from app.core.db import SessionDep
 from app.core.errors import AppError
@@ -97,13 +100,7 @@ def login_submit(
     context = {"email": email, "next": safe_next(next)}
     # Not db.attempt: undoing its savepoint would undo the failed attempt's count too.
     try:
-        opened = service.sign_in(
-            session,
-            email=email,
-            password=password,
-            ip=client_ip(request),
-            user_agent=request.headers.get("user-agent", ""),
-        )
+        user = service.authenticate(session, email=email, password=password, ip=client_ip(request))
     except service.InvalidCredentials:
         error = _("That email and password do not match an account.")
         return templating.page(request, "accounts/login.html", {**context, "error": error}, 400)
@@ -111,6 +108,11 @@ def login_submit(
         return templating.page(
             request, "accounts/login.html", {**context, "error": exc.message}, exc.status_code
         )
+    if factors.has_second_factor(session, user=user):
+        return cookies.begin_second_step(user, next_path=safe_next(next))
+    opened = service.open_session(
+        session, user=user, ip=client_ip(request), user_agent=request.headers.get("user-agent", "")
+    )
     response = templating.redirect(safe_next(next))
     set_session_cookie(response, token=opened.token, max_age=opened.max_age_seconds)
     return response
@@ -200,6 +202,7 @@ def invite(
     request: Request,
     session: SessionDep,
     admin: CurrentAdmin,
+    _stepped: RecentSecondFactor,
     email: ShortField = "",
     locale: ShortField = "",
     make_admin: Annotated[bool, Form()] = False,
@@ -225,7 +228,9 @@ def invite(
 
 
 @router.post("/team/invites/{invite_id}/revoke")
-def revoke_invite(invite_id: int, session: SessionDep, admin: CurrentAdmin) -> Response:
+def revoke_invite(
+    invite_id: int, session: SessionDep, admin: CurrentAdmin, _stepped: RecentSecondFactor
+) -> Response:
     service.revoke_invite(session, invite_id=invite_id)
     return templating.redirect("/team", notice="invite-revoked")
 

@@ -149,10 +149,17 @@ LOGIN_BUCKET_IP = "login-ip"
 
 
 def sign_in(session: Session, *, email: str, password: str, ip: str, user_agent: str) -> NewSession:
-    """Check credentials and open a session. Raises RateLimited or InvalidCredentials.
+    """Check credentials and open a session. Raises RateLimited or InvalidCredentials."""
+    user = authenticate(session, email=email, password=password, ip=ip)
+    return open_session(session, user=user, ip=ip, user_agent=user_agent)
+
+
+def authenticate(session: Session, *, email: str, password: str, ip: str) -> User:
+    """The account this email and password open. Raises RateLimited or InvalidCredentials.
 
     A failed attempt is counted now and again if the request's transaction is rolled
-    back, so the lockout holds whatever the caller does after InvalidCredentials.
+    back, so the lockout holds whatever the caller does after InvalidCredentials. A
+    lead who switched their password off ("passkey only") fails here like a wrong one.
     """
     settings = get_settings()
     window = timedelta(minutes=settings.login_failure_window_minutes)
@@ -168,17 +175,21 @@ def sign_in(session: Session, *, email: str, password: str, ip: str, user_agent:
             % {"n": settings.login_failure_window_minutes}
         )
     user = session.exec(select(User).where(col(User.email) == email)).first()
-    if not _password_matches(user, password) or user is None or not user.is_active:
+    if (
+        not password_matches(user, password)
+        or user is None
+        or not user.is_active
+        or user.passkey_only
+    ):
         failures = [(LOGIN_BUCKET_EMAIL, email), (LOGIN_BUCKET_IP, ip)]
         db.also_after_rollback(session, lambda s: ratelimit.record_many(s, failures, window=window))
         raise InvalidCredentials
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    user.last_login_at = utcnow()
-    return _open_session(session, user=user, ip=ip, user_agent=user_agent)
+    return user
 
 
-def _password_matches(user: User | None, password: str) -> bool:
+def password_matches(user: User | None, password: str) -> bool:
     try:
         return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and bool(
             user
@@ -187,8 +198,13 @@ def _password_matches(user: User | None, password: str) -> bool:
         return False
 
 
-def _open_session(session: Session, *, user: User, ip: str, user_agent: str) -> NewSession:
+def open_session(
+    session: Session, *, user: User, ip: str, user_agent: str, stepped_up: bool = True
+) -> NewSession:
+    """`stepped_up`: the sign-in itself proved a second factor (or the lead has none to
+    prove), so sensitive actions are allowed for the next STEP_UP_MINUTES."""
     assert user.id is not None
+    user.last_login_at = utcnow()
     max_age = get_settings().session_max_age_hours * 3600
     token = tokens.random_token()
     session.add(
@@ -198,6 +214,7 @@ def _open_session(session: Session, *, user: User, ip: str, user_agent: str) -> 
             expires_at=utcnow() + timedelta(seconds=max_age),
             network=clients.coarse_network(ip),
             browser=clients.browser_family(user_agent),
+            stepped_up_at=utcnow() if stepped_up else None,
         )
     )
     session.flush()

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     login_max_failures_per_email: int = 5
     login_max_failures_per_ip: int = 20
     login_failure_window_minutes: int = 15
+    # A second factor proved within this many minutes before contact data leaves, a token
+    # is made, the team changes, a factor changes or a statement is finalised.
+    step_up_minutes: int = 10
 
     # The coalition's certificate for signing final PDFs (PKCS#12). Without one, development
     # and tests create a self-signed certificate under DATA_DIR; production refuses.

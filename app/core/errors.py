@@ -17,6 +17,18 @@ class AppError(Exception):
             self.status_code = status_code
 
 
+class SeeOther(AppError):
+    """Not an error but a detour a dependency sends the browser on before the page it
+    asked for (enrol a second factor, prove one again); JSON callers get 403."""
+
+    status_code = 403
+    title = N_("Not allowed")
+
+    def __init__(self, location: str, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+
+
 class BadRequest(AppError):
     status_code = 400
 

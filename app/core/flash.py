@@ -43,6 +43,15 @@ def _messages() -> dict[str, str]:
         ),
         "signatures-imported": _("The signatures have been imported."),
         "comment-sent": _("Thank you. Your comment has been sent to the statement's team."),
+        "passkey-added": _("Passkey added."),
+        "passkey-renamed": _("Passkey renamed."),
+        "passkey-removed": _("Passkey removed."),
+        "totp-removed": _("The authenticator app is removed."),
+        "password-off": _("Your password is switched off: sign in with a passkey."),
+        "password-on": _("Your password signs you in again, with a second factor."),
+        "stepped-up": _("Thank you. You can go on."),
+        "factors-reset": _("Their second factors are removed and their sessions signed out."),
+        "security-saved": _("The security setting is saved."),
     }
 
 

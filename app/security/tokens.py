@@ -31,6 +31,8 @@ class Purpose(StrEnum):
     ERASE = "undersigned.signature.erase"
     # The CSV carried from one import step to the next (signed, not secret).
     IMPORT = "undersigned.import"
+    # A correct password waiting for its second factor (a short-lived cookie).
+    SECOND_FACTOR = "undersigned.login.second-factor"
 
 
 class Keyed(StrEnum):
@@ -41,6 +43,8 @@ class Keyed(StrEnum):
     IP = "ip"
     # Rate-limit counters: a signer's address and email, a lead's sign-in email.
     RATE_LIMIT = "rate-limit"
+    # A lead's single-use recovery codes.
+    RECOVERY_CODE = "recovery-code"
 
 
 class TokenExpired(Exception):

@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from fastapi.routing import APIRouter
 
 from app.accounts.deps import CurrentUser
+from app.accounts.stepup import RecentSecondFactor
 from app.accounts.tokens import service as api_tokens
 from app.core import db, templating
 from app.core.db import SessionDep
@@ -56,7 +57,7 @@ def tokens_page(
 def create_token(
     request: Request,
     session: SessionDep,
-    user: CurrentUser,
+    user: RecentSecondFactor,
     name: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     with db.attempt(session, FieldErrors) as outcome:

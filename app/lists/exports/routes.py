@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
-from app.accounts.deps import CurrentUser
+from app.accounts.stepup import RecentSecondFactor
 from app.audit import service as audit
 from app.core import templating
 from app.core.db import SessionDep, StreamSessionDep
@@ -44,7 +44,7 @@ def team_export(
     fmt: Literal["csv", "xlsx"],
     session: SessionDep,
     reader: StreamSessionDep,
-    user: CurrentUser,
+    user: RecentSecondFactor,
 ) -> Response:
     """Contact details: for the team only, and every download is in the audit log."""
     slug = acc.statement.slug

@@ -9,7 +9,7 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.accounts.deps import CurrentUser
+from app.accounts.stepup import RecentSecondFactor
 from app.core import templating
 from app.core.db import SessionDep
 from app.core.errors import BadRequest, NotFound
@@ -26,7 +26,9 @@ SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
 @router.post("/statements/{slug}/finalise")
-def finalise_statement(acc: StatementEditor, session: SessionDep, user: CurrentUser) -> Response:
+def finalise_statement(
+    acc: StatementEditor, session: SessionDep, user: RecentSecondFactor
+) -> Response:
     finalise.finalise(session, statement=acc.statement, actor=user)
     return templating.redirect(
         f"/statements/{acc.statement.slug}/exports", notice="statement-finalised"

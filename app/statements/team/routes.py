@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.accounts.deps import CurrentUser
+from app.accounts.stepup import RecentSecondFactor
 from app.core import db, templating
 from app.core.db import SessionDep
 from app.core.errors import AppError, BadRequest
@@ -62,7 +62,7 @@ def add_member(
     request: Request,
     acc: StatementOwner,
     session: SessionDep,
-    user: CurrentUser,
+    user: RecentSecondFactor,
     email: ShortText = "",
     role: ShortText = "editor",
 ) -> Response:
@@ -81,7 +81,7 @@ def change_role(
     acc: StatementOwner,
     member_id: int,
     session: SessionDep,
-    user: CurrentUser,
+    user: RecentSecondFactor,
     role: ShortText = "",
 ) -> Response:
     with db.attempt(session, AppError) as outcome:
@@ -95,7 +95,11 @@ def change_role(
 
 @router.post("/{slug}/team/{member_id}/remove")
 def remove_member(
-    request: Request, acc: StatementOwner, member_id: int, session: SessionDep, user: CurrentUser
+    request: Request,
+    acc: StatementOwner,
+    member_id: int,
+    session: SessionDep,
+    user: RecentSecondFactor,
 ) -> Response:
     with db.attempt(session, AppError) as outcome:
         team.remove_member(session, statement=acc.statement, actor=user, member_id=member_id)
