@@ -129,7 +129,7 @@ def totp_remove(session: SessionDep, user: RecentSecondFactor) -> Response:
 @router.post("/account/factors/recovery-codes")
 def recovery_codes(request: Request, session: SessionDep, user: RecentSecondFactor) -> Response:
     codes = factors.regenerate_recovery_codes(session, user=user)
-    return _secret_page(request, "accounts/recovery_codes.html", {"codes": codes})
+    return _secret_page(request, "accounts/recovery_codes.html", {"codes": codes, "new": False})
 
 
 @router.post("/account/factors/passkeys/options")
