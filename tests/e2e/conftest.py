@@ -103,7 +103,7 @@ def live_server(smtp_server: RecordingHandler) -> Iterator[LiveServer]:  # noqa:
 
 
 @contextmanager
-def serve(*, smtp_port: int | None) -> Iterator[LiveServer]:
+def serve(*, smtp_port: int | None, host: str = "127.0.0.1") -> Iterator[LiveServer]:
     """The app and its worker on a fresh, migrated database. Without `smtp_port` mail is
     kept for the dev mailbox, as in development."""
     workdir = Path(tempfile.mkdtemp(prefix="undersigned-e2e-"))
@@ -118,7 +118,8 @@ def serve(*, smtp_port: int | None) -> Iterator[LiveServer]:
         "DATA_DIR": str(workdir),
         "DATABASE_URL": db_url,
         "SECRET_KEY": SECRET_KEY,
-        "BASE_URL": f"http://127.0.0.1:{port}",
+        # WebAuthn refuses an IP address as its relying party: passkey tests use localhost.
+        "BASE_URL": f"http://{host}:{port}",
         "SMTP_HOST": "127.0.0.1" if smtp_port else "",
         "SMTP_PORT": str(smtp_port or 25),
         "OUTBOX_POLL_SECONDS": "0.2",
@@ -140,7 +141,7 @@ def serve(*, smtp_port: int | None) -> Iterator[LiveServer]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     try:
         _wait_until_up(url, process, log)
         yield LiveServer(url=url, log=log, database_url=db_url)

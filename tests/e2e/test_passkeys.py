@@ -1,0 +1,68 @@
+"""Passkeys in a real browser: Chromium's virtual authenticator (over CDP) registers a
+discoverable passkey, and the lead then signs in with the passkey alone."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import LiveServer, screenshot, serve
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "passkey lead password"
+
+
+@pytest.fixture
+def localhost_server() -> Iterator[LiveServer]:
+    with serve(smtp_port=None, host="localhost") as server:
+        yield server
+
+
+def test_register_a_passkey_and_sign_in_with_it(localhost_server: LiveServer, page: Page) -> None:
+    server = localhost_server
+    server.create_lead(email="pk@example.org", name="Pat Passkey", password=PASSWORD)
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+            }
+        },
+    )
+    server.sign_in(page, email="pk@example.org", password=PASSWORD)
+    page.goto(server.url + "/account/factors")
+    screenshot(page, "passkeys-01-factors")
+    page.get_by_label("Name of the new passkey").fill("Virtual key")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    screenshot(page, "passkeys-02-recovery-codes")
+    page.goto(server.url + "/account/factors")
+    expect(page.get_by_label("Name").first).to_have_value("Virtual key")
+
+    page.context.clear_cookies()
+    page.goto(server.url + "/login")
+    screenshot(page, "passkeys-03-login")
+    page.get_by_role("button", name="Use a passkey").click()
+    page.wait_for_url(re.compile(r"/dashboard$"))
+    expect(page.get_by_role("heading", name="Welcome, Pat Passkey")).to_be_visible()
+
+    # The password now leads to the second step, where the passkey answers again.
+    page.context.clear_cookies()
+    page.goto(server.url + "/login")
+    page.get_by_label("Email address").fill("pk@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    screenshot(page, "passkeys-04-second-factor")
+    page.get_by_role("button", name="Use your passkey").click()
+    page.wait_for_url(re.compile(r"/dashboard$"))
