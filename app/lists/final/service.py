@@ -47,7 +47,9 @@ def finalise(
         session,
         statement=statement,
         version=version,
-        as_of=as_of or deadlines.to_local(now, statement.deadline_zone).date(),
+        as_of=as_of
+        or statement.list_as_of
+        or deadlines.to_local(now, statement.deadline_zone).date(),
         now=now,
     )
     # A snapshot carries no generation time, so its exports are reproducible byte for byte.
