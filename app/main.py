@@ -34,6 +34,7 @@ from app.signatures.retention import routes as retention_routes
 from app.signatures.signing import routes as signature_routes
 from app.statements import api as api_statements
 from app.statements import routes as statement_routes
+from app.statements.groups import routes as group_routes
 from app.statements.public import routes as public_routes
 from app.statements.review import routes as review_routes
 from app.statements.team import routes as team_routes
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(statement_routes.dashboard_router)
     app.include_router(statement_routes.router)
     app.include_router(team_routes.router)
+    app.include_router(group_routes.router)
     app.include_router(review_routes.router)
     app.include_router(translation_routes.router)
     app.include_router(public_routes.router)

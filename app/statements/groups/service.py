@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, func, select, update
 
 from app.accounts.models import User
 from app.audit import service as audit
@@ -18,7 +18,7 @@ from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, FieldErrors, NotFound, about
 from app.core.i18n import gettext as _
 from app.core.text import clean_line
-from app.signatures.models import Signature
+from app.signatures.models import Signature, SignatureStatus
 from app.statements.groups.models import SignatoryGroup
 from app.statements.models import ListSort, Statement, StatementStatus
 
@@ -51,6 +51,28 @@ def groups_for(session: Session, *, statement: Statement) -> list[SignatoryGroup
     if not found:
         found = [create_default_group(session, statement=statement)]
     return found
+
+
+def group_sizes(session: Session, *, statement: Statement) -> dict[int, int]:
+    """How many approved signatures each group lists (the default one includes those in
+    no group)."""
+    found = groups_for(session, statement=statement)
+    rows = session.exec(
+        select(col(Signature.group_id), func.count())
+        .where(
+            col(Signature.statement_id) == statement.id,
+            col(Signature.status) == SignatureStatus.APPROVED,
+        )
+        .group_by(col(Signature.group_id))
+    ).all()
+    known = {g.id for g in found}
+    fallback = default_group(found).id
+    sizes: dict[int, int] = {g.id: 0 for g in found if g.id is not None}
+    for group_id, count in rows:
+        target = group_id if group_id in known else fallback
+        if target is not None:
+            sizes[target] = sizes.get(target, 0) + int(count)
+    return sizes
 
 
 def get_group(session: Session, *, statement: Statement, group_id: int) -> SignatoryGroup:

@@ -1,0 +1,152 @@
+"""Signatory groups (tiers): the lead adds, renames, orders and chooses the default group,
+assigns signatures one by one and in bulk through the pages, and every format lists each
+group under its heading with its counts."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, col, select
+
+from app.accounts.models import User
+from app.lists import service as lists
+from app.lists.renderers import csvs, text
+from app.signatures.models import Signature
+from app.statements.groups import service as groups
+from app.statements.models import Statement
+from tests.factories import PASSWORD, approve_signers, make_user, open_statement, organisation
+from tests.helpers import csrf_from, sign_in, submit
+
+URL = "/statements/tiers/list"
+
+
+@pytest.fixture
+def lead(db: Session) -> User:
+    return make_user(db)
+
+
+@pytest.fixture
+def statement(db: Session, lead: User) -> Statement:
+    created = open_statement(db, owner=lead, slug="tiers", coordinators="")
+    approve_signers(
+        db,
+        created,
+        [
+            organisation(organisation=f"Org {n}", acronym="", email=f"o{n}@example.org",
+                         website=f"https://o{n}.example.org", country=country)
+            for n, country in ((1, "KR"), (2, "JP"), (3, "US"), (4, "KR"))
+        ],
+    )  # fmt: skip
+    return created
+
+
+@pytest.fixture
+def signed_in(client: TestClient, lead: User) -> TestClient:
+    sign_in(client, lead.email, PASSWORD)
+    return client
+
+
+def test_every_statement_has_one_default_group(db: Session, statement: Statement) -> None:
+    found = groups.groups_for(db, statement=statement)
+    assert [(g.name, g.is_default) for g in found] == [("Signatories", True)]
+    model = lists.build(db, statement=statement)
+    # One group: no group heading, the list's heading says it.
+    assert [t.heading for t in model.tiers] == [""]
+    assert "Org 1" in text.plain_text(model)
+
+
+def test_lead_makes_groups_and_assigns_signatures_through_the_pages(
+    signed_in: TestClient, db: Session, statement: Statement
+) -> None:
+    assert submit(signed_in, URL, f"{URL}/groups", name="Partners").status_code == 303
+    found = groups.groups_for(db, statement=statement)
+    partners = next(g for g in found if g.name == "Partners")
+    # Partners first.
+    assert submit(signed_in, URL, f"{URL}/groups/{partners.id}", do="up").status_code == 303
+    db.expire_all()
+    assert [g.name for g in groups.groups_for(db, statement=statement)] == [
+        "Partners",
+        "Signatories",
+    ]
+    ids = [
+        s.id
+        for s in db.exec(
+            select(Signature)
+            .where(col(Signature.statement_id) == statement.id)
+            .order_by(col(Signature.id))
+        )
+    ]
+    # In bulk from the signatures list (two ticked), and one from its own page.
+    page = signed_in.get("/statements/tiers/signatures")
+    assert 'formaction="/statements/tiers/signatures/group"' in page.text
+    moved = signed_in.post(
+        "/statements/tiers/signatures/group",
+        data={"csrf_token": csrf_from(page.text), "ids": [ids[0], ids[1]],
+              "group_id": partners.id},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert moved.status_code == 303
+    single = signed_in.get(f"/statements/tiers/signatures/{ids[2]}")
+    assert "Listed in the group" in single.text
+    assert (
+        signed_in.post(
+            "/statements/tiers/signatures/group",
+            data={"csrf_token": csrf_from(single.text), "ids": ids[2], "group_id": partners.id,
+                  "back": f"/statements/tiers/signatures/{ids[2]}"},
+            follow_redirects=False,
+        ).headers["location"]
+        == f"/statements/tiers/signatures/{ids[2]}"
+    )  # fmt: skip
+    renamed = submit(
+        signed_in, URL, f"{URL}/groups/{partners.id}", do="rename", name="Coordinating partners"
+    )
+    assert renamed.status_code == 303
+    db.expire_all()
+    model = lists.build(db, statement=statement)
+    assert [(t.heading, t.counts.organisations, t.counts.countries) for t in model.tiers] == [
+        ("Coordinating partners", 3, 3),
+        ("Signatories", 1, 1),
+    ]
+    plain = text.plain_text(model)
+    assert (
+        "Coordinating partners (3 organisations from 3 countries)\n\nOrg 1\nOrg 2\nOrg 3" in plain
+    )
+    assert "Signatories (1 organisation from 1 country)\n\nOrg 4" in plain
+    public = signed_in.get("/s/tiers/signatories")
+    assert "<h2>Coordinating partners</h2>" in public.text
+    assert "3 organisations from 3 countries" in public.text
+    # The snapshot keeps the groups.
+    again = lists.from_json(lists.to_json(model))
+    assert again.tiers == model.tiers and again.groups == model.groups
+    csv = b"".join(csvs.iter_public_csv(model)).decode("utf-8-sig")
+    assert "Org 1,,,South Korea,Coordinating partners" in csv
+
+
+def test_the_default_group_cannot_be_deleted_and_names_are_required(
+    signed_in: TestClient, db: Session, statement: Statement
+) -> None:
+    default = groups.groups_for(db, statement=statement)[0]
+    refused = submit(signed_in, URL, f"{URL}/groups/{default.id}", do="delete")
+    assert refused.status_code == 409
+    assert "Make another group the default" in refused.text
+    empty = submit(signed_in, URL, f"{URL}/groups", name="   ")
+    assert empty.status_code == 422 and "Please give the group a name." in empty.text
+
+
+def test_heading_as_of_and_order_by_country(
+    signed_in: TestClient, db: Session, statement: Statement
+) -> None:
+    saved = submit(
+        signed_in, URL, heading="Signature organizations and individuals",
+        as_of="2025-03-14", sort="country", prose_step="1",
+    )  # fmt: skip
+    assert saved.status_code == 303, saved.text
+    db.expire_all()
+    model = lists.build(db, statement=statement)
+    assert model.heading == "Signature organizations and individuals (as of March 14, 2025)"
+    # Japan, South Korea (1 then 4), United States.
+    assert [e.name for e in model.entries] == ["Org 2", "Org 1", "Org 4", "Org 3"]
+    bad = submit(signed_in, URL, as_of="14/03/2025", sort="nonsense", prose_step="7")
+    assert bad.status_code == 422
+    assert "Please give a date such as 2025-03-14." in bad.text
+    assert "Please choose 1, 10, 50 or 100." in bad.text
