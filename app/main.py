@@ -16,6 +16,7 @@ from app.core import error_pages, i18n, logs, templating
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.demo import routes as demo_routes
+from app.lists import api as api_lists
 from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
 from app.lists.final import routes as final_routes
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_signatures.router)
     app.include_router(api_signatures.public_router)
     app.include_router(api_blocklists.router)
+    app.include_router(api_lists.router)
     app.include_router(api_docs.router)
     api_docs.install(app)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")

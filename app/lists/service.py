@@ -55,6 +55,13 @@ def public_list(session: Session, *, statement: Statement) -> SignatoryList:
     )
 
 
+def speech(session: Session, *, statement: Statement) -> str:
+    """The sentence for speeches and emails, from the public list (frozen once final), in
+    the statement's language."""
+    model = text.in_language(statement.language, public_list, session, statement=statement)
+    return text.speech_prose(model)
+
+
 def approved(session: Session, *, statement: Statement) -> list[Signature]:
     """Approved signatures that stay on the list: after a material change, those who did
     not re-confirm are dropped only if the team decided so."""

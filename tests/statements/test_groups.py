@@ -150,3 +150,64 @@ def test_heading_as_of_and_order_by_country(
     assert bad.status_code == 422
     assert "Please give a date such as 2025-03-14." in bad.text
     assert "Please choose 1, 10, 50 or 100." in bad.text
+
+
+def test_the_sentence_in_korean_counts_anonymous_signers_without_naming_them(
+    signed_in: TestClient, db: Session, lead: User
+) -> None:
+    korean = open_statement(db, owner=lead, slug="korean", language="ko", coordinators="")
+    approve_signers(
+        db,
+        korean,
+        [
+            organisation(organisation="물망초", acronym="", email="a@example.org",
+                         website="https://a.example.org", country="KR"),
+            organisation(organisation="전환기정의워킹그룹", acronym="", email="b@example.org",
+                         website="https://b.example.org", country="JP"),
+            organisation(organisation="숨은 단체", acronym="", email="c@example.org",
+                         website="https://c.example.org", country="US", listing="anonymous"),
+        ]
+        + [
+            organisation(organisation=f"단체 {n}", acronym="", email=f"x{n}@example.org",
+                         website=f"https://x{n}.example.org", country="KR")
+            for n in range(9)
+        ],
+    )  # fmt: skip
+    partners = groups.add_group(db, statement=korean, actor=lead, name="파트너")
+    ids = [
+        s.id or 0
+        for s in db.exec(select(Signature).where(col(Signature.statement_id) == korean.id))
+        if s.email in ("a@example.org", "b@example.org", "c@example.org")
+    ]
+    groups.assign_signatures(
+        db, statement=korean, actor=lead, signature_ids=ids, group_id=partners.id or 0
+    )
+    groups.update_list_settings(
+        db, statement=korean, actor=lead,
+        data=groups.ListSettings(prose_group_id=partners.id, prose_step=10),
+    )  # fmt: skip
+    page = signed_in.get("/statements/korean/prose")
+    assert page.status_code == 200
+    # 12 organisations, rounded down to 10: "10여"; two countries named (the anonymous
+    # signer's is not public).
+    expected = (
+        "2개국 10여 개 단체를 대표하는 3개 시민사회 파트너를 대신하여, "
+        "물망초, 전환기정의워킹그룹 및 이름 공개를 원하지 않은 서명자 1명 등"
+    )
+    assert lists.speech(db, statement=korean) == expected
+    assert expected in page.text
+    assert "숨은 단체" not in page.text
+    assert 'data-copy="prose"' in page.text and "js/copy.js" in page.text
+    # The lead's own wording, with the placeholders.
+    saved = submit(
+        signed_in, "/statements/korean/list", prose_group=str(partners.id), prose_step="1",
+        sort="name", prose_template="{partners}개 파트너({organisations}개 단체)를 대신하여",
+    )  # fmt: skip
+    assert saved.status_code == 303
+    db.expire_all()
+    assert lists.speech(db, statement=korean) == "3개 파트너(12개 단체)를 대신하여"
+    refused = submit(
+        signed_in, "/statements/korean/list", prose_step="1", sort="name",
+        prose_template="{partners} {oops}",
+    )  # fmt: skip
+    assert refused.status_code == 422

@@ -126,6 +126,56 @@ def tier_heading(section: Section) -> str:
     return f"{one_line(tier.heading)} ({one_line(tier.summary)})"
 
 
+def rounded(count: int, step: int) -> str:
+    """A count rounded down to `step` for a speech: 312 → "over 300" ("300여" in Korean);
+    exact when the step is 1, the count is a multiple of it, or smaller than it."""
+    if step <= 1 or count < step or count % step == 0:
+        return str(count)
+    return _("over %(n)d") % {"n": count // step * step}
+
+
+def speech_prose(model: SignatoryList) -> str:
+    """The sentence a speaker reads: "on behalf of 36 civil society partners representing
+    over 300 organisations in 116 countries, including A, B, …, and Z." — the lead's
+    template, or this one, in the list's language. The named group is the one the lead
+    chose; the organisations and countries are the whole list's (organisations rounded
+    down to the lead's step). Anonymous signatories are counted, never named."""
+    return in_language(model.language, _speech_prose, model)
+
+
+def _speech_prose(model: SignatoryList) -> str:
+    sections = model.sections
+    named = next((s for s in sections if s.tier.in_prose), sections[0] if sections else None)
+    entries = named.entries if named else ()
+    partners = named.tier.counts.total if named else 0
+    names = [one_line(entry.name) for entry in entries if not entry.anonymous]
+    names = [name for name in names if name]
+    hidden = sum(1 for entry in entries if entry.anonymous)
+    if hidden:
+        names.append(
+            ngettext(
+                "%(n)d signatory who asked not to be named",
+                "%(n)d signatories who asked not to be named",
+                hidden,
+            )
+            % {"n": hidden}
+        )
+    template = model.prose_template or _(
+        "on behalf of {partners} civil society partners representing {organisations} "
+        "organisations in {countries} countries, including {names}."
+    )
+    values = {
+        "{partners}": str(partners),
+        "{organisations}": rounded(model.counts.organisations, model.prose_step),
+        "{countries}": str(model.counts.countries),
+        "{names}": format_list(names, locale=list_locale(model)) if names else "",
+    }
+    sentence = template
+    for placeholder, value in values.items():
+        sentence = sentence.replace(placeholder, value)
+    return one_line(sentence)
+
+
 def plain_text(model: SignatoryList) -> str:
     """Title, then the signatory block as statements print it: the coordinators, the
     heading, then each group under its own heading, one entry a line, a blank line between
