@@ -4,16 +4,20 @@ group under its heading with its counts."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
+from app.core.db import utcnow
 from app.lists import service as lists
+from app.lists.final import service as finalise
 from app.lists.renderers import csvs, text
 from app.signatures.models import Signature
 from app.statements.groups import service as groups
-from app.statements.models import Statement
+from app.statements.models import Statement, StatementStatus
 from tests.factories import PASSWORD, approve_signers, make_user, open_statement, organisation
 from tests.helpers import csrf_from, sign_in, submit
 
@@ -211,3 +215,39 @@ def test_the_sentence_in_korean_counts_anonymous_signers_without_naming_them(
         prose_template="{partners} {oops}",
     )  # fmt: skip
     assert refused.status_code == 422
+
+
+def test_finalise_previews_the_list_and_asks_for_the_address(
+    signed_in: TestClient, db: Session, statement: Statement, lead: User
+) -> None:
+    partners = groups.add_group(db, statement=statement, actor=lead, name="Partners")
+    first = db.exec(select(Signature).where(col(Signature.statement_id) == statement.id)).first()
+    assert first is not None and first.id is not None
+    groups.assign_signatures(
+        db, statement=statement, actor=lead, signature_ids=[first.id], group_id=partners.id or 0
+    )
+    groups.update_list_settings(
+        db, statement=statement, actor=lead,
+        data=groups.ListSettings(heading="Signature organizations", as_of="2025-03-14"),
+    )  # fmt: skip
+    statement.deadline_at = utcnow() - timedelta(minutes=1)
+    statement.status = StatementStatus.CLOSED
+    db.flush()
+    page = signed_in.get("/statements/tiers/finalise")
+    assert page.status_code == 200
+    assert "Signature organizations (as of March 14, 2025)" in page.text
+    assert "<h3>Partners</h3>" in page.text and "1 organisation from 1 country" in page.text
+    assert "address to confirm: tiers" in page.text
+    wrong = submit(signed_in, "/statements/tiers/finalise", confirm="tier")
+    assert wrong.status_code == 422
+    assert "address, tiers, to finalise it." in wrong.text
+    assert finalise.snapshot_for(db, statement=statement) is None
+    done = submit(signed_in, "/statements/tiers/finalise", confirm="tiers")
+    assert done.status_code == 303
+    snapshot = finalise.snapshot_for(db, statement=statement)
+    assert snapshot is not None and snapshot.as_of == date(2025, 3, 14)
+    frozen = lists.from_json(snapshot.list_json)
+    assert [t.heading for t in frozen.tiers] == ["Signatories", "Partners"]
+    assert frozen.heading == "Signature organizations (as of March 14, 2025)"
+    # Frozen: renaming is refused now, and the public list still reads as frozen.
+    assert submit(signed_in, URL, f"{URL}/groups", name="Late").status_code in (403, 409)
