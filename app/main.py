@@ -35,6 +35,7 @@ from app.signatures.retention import routes as retention_routes
 from app.signatures.signing import routes as signature_routes
 from app.statements import api as api_statements
 from app.statements import routes as statement_routes
+from app.statements.groups import api as api_groups
 from app.statements.groups import routes as group_routes
 from app.statements.public import routes as public_routes
 from app.statements.review import routes as review_routes
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_signatures.public_router)
     app.include_router(api_blocklists.router)
     app.include_router(api_lists.router)
+    app.include_router(api_groups.router)
     app.include_router(api_docs.router)
     api_docs.install(app)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")

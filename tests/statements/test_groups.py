@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
+from app.accounts.tokens import service as tokens
 from app.core.db import utcnow
 from app.lists import service as lists
 from app.lists.final import service as finalise
@@ -251,3 +252,42 @@ def test_finalise_previews_the_list_and_asks_for_the_address(
     assert frozen.heading == "Signature organizations (as of March 14, 2025)"
     # Frozen: renaming is refused now, and the public list still reads as frozen.
     assert submit(signed_in, URL, f"{URL}/groups", name="Late").status_code in (403, 409)
+
+
+def test_the_api_reads_and_sets_the_list_and_assigns_signatures(
+    client: TestClient, db: Session, statement: Statement, lead: User
+) -> None:
+    _row, secret = tokens.create_token(db, user=lead, name="sync")
+    auth = {"Authorization": f"Bearer {secret}"}
+    read = client.get("/api/v1/statements/tiers/list", headers=auth)
+    assert read.status_code == 200
+    (default,) = read.json()["groups"]
+    assert (default["name"], default["is_default"], default["approved"]) == ("Signatories", True, 4)
+    partners = groups.add_group(db, statement=statement, actor=lead, name="Partners")
+    first = db.exec(select(Signature).where(col(Signature.statement_id) == statement.id)).first()
+    assert first is not None
+    moved = client.post(
+        "/api/v1/statements/tiers/list/assign",
+        headers=auth,
+        json={"group_id": partners.id, "signature_ids": [first.id]},
+    )
+    assert moved.json() == {"changed": 1}
+    put = client.put(
+        "/api/v1/statements/tiers/list",
+        headers=auth,
+        json={"heading": "Partners and signatories", "as_of": "2025-03-14", "sort": "country",
+              "ignore_articles": True, "prose_group_id": partners.id, "prose_step": 100},
+    )  # fmt: skip
+    assert put.status_code == 200, put.text
+    body = put.json()
+    assert (body["heading"], body["as_of"], body["sort"]) == (
+        "Partners and signatories",
+        "2025-03-14",
+        "country",
+    )
+    assert [(g["name"], g["in_prose"], g["approved"]) for g in body["groups"]] == [
+        ("Signatories", False, 3),
+        ("Partners", True, 1),
+    ]
+    bad = client.put("/api/v1/statements/tiers/list", headers=auth, json={"prose_step": 7})
+    assert bad.status_code == 422

@@ -271,7 +271,7 @@ def assign_signatures(
 class ListSettings:
     heading: str = ""
     as_of: str = ""  # ISO date as typed, "" for the day the list is made
-    sort: str = ListSort.NAME.value
+    sort: str = ListSort.NAME.value  # a ListSort value, as typed
     ignore_articles: bool = False
     prose_group_id: int | None = None
     prose_step: int = 1
