@@ -171,7 +171,9 @@ def demo() -> None:
 @cli.command()
 def export(
     slug: str,
-    fmt: Annotated[str, typer.Option("--format", help="pdf, docx, csv, xlsx, txt, md or json")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="pdf, docx, csv, xlsx, txt, md, json or prose")
+    ],
     out: Annotated[Path, typer.Option("--out", help="File to write ('-' for standard output)")],
     team: Annotated[bool, typer.Option("--team", help="With contact details (csv, xlsx)")] = False,
     paper: Annotated[str, typer.Option(help="a4 or letter (pdf)")] = "a4",
@@ -229,6 +231,9 @@ def _export_chunks(
                 yield from csvs.iter_team_csv(bar)
             else:
                 yield office.render_team_xlsx(bar, title=statement.slug)
+        return
+    if fmt == "prose":
+        yield (lists.speech(session, statement=statement) + "\n").encode()
         return
     if fmt not in exports.FORMATS:
         typer.echo(

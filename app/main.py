@@ -17,6 +17,7 @@ from app.core import error_pages, i18n, logs, templating
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine
 from app.demo import routes as demo_routes
+from app.lists import api as api_lists
 from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
 from app.lists.final import routes as final_routes
@@ -35,6 +36,8 @@ from app.signatures.retention import routes as retention_routes
 from app.signatures.signing import routes as signature_routes
 from app.statements import api as api_statements
 from app.statements import routes as statement_routes
+from app.statements.groups import api as api_groups
+from app.statements.groups import routes as group_routes
 from app.statements.public import routes as public_routes
 from app.statements.review import routes as review_routes
 from app.statements.team import routes as team_routes
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(statement_routes.dashboard_router)
     app.include_router(statement_routes.router)
     app.include_router(team_routes.router)
+    app.include_router(group_routes.router)
     app.include_router(review_routes.router)
     app.include_router(translation_routes.router)
     app.include_router(public_routes.router)
@@ -97,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_signatures.router)
     app.include_router(api_signatures.public_router)
     app.include_router(api_blocklists.router)
+    app.include_router(api_lists.router)
+    app.include_router(api_groups.router)
     app.include_router(api_docs.router)
     api_docs.install(app)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")

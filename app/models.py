@@ -15,6 +15,7 @@ from app.security.ratelimit import RateCounter
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
 from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.signatures.retention.models import PrivacyRequest
+from app.statements.groups.models import SignatoryGroup
 from app.statements.models import (
     ReviewComment,
     ReviewLink,
@@ -38,6 +39,7 @@ __all__ = [
     "ReviewComment",
     "ReviewLink",
     "SetupCode",
+    "SignatoryGroup",
     "Signature",
     "SignatureNote",
     "SigningNotice",

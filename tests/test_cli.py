@@ -86,6 +86,16 @@ def test_export_formats_and_the_team_csv(cli_env: dict[str, str], tmp_path: Path
     assert "Signatures" in result.stderr  # the progress bar
 
 
+def test_export_prose_gives_the_sentence_for_speeches(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "prose.txt"
+    _run(cli_env, "export", "hrc58-example", "--format", "prose", "--out", str(out))
+    sentence = out.read_text()
+    assert sentence.startswith("on behalf of 10 civil society partners representing 8 ")
+    assert "Transitional Justice Working Group" in sentence and sentence.endswith(".\n")
+
+
 def test_export_refuses_what_it_cannot_do(cli_env: dict[str, str], tmp_path: Path) -> None:
     missing = subprocess.run(
         [

@@ -42,6 +42,8 @@ def _messages() -> dict[str, str]:
             "Saved as a material change: earlier signers are asked by email to confirm again."
         ),
         "signatures-imported": _("The signatures have been imported."),
+        "list-saved": _("The list's settings are saved."),
+        "signatures-grouped": _("The signatures are in their new group."),
         "comment-sent": _("Thank you. Your comment has been sent to the statement's team."),
         "passkey-added": _("Passkey added."),
         "passkey-renamed": _("Passkey renamed."),

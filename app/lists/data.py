@@ -43,6 +43,7 @@ class Group:
     kind: str  # "organisation" | "individual" | "all"
     heading: str  # "Organisations", "Individuals", or "" for one alphabetical list
     entries: tuple[Entry, ...]
+    tier: int = 0  # the index of its Tier in SignatoryList.tiers
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,30 @@ class Counts:
     @property
     def total(self) -> int:
         return self.organisations + self.individuals
+
+
+@dataclass(frozen=True)
+class Tier:
+    """A signatory group the lead made ("Coordinating partners", "Signatories"): its
+    entries are the Groups (by kind) whose `tier` is its index."""
+
+    name: str
+    heading: str  # the name, or "" when the list has only one group (its heading says it)
+    summary: str  # "36 organisations from 20 countries", localised
+    counts: Counts
+    in_prose: bool = False  # the group the sentence for speeches names
+
+
+@dataclass(frozen=True)
+class Section:
+    """A tier with its groups, as every format lays it out."""
+
+    tier: Tier
+    groups: tuple[Group, ...]
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        return tuple(entry for group in self.groups for entry in group.entries)
 
 
 @dataclass(frozen=True)
@@ -77,10 +102,26 @@ class SignatoryList:
     generated_at: datetime | None = None  # None for a final snapshot (reproducible bytes)
     deadline_text: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # The signatory groups; none (a list made before groups) reads as one unnamed tier.
+    tiers: tuple[Tier, ...] = ()
+    coordinators_heading: str = ""  # "Coordinated by", in the list's language
+    # The sentence for speeches (app.lists.renderers.text.speech_prose).
+    prose_step: int = 1
+    prose_template: str = ""
 
     @property
     def entries(self) -> tuple[Entry, ...]:
         return tuple(entry for group in self.groups for entry in group.entries)
+
+    @property
+    def sections(self) -> tuple[Section, ...]:
+        if not self.tiers:
+            whole = Tier(name="", heading="", summary=self.summary, counts=self.counts)
+            return (Section(tier=whole, groups=self.groups),)
+        return tuple(
+            Section(tier=tier, groups=tuple(g for g in self.groups if g.tier == index))
+            for index, tier in enumerate(self.tiers)
+        )
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from fastapi.responses import Response, StreamingResponse
 from app.core import templating
 from app.core.db import SessionDep
 from app.lists import service as lists
+from app.lists.data import Entry, Tier
 from app.lists.final import service as finalise
 from app.lists.renderers import formats as exports
 from app.lists.renderers import text
@@ -32,28 +33,31 @@ def signatories(
 ) -> Response:
     model = lists.public_list(session, statement=statement)
     needle = q.strip().casefold()
-    groups = []
-    shown = 0
+    # Each signatory group with its headed sub-groups, as far as this page reaches.
+    sections: list[tuple[Tier, list[tuple[str, list[Entry]]]]] = []
     start, stop = (page - 1) * PER_PAGE, page * PER_PAGE
     position = 0
-    for group in model.groups:
-        entries = []
-        for entry in group.entries:
-            if needle and needle not in entry.line.casefold():
-                continue
-            if start <= position < stop:
-                entries.append(entry)
-            position += 1
-        if entries:
-            groups.append((group.heading, entries))
-            shown += len(entries)
+    for section in model.sections:
+        groups = []
+        for group in section.groups:
+            entries = []
+            for entry in group.entries:
+                if needle and needle not in entry.line.casefold():
+                    continue
+                if start <= position < stop:
+                    entries.append(entry)
+                position += 1
+            if entries:
+                groups.append((group.heading, entries))
+        if groups:
+            sections.append((section.tier, groups))
     response = templating.render(
         request,
         "lists/signatories.html",
         {
             "statement": statement,
             "model": model,
-            "groups": groups,
+            "sections": sections,
             "q": q,
             "page": page,
             "matches": position,

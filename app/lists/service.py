@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 
@@ -16,7 +16,7 @@ from app.core.db import utcnow
 from app.core.i18n import babel_locale, ngettext
 from app.core.i18n import gettext as _
 from app.lists import cache, collation
-from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow, TranslatedText
+from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow, Tier, TranslatedText
 from app.lists.final.models import StatementSnapshot
 from app.lists.renderers import text
 from app.signatures import countries
@@ -26,7 +26,15 @@ from app.signatures.public import anonymous_label, public_line
 from app.signatures.reconsent import service as reconsent
 from app.statements import deadlines
 from app.statements import service as statements
-from app.statements.models import ListOrder, Statement, StatementStatus, StatementVersion
+from app.statements.groups import service as groups
+from app.statements.groups.models import SignatoryGroup
+from app.statements.models import (
+    ListOrder,
+    ListSort,
+    Statement,
+    StatementStatus,
+    StatementVersion,
+)
 from app.statements.text import markdown
 from app.statements.translations import service as translations
 
@@ -45,6 +53,13 @@ def public_list(session: Session, *, statement: Statement) -> SignatoryList:
     return cache.live_list(
         session, statement=statement, build=lambda: build(session, statement=statement)
     )
+
+
+def speech(session: Session, *, statement: Statement) -> str:
+    """The sentence for speeches and emails, from the public list (frozen once final), in
+    the statement's language."""
+    model = text.in_language(statement.language, public_list, session, statement=statement)
+    return text.speech_prose(model)
 
 
 def approved(session: Session, *, statement: Statement) -> list[Signature]:
@@ -98,8 +113,9 @@ def build(
     now = now or utcnow()
     version = version or statements.current_version(session, statement=statement)
     signatures = approved(session, statement=statement)
-    as_of = as_of or deadlines.to_local(now, statement.deadline_zone).date()
-    return assemble(statement, version, signatures, as_of=as_of, generated_at=now)
+    as_of = as_of or statement.list_as_of or deadlines.to_local(now, statement.deadline_zone).date()
+    tiers = groups.groups_for(session, statement=statement)
+    return assemble(statement, version, signatures, as_of=as_of, generated_at=now, tiers=tiers)
 
 
 def assemble(
@@ -109,30 +125,42 @@ def assemble(
     *,
     as_of: date,
     generated_at: datetime | None,
+    tiers: Sequence[SignatoryGroup] = (),
 ) -> SignatoryList:
-    """The list for `signatures` (approved ones) — pure: no database access."""
+    """The list for `signatures` (approved ones) in `tiers` (the statement's groups, in
+    order) — pure: no database access."""
     language = statement.language
-    key = collation.sort_key(language, ignore_articles=statement.ignore_articles)
-    positioned: list[tuple[Signature, Entry]] = []
+    order = _order(statement)
+    by_tier: dict[int | None, list[Signature]] = {}
     for signature in signatures:
-        entry = entry_for(signature)
-        if entry is not None:
-            positioned.append((signature, entry))
-
-    def order(item: tuple[Signature, Entry]) -> tuple[int, int, int, bytes]:
-        signature, entry = item
-        manual = signature.position if signature.position is not None else 2**31
-        # Anonymous labels go after the names, so the list reads as names first.
-        return (manual, 1 if entry.anonymous else 0, 0, key(entry.name))
-
-    ordered = [entry for _sig, entry in sorted(positioned, key=order)]
-    groups = _groups(statement.list_order, ordered)
-    counts = Counts(
-        organisations=sum(1 for s in signatures if s.kind == SignerKind.ORGANISATION),
-        individuals=sum(1 for s in signatures if s.kind == SignerKind.INDIVIDUAL),
-        countries=len({entry.country for _sig, entry in positioned if entry.country}),
+        tier_id = groups.group_of(signature, tiers).id if tiers else None
+        by_tier.setdefault(tier_id, []).append(signature)
+    named_tiers: list[tuple[SignatoryGroup | None, list[Signature]]] = (
+        [(each, by_tier.get(each.id, [])) for each in tiers] if tiers else [(None, signatures)]
     )
+    # A group nobody is in is left out of every output.
+    named_tiers = [(tier, members) for tier, members in named_tiers if members]
+    several = len(named_tiers) > 1
+    listed: list[Group] = []
+    tier_models: list[Tier] = []
+    for index, (tier, members) in enumerate(named_tiers):
+        positioned = [(s, e) for s in members if (e := entry_for(s)) is not None]
+        ordered = [entry for _sig, entry in sorted(positioned, key=order)]
+        listed += _groups(statement.list_order, ordered, tier=index, several=several)
+        tier_counts = _counts(members, positioned)
+        tier_models.append(
+            Tier(
+                name=tier.name if tier else "",
+                heading=tier.name if tier and several else "",
+                summary=summary(tier_counts),
+                counts=tier_counts,
+                in_prose=bool(tier and tier.in_prose),
+            )
+        )
+    named = [(s, e) for s in signatures if (e := entry_for(s)) is not None]
+    counts = _counts(signatures, named)
     as_of_text = format_date(as_of, format="long", locale=babel_locale())
+    heading = statement.list_heading or _("Signatories")
     return SignatoryList(
         slug=statement.slug,
         title=version.title,
@@ -144,34 +172,76 @@ def assemble(
         as_of=as_of,
         as_of_text=as_of_text,
         summary=summary(counts),
-        heading=_("Signatories (as of %(date)s)") % {"date": as_of_text},
-        groups=groups,
+        heading=_("%(heading)s (as of %(date)s)") % {"heading": heading, "date": as_of_text},
+        groups=tuple(listed),
         counts=counts,
         coordinators=tuple(c for c in statement.coordinators.splitlines() if c),
         generated_at=generated_at,
         deadline_text=deadlines.describe(statement.deadline_at, statement.deadline_zone),
+        tiers=tuple(tier_models),
+        coordinators_heading=_("Coordinated by"),
+        prose_step=statement.prose_step,
+        prose_template=statement.prose_template,
     )
 
 
-def _groups(order: ListOrder, entries: list[Entry]) -> tuple[Group, ...]:
+def _order(statement: Statement) -> Callable[[tuple[Signature, Entry]], tuple[object, ...]]:
+    """The order of names within a group: a manual position first where the lead set one;
+    then by name, by country then name, or in the order signatures were approved."""
+    key = collation.sort_key(statement.language, ignore_articles=statement.ignore_articles)
+    plain = collation.sort_key(statement.language)
+    sort = statement.list_sort
+
+    def order(item: tuple[Signature, Entry]) -> tuple[object, ...]:
+        signature, entry = item
+        manual = signature.position if signature.position is not None else 2**31
+        # Anonymous labels go after the names, so the list reads as names first.
+        hidden = 1 if entry.anonymous else 0
+        if sort == ListSort.MANUAL:
+            return (manual, hidden, signature.decided_at or signature.submitted_at, signature.id)
+        if sort == ListSort.COUNTRY:
+            # Entries without a country after those with one.
+            where = (0, plain(entry.country_name)) if entry.country_name else (1, b"")
+            return (manual, hidden, where, key(entry.name))
+        return (manual, hidden, key(entry.name))
+
+    return order
+
+
+def _counts(members: list[Signature], named: list[tuple[Signature, Entry]]) -> Counts:
+    return Counts(
+        organisations=sum(1 for s in members if s.kind == SignerKind.ORGANISATION),
+        individuals=sum(1 for s in members if s.kind == SignerKind.INDIVIDUAL),
+        countries=len({entry.country for _sig, entry in named if entry.country}),
+    )
+
+
+def _groups(
+    order: ListOrder, entries: list[Entry], *, tier: int = 0, several: bool = False
+) -> list[Group]:
     if order == ListOrder.ALPHABETICAL:
-        return (Group(kind="all", heading="", entries=tuple(entries)),) if entries else ()
-    individuals = Group(
-        kind=SignerKind.INDIVIDUAL.value,
-        heading=_("Individuals"),
-        entries=tuple(e for e in entries if e.kind == SignerKind.INDIVIDUAL),
-    )
-    organisations = Group(
-        kind=SignerKind.ORGANISATION.value,
-        heading=_("Organisations"),
-        entries=tuple(e for e in entries if e.kind == SignerKind.ORGANISATION),
-    )
-    pair = (
-        (individuals, organisations)
-        if order == ListOrder.INDIVIDUALS_FIRST
-        else (organisations, individuals)
-    )
-    return tuple(group for group in pair if group.entries)
+        return [Group(kind="all", heading="", entries=tuple(entries), tier=tier)] if entries else []
+    individuals = tuple(e for e in entries if e.kind == SignerKind.INDIVIDUAL)
+    organisations = tuple(e for e in entries if e.kind == SignerKind.ORGANISATION)
+    # Under a group's own heading, "Organisations" is said only when individuals follow.
+    both = bool(individuals and organisations) or not several
+    pair = [
+        Group(
+            kind=SignerKind.INDIVIDUAL.value,
+            heading=_("Individuals") if both else "",
+            entries=individuals,
+            tier=tier,
+        ),
+        Group(
+            kind=SignerKind.ORGANISATION.value,
+            heading=_("Organisations") if both else "",
+            entries=organisations,
+            tier=tier,
+        ),
+    ]
+    if order != ListOrder.INDIVIDUALS_FIRST:
+        pair.reverse()
+    return [group for group in pair if group.entries]
 
 
 def summary(counts: Counts) -> str:
@@ -237,17 +307,25 @@ def to_json(model: SignatoryList) -> str:
 
 def from_json(text: str) -> SignatoryList:
     data = json.loads(text)
-    groups = tuple(
-        Group(kind=g["kind"], heading=g["heading"], entries=tuple(Entry(**e) for e in g["entries"]))
+    listed = tuple(
+        Group(
+            kind=g["kind"],
+            heading=g["heading"],
+            entries=tuple(Entry(**e) for e in g["entries"]),
+            tier=g.get("tier", 0),
+        )
         for g in data.pop("groups")
     )
+    # Snapshots frozen before groups have no tiers: they read as one unnamed tier.
+    tiers = tuple(Tier(**{**t, "counts": Counts(**t["counts"])}) for t in data.pop("tiers", ()))
     counts = Counts(**data.pop("counts"))
     data["as_of"] = date.fromisoformat(data["as_of"])
     generated = data.pop("generated_at")
     return SignatoryList(
         **{k: v for k, v in data.items() if k not in ("coordinators",)},
         coordinators=tuple(data.get("coordinators", ())),
-        groups=groups,
+        groups=listed,
+        tiers=tiers,
         counts=counts,
         generated_at=datetime.fromisoformat(generated) if generated else None,
     )

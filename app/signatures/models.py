@@ -108,6 +108,10 @@ class Signature(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=300)
     display_acronym: str | None = Field(default=None, max_length=40)
     position: int | None = None  # a manual place in the list
+    # Its tier (app.statements.groups); NULL lists it in the statement's default group.
+    group_id: int | None = Field(
+        default=None, foreign_key="signatory_group.id", index=True, ondelete="SET NULL"
+    )
 
     consent_privacy: bool = False
     opt_in_updates: bool = False

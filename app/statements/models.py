@@ -10,10 +10,10 @@ State machine (one service function per transition, each checking its preconditi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import Date, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.core.db import StrEnumType, UTCDateTime, utcnow
@@ -46,6 +46,14 @@ class ListOrder(StrEnum):
     ALPHABETICAL = "alphabetical"
 
 
+class ListSort(StrEnum):
+    """How names are ordered within a group (a manual position, where set, always first)."""
+
+    NAME = "name"
+    COUNTRY = "country"  # by country name, then by name
+    MANUAL = "manual"  # positions first, then the order signatures were approved
+
+
 class TeamRole(StrEnum):
     OWNER = "owner"
     EDITOR = "editor"
@@ -69,6 +77,11 @@ class Statement(SQLModel, table=True):
     list_order: ListOrder = Field(
         default=ListOrder.INDIVIDUALS_FIRST, sa_type=StrEnumType(ListOrder)
     )
+    list_sort: ListSort = Field(
+        default=ListSort.NAME,
+        sa_type=StrEnumType(ListSort),
+        sa_column_kwargs={"server_default": "name"},
+    )
     # Sort "The Rights Group" under R in the signatory list.
     ignore_articles: bool = False
     # Translations the PDF carries after the original: language codes, comma-separated.
@@ -90,6 +103,14 @@ class Statement(SQLModel, table=True):
     # (app.signatures.retention); contact_purged_at records that it was done.
     retention_days: int = Field(default=90, sa_column_kwargs={"server_default": "90"})
     contact_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The list's heading ("" reads "Signatories") and its "as of" date (None: the day the
+    # list is made, or finalised), both frozen at finalisation.
+    list_heading: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    list_as_of: date | None = Field(default=None, sa_type=Date)
+    # The sentence for speeches (app.lists.prose): counts rounded down to this step, and
+    # the lead's template ("" for the default sentence in the statement's language).
+    prose_step: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    prose_template: str = Field(default="", sa_type=Text, sa_column_kwargs={"server_default": ""})
 
 
 class StatementVersion(SQLModel, table=True):

@@ -18,6 +18,7 @@ from app.core.errors import BadRequest, Conflict, FieldErrors, about
 from app.core.i18n import gettext as _
 from app.core.text import clean_line
 from app.statements import deadlines
+from app.statements.groups import service as groups
 from app.statements.inputs import StatementInput, clean_input
 from app.statements.models import (
     Statement,
@@ -64,6 +65,7 @@ def create_statement(session: Session, *, actor: User, data: StatementInput) -> 
         )
     )
     session.add(TeamMember(statement_id=statement.id, user_id=actor.id, role=TeamRole.OWNER))
+    groups.create_default_group(session, statement=statement)
     audit.record(
         session, statement_id=statement.id, actor=actor, action="created", to_state=statement.status
     )

@@ -57,13 +57,14 @@ def test_public_csv_is_utf8_with_bom_crlf_and_reads_back() -> None:
     data, rows = _read(csvs.iter_public_csv(samples.hrc58_list()))
     assert data.startswith(BOM)
     assert data.count(b"\r\n") == 11 and b"\n" not in data.replace(b"\r\n", b"")
-    assert rows[0] == ["Kind", "Name", "Acronym", "Note", "Country"]
+    assert rows[0] == ["Kind", "Name", "Acronym", "Note", "Country", "Group"]
     assert rows[1] == [
         "Individual",
         "Kim Kyu Li and Kim Hyuk",
         "",
         samples.HRC58_INDIVIDUALS[0].note,
         "South Korea",
+        "",
     ]
     assert rows[3] == [
         "Organisation",
@@ -71,6 +72,7 @@ def test_public_csv_is_utf8_with_bom_crlf_and_reads_back() -> None:
         "NKHR",
         "",
         "South Korea",
+        "",
     ]
     assert [row[1] for row in rows[1:]] == [
         entry.name for entry in (*samples.HRC58_INDIVIDUALS, *samples.HRC58_ORGANISATIONS)
@@ -93,7 +95,7 @@ def test_public_csv_round_trips_korean() -> None:
 def test_public_csv_keeps_bad_input_inert_and_in_one_cell() -> None:
     _data, rows = _read(csvs.iter_public_csv(samples.hostile_list()))
     names = [row[1] for row in rows[1:-1]]
-    assert all(len(row) == 5 for row in rows)
+    assert all(len(row) == 6 for row in rows)
     expected = dict(samples.CLEAN_NAMES)
     for key in ("hyperlink", "plus", "minus", "at", "tab"):
         expected[key] = "'" + expected[key]

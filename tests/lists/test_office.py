@@ -132,19 +132,20 @@ def test_xlsx_public_list_and_about_sheet() -> None:
     assert workbook.sheetnames == ["Signatories", "About"]
     sheet = workbook["Signatories"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0] == ["Kind", "Name", "Acronym", "Note", "Country"]
+    assert rows[0] == ["Kind", "Name", "Acronym", "Note", "Country", "Group"]
     assert rows[1] == [
         "Individual",
         "Kim Kyu Li and Kim Hyuk",
         None,
         samples.HRC58_INDIVIDUALS[0].note,
         "South Korea",
+        None,
     ]
     assert [row[1] for row in rows[1:]] == [e.name for e in samples.hrc58_list().entries]
     assert rows[3][2] == "NKHR"
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:E11"
-    assert all(sheet.column_dimensions[c].width for c in "ABCDE")
+    assert sheet.auto_filter.ref == "A1:F11"
+    assert all(sheet.column_dimensions[c].width for c in "ABCDEF")
     assert rows[0][0] is not None and sheet["A1"].font.b
     about = {row[0]: row[1] for row in workbook["About"].iter_rows(values_only=True)}
     assert about["Title"] == samples.HRC58_TITLE

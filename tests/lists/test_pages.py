@@ -215,13 +215,10 @@ def _closed(db: Session, statement: Statement) -> None:
 def test_finalise_freezes_signs_and_verifies(client: TestClient, db: Session) -> None:
     statement = _hrc58_statement(db)
     sign_in(client, "lead@example.org", PASSWORD)
-    early = submit(client, "/statements/hrc58/exports", action="/statements/hrc58/finalise")
+    early = submit(client, "/statements/hrc58/finalise", confirm="hrc58")
     assert early.status_code == 409  # still open: close it first
     _closed(db, statement)
-    assert (
-        submit(client, "/statements/hrc58/exports", action="/statements/hrc58/finalise").status_code
-        == 303
-    )
+    assert submit(client, "/statements/hrc58/finalise", confirm="hrc58").status_code == 303
     snapshot = finalise.snapshot_for(db, statement=statement)
     assert snapshot is not None
     pdf = client.get("/s/hrc58/signatories.pdf").content

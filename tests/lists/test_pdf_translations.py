@@ -150,7 +150,7 @@ def test_the_draft_export_and_the_final_document_carry_the_choice(
     statement.deadline_at = utcnow() - timedelta(minutes=1)
     statement.status = StatementStatus.CLOSED
     db.flush()
-    finalised = submit(client, "/statements/hrc58/exports", action="/statements/hrc58/finalise")
+    finalised = submit(client, "/statements/hrc58/finalise", confirm="hrc58")
     assert finalised.status_code == 303
     snapshot = finalise.snapshot_for(db, statement=statement)
     assert snapshot is not None

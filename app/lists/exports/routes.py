@@ -38,6 +38,21 @@ def exports_page(request: Request, acc: StatementViewer, session: SessionDep) ->
     )
 
 
+@router.get("/{slug}/prose")
+def prose_page(request: Request, acc: StatementViewer, session: SessionDep) -> Response:
+    """The sentence for speeches and emails, to copy (a button with JavaScript; selectable
+    text without)."""
+    return templating.page(
+        request,
+        "lists/prose.html",
+        {
+            "access": acc,
+            "statement": acc.statement,
+            "prose": lists.speech(session, statement=acc.statement),
+        },
+    )
+
+
 @router.get("/{slug}/export/team.{fmt}")
 def team_export(
     acc: StatementViewer,

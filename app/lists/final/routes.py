@@ -5,31 +5,76 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.accounts.stepup import RecentSecondFactor
-from app.core import templating
+from app.core import db, templating
 from app.core.db import SessionDep
-from app.core.errors import BadRequest, NotFound
+from app.core.errors import BadRequest, FieldErrors, NotFound
 from app.core.forms import DocumentDep
 from app.core.i18n import gettext as _
 from app.lists import service as lists
 from app.lists.final import service as finalise
 from app.lists.renderers import formats as exports
-from app.statements.deps import PublicStatement, StatementEditor
+from app.statements.deps import PublicStatement, StatementEditor, StatementViewer
 from app.statements.models import Statement
+from app.statements.team import service as team
 
 router = APIRouter()
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 
 
+PREVIEW_ENTRIES = 5  # the first entries of each group the preview shows
+
+
+def _finalise_page(
+    request: Request,
+    session: SessionDep,
+    acc: team.Access,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    statement = acc.statement
+    snapshot = finalise.snapshot_for(session, statement=statement)
+    return templating.page(
+        request,
+        "lists/finalise.html",
+        {
+            "access": acc,
+            "statement": statement,
+            "snapshot": snapshot,
+            "ready": snapshot is None and finalise.can_finalise(statement),
+            "model": None if snapshot else finalise.preview(session, statement=statement),
+            "carried": lists.document_translations(session, statement=statement),
+            "first": PREVIEW_ENTRIES,
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/statements/{slug}/finalise")
+def finalise_page(request: Request, acc: StatementViewer, session: SessionDep) -> Response:
+    """What finalising will freeze: the document's list, as it will read, and the rest."""
+    return _finalise_page(request, session, acc)
+
+
 @router.post("/statements/{slug}/finalise")
 def finalise_statement(
-    acc: StatementEditor, session: SessionDep, user: RecentSecondFactor
+    request: Request,
+    acc: StatementEditor,
+    session: SessionDep,
+    user: RecentSecondFactor,
+    confirm: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    finalise.finalise(session, statement=acc.statement, actor=user)
+    with db.attempt(session, FieldErrors) as outcome:
+        finalise.finalise(session, statement=acc.statement, actor=user, confirmation=confirm)
+    if (problem := outcome.error) is not None:
+        return _finalise_page(request, session, acc, errors=problem.errors, status_code=422)
     return templating.redirect(
         f"/statements/{acc.statement.slug}/exports", notice="statement-finalised"
     )

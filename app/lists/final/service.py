@@ -12,7 +12,7 @@ from app.accounts.models import User
 from app.audit import service as audit
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.core.errors import Conflict
+from app.core.errors import Conflict, FieldErrors
 from app.core.i18n import gettext as _
 from app.lists import service as lists
 from app.lists.data import SignatoryList
@@ -25,6 +25,39 @@ from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus
 
 
+def can_finalise(statement: Statement, now: datetime | None = None) -> bool:
+    now = now or utcnow()
+    return statement.status == StatementStatus.CLOSED or (
+        statement.status == StatementStatus.OPEN and now >= statement.deadline_at
+    )
+
+
+def preview(
+    session: Session,
+    *,
+    statement: Statement,
+    now: datetime | None = None,
+    as_of: date | None = None,
+) -> SignatoryList:
+    """The list exactly as finalising now would freeze it: in the statement's language,
+    whatever language the lead works in, with the lead's heading and "as of" date."""
+    now = now or utcnow()
+    version = statements.current_version(session, statement=statement)
+    model = text.in_language(
+        statement.language,
+        lists.build,
+        session,
+        statement=statement,
+        version=version,
+        as_of=as_of
+        or statement.list_as_of
+        or deadlines.to_local(now, statement.deadline_zone).date(),
+        now=now,
+    )
+    # A snapshot carries no generation time, so its exports are reproducible byte for byte.
+    return SignatoryList(**{**model.__dict__, "generated_at": None})
+
+
 def finalise(
     session: Session,
     *,
@@ -32,26 +65,22 @@ def finalise(
     actor: User,
     now: datetime | None = None,
     as_of: date | None = None,
+    confirmation: str | None = None,
 ) -> StatementSnapshot:
+    """Irreversible. From a page, `confirmation` is what the lead typed: the statement's
+    address, so a stray click finalises nothing (None: the demo loader and tests)."""
     now = now or utcnow()
-    closed = statement.status == StatementStatus.CLOSED or (
-        statement.status == StatementStatus.OPEN and now >= statement.deadline_at
-    )
-    if not closed:
+    if not can_finalise(statement, now):
         raise Conflict(_("Close the statement (or wait for its deadline) before finalising it."))
+    if confirmation is not None and confirmation.strip() != statement.slug:
+        raise FieldErrors(
+            {
+                "confirm": _("Type the statement's address, %(slug)s, to finalise it.")
+                % {"slug": statement.slug}
+            }
+        )
     version = statements.current_version(session, statement=statement)
-    # Frozen in the statement's language, whatever language the lead works in.
-    model = text.in_language(
-        statement.language,
-        lists.build,
-        session,
-        statement=statement,
-        version=version,
-        as_of=as_of or deadlines.to_local(now, statement.deadline_zone).date(),
-        now=now,
-    )
-    # A snapshot carries no generation time, so its exports are reproducible byte for byte.
-    frozen = SignatoryList(**{**model.__dict__, "generated_at": None})
+    frozen = preview(session, statement=statement, now=now, as_of=as_of)
     carried = lists.document_translations(session, statement=statement)
     signed = pdf_signing.sign_pdf(
         pdf.render_pdf(frozen, translations=carried),

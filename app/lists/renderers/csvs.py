@@ -46,18 +46,27 @@ def kind_label(kind: str) -> str:
 
 
 def public_header() -> list[str]:
-    return [_("Kind"), _("Name"), _("Acronym"), _("Note"), _("Country")]
+    return [_("Kind"), _("Name"), _("Acronym"), _("Note"), _("Country"), _("Group")]
 
 
-def public_record(entry: Entry, kinds: dict[str, str]) -> list[str]:
-    """One entry as the public list shows it; `kinds` maps a kind to its label."""
+def public_record(entry: Entry, kinds: dict[str, str], group: str = "") -> list[str]:
+    """One entry as the public list shows it; `kinds` maps a kind to its label; `group`
+    is the signatory group it is listed in."""
     return [
         safe_cell(kinds.get(entry.kind, entry.kind)),
         safe_cell(entry.name),
         safe_cell(entry.acronym),
         safe_cell(entry.note),
         safe_cell(entry.country_name or entry.country),
+        safe_cell(group),
     ]
+
+
+def public_records(model: SignatoryList, kinds: dict[str, str]) -> Iterator[list[str]]:
+    """Every entry in the list's order, with the name of its group."""
+    for section in model.sections:
+        for entry in section.entries:
+            yield public_record(entry, kinds, section.tier.name)
 
 
 def team_header() -> list[str]:
@@ -134,8 +143,7 @@ def _iter_csv(header: Sequence[str], records: Iterable[Sequence[TeamValue]]) -> 
 def iter_public_csv(model: SignatoryList) -> Iterator[bytes]:
     """Exactly what the public list shows, in its order, headed in the list's language."""
     header, kinds = in_language(model.language, _public_labels)
-    records = (public_record(entry, kinds) for entry in model.entries)
-    return _iter_csv(header, records)
+    return _iter_csv(header, public_records(model, kinds))
 
 
 def _public_labels() -> tuple[list[str], dict[str, str]]:

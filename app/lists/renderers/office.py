@@ -279,13 +279,25 @@ def _render_docx(model: SignatoryList) -> bytes:
         to.add_run(_("To:")).bold = True
         to.add_run(" " + one_line(model.addressed_to))
     _DocxWriter(document).body(model.body_markdown)
+    coordinators = [one_line(c) for c in model.coordinators if c.strip()]
+    if coordinators:
+        document.add_paragraph(
+            one_line(model.coordinators_heading or _("Coordinated by")), style="Heading 2"
+        )
+        _add_list_paragraphs(document, coordinators)
     document.add_paragraph(one_line(model.heading), style="Heading 2")
     if model.summary.strip():
         document.add_paragraph(one_line(model.summary))
-    for group in model.groups:
-        if group.entries and group.heading.strip():
-            document.add_paragraph(one_line(group.heading), style="Heading 3")
-        _add_list_paragraphs(document, [one_line(entry.line) for entry in group.entries])
+    for section in model.sections:
+        tiered = bool(section.tier.heading.strip())
+        if tiered:
+            document.add_paragraph(one_line(section.tier.heading), style="Heading 3")
+            document.add_paragraph(one_line(section.tier.summary))
+        for group in section.groups:
+            if group.entries and group.heading.strip():
+                style = "Heading 4" if tiered else "Heading 3"
+                document.add_paragraph(one_line(group.heading), style=style)
+            _add_list_paragraphs(document, [one_line(entry.line) for entry in group.entries])
     out = io.BytesIO()
     document.save(out)
     return _normalise_zip(out.getvalue())
@@ -344,7 +356,7 @@ def _render_xlsx(model: SignatoryList) -> bytes:
     sheet = workbook.create_sheet(one_line(_("Signatories"))[:31])
     header = csvs.public_header()
     kinds = {kind: csvs.kind_label(kind) for kind in ("organisation", "individual")}
-    records = [csvs.public_record(entry, kinds) for entry in model.entries]
+    records = list(csvs.public_records(model, kinds))
     widths = [
         min(max([len(header[col]), *(len(record[col]) for record in records)]) + 2, 60)
         for col in range(len(header))
@@ -363,6 +375,8 @@ def _render_xlsx(model: SignatoryList) -> bytes:
         (_("Version"), model.version_number),
         (_("As of"), model.as_of_text),
         (_("Summary"), model.summary),
+        *((one_line(s.tier.heading), s.tier.summary) for s in model.sections if s.tier.heading),
+        (model.coordinators_heading or _("Coordinated by"), "\n".join(model.coordinators)),
         (_("Organisations"), model.counts.organisations),
         (_("Individuals"), model.counts.individuals),
         (_("Countries"), model.counts.countries),

@@ -197,9 +197,21 @@ def _document_data(model: SignatoryList, paper: Paper) -> dict[str, Any]:
         "heading": text.one_line(model.heading),
         "summary": text.one_line(model.summary),
         "column_threshold": COLUMN_THRESHOLD,
-        "groups": [
-            {"heading": text.one_line(group.heading), "entries": [_entry(e) for e in group.entries]}
-            for group in model.groups
+        "coordinators_heading": text.one_line(model.coordinators_heading or _("Coordinated by")),
+        "coordinators": [text.one_line(c) for c in model.coordinators if c.strip()],
+        "sections": [
+            {
+                "heading": text.one_line(section.tier.heading),
+                "summary": text.one_line(section.tier.summary),
+                "groups": [
+                    {
+                        "heading": text.one_line(group.heading),
+                        "entries": [_entry(e) for e in group.entries],
+                    }
+                    for group in section.groups
+                ],
+            }
+            for section in model.sections
         ],
     }
 

@@ -18,7 +18,7 @@ from babel.lists import format_list
 from app.core import i18n
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.lists.data import Entry, SignatoryList
+from app.lists.data import Entry, Section, SignatoryList
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -117,26 +117,108 @@ def _inline_prose(model: SignatoryList) -> str:
     }
 
 
+def tier_heading(section: Section) -> str:
+    """A group's heading with its counts: "Partners (36 organisations from 20 countries)";
+    "" for the one unnamed group of a list without groups."""
+    tier = section.tier
+    if not tier.heading.strip():
+        return ""
+    return f"{one_line(tier.heading)} ({one_line(tier.summary)})"
+
+
+def rounded(count: int, step: int) -> str:
+    """A count rounded down to `step` for a speech: 312 → "over 300" ("300여" in Korean);
+    exact when the step is 1, the count is a multiple of it, or smaller than it."""
+    if step <= 1 or count < step or count % step == 0:
+        return str(count)
+    return _("over %(n)d") % {"n": count // step * step}
+
+
+def speech_prose(model: SignatoryList) -> str:
+    """The sentence a speaker reads: "on behalf of 36 civil society partners representing
+    over 300 organisations in 116 countries, including A, B, …, and Z." — the lead's
+    template, or this one, in the list's language. The named group is the one the lead
+    chose; the organisations and countries are the whole list's (organisations rounded
+    down to the lead's step). Anonymous signatories are counted, never named."""
+    return in_language(model.language, _speech_prose, model)
+
+
+def _speech_prose(model: SignatoryList) -> str:
+    sections = model.sections
+    named = next((s for s in sections if s.tier.in_prose), sections[0] if sections else None)
+    entries = named.entries if named else ()
+    partners = named.tier.counts.total if named else 0
+    names = [one_line(entry.name) for entry in entries if not entry.anonymous]
+    names = [name for name in names if name]
+    hidden = sum(1 for entry in entries if entry.anonymous)
+    if hidden:
+        names.append(
+            ngettext(
+                "%(n)d signatory who asked not to be named",
+                "%(n)d signatories who asked not to be named",
+                hidden,
+            )
+            % {"n": hidden}
+        )
+    template = model.prose_template or _(
+        "on behalf of {partners} civil society partners representing {organisations} "
+        "organisations in {countries} countries, including {names}."
+    )
+    values = {
+        "{partners}": str(partners),
+        "{organisations}": rounded(model.counts.organisations, model.prose_step),
+        "{countries}": str(model.counts.countries),
+        "{names}": format_list(names, locale=list_locale(model)) if names else "",
+    }
+    sentence = template
+    for placeholder, value in values.items():
+        sentence = sentence.replace(placeholder, value)
+    return one_line(sentence)
+
+
 def plain_text(model: SignatoryList) -> str:
-    """Title, then the signatory block as statements print it: the heading, then one entry a
-    line, a blank line between groups (a group's heading, if any, on the line before it)."""
-    blocks = [one_line(model.title), one_line(model.heading)]
-    for group in model.groups:
-        if group.entries:
-            lines = [one_line(group.heading)] if group.heading.strip() else []
-            lines += [_line(entry, one_line) for entry in group.entries]
-            blocks.append("\n".join(lines))
+    """Title, then the signatory block as statements print it: the coordinators, the
+    heading, then each group under its own heading, one entry a line, a blank line between
+    groups (a group's heading, if any, on the line before it)."""
+    blocks = [one_line(model.title)]
+    coordinators = [one_line(c) for c in model.coordinators if c.strip()]
+    if coordinators:
+        blocks.append(
+            "\n".join([one_line(model.coordinators_heading or _("Coordinated by")), *coordinators])
+        )
+    blocks.append(one_line(model.heading))
+    for section in model.sections:
+        if heading := tier_heading(section):
+            blocks.append(heading)
+        for group in section.groups:
+            if group.entries:
+                lines = [one_line(group.heading)] if group.heading.strip() else []
+                lines += [_line(entry, one_line) for entry in group.entries]
+                blocks.append("\n".join(lines))
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 
 def markdown(model: SignatoryList) -> str:
     """The same as `plain_text`, in Markdown: headings, and each group as a bullet list."""
-    blocks = [f"# {escape_markdown(model.title)}", f"## {escape_markdown(model.heading)}"]
-    groups = [group for group in model.groups if group.entries]
-    for index, group in enumerate(groups):
-        if group.heading.strip():
-            blocks.append(f"### {escape_markdown(group.heading)}")
-        # Alternate markers: two "-" lists a blank line apart would merge into one list.
-        marker = "*" if index % 2 else "-"
-        blocks.append("\n".join(f"{marker} {_line(e, escape_markdown)}" for e in group.entries))
+    blocks = [f"# {escape_markdown(model.title)}"]
+    coordinators = [c for c in model.coordinators if c.strip()]
+    if coordinators:
+        blocks.append(f"## {escape_markdown(model.coordinators_heading or _('Coordinated by'))}")
+        blocks.append("\n".join(f"- {escape_markdown(c)}" for c in coordinators))
+    blocks.append(f"## {escape_markdown(model.heading)}")
+    index = 1 if coordinators else 0
+    for section in model.sections:
+        tiered = bool(tier_heading(section))
+        if tiered:
+            blocks.append(f"### {escape_markdown(tier_heading(section))}")
+        for group in section.groups:
+            if not group.entries:
+                continue
+            if group.heading.strip():
+                level = "####" if tiered else "###"
+                blocks.append(f"{level} {escape_markdown(group.heading)}")
+            # Alternate markers: two "-" lists a blank line apart would merge into one list.
+            marker = "*" if index % 2 else "-"
+            index += 1
+            blocks.append("\n".join(f"{marker} {_line(e, escape_markdown)}" for e in group.entries))
     return "\n\n".join(block for block in blocks if block.strip("# ")) + "\n"

@@ -26,6 +26,7 @@ from app.signatures.forms import TRUE, SignInput
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.moderation import service as moderation
 from app.statements.deps import StatementEditor, StatementViewer
+from app.statements.groups import service as groups
 from app.statements.models import StatementStatus
 from app.statements.team import service as team
 
@@ -121,6 +122,7 @@ def _list_page(
                 session, statement=acc.statement, signatures=rows
             ),
             "here": f"{base}?{filters.query()}" if filters.query() else base,
+            "signatory_groups": groups.groups_for(session, statement=acc.statement),
             "kind_options": list(moderation.labels()["kind"].items()),
             "message": message,
             "error": error,
@@ -332,6 +334,7 @@ def _detail_page(
     values: dict[str, str] | None = None,
     problem: AppError | None = None,
 ) -> Response:
+    found = groups.groups_for(session, statement=acc.statement)
     return templating.page(
         request,
         "signatures/signature.html",
@@ -343,6 +346,8 @@ def _detail_page(
                 signature.id or 0, []
             ),
             "deliveries": moderation.troubled_deliveries(session, signature=signature),
+            "signatory_groups": found,
+            "signature_group": groups.group_of(signature, found),
             "values": values
             or {
                 "display_name": signature.display_name or "",
