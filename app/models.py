@@ -1,10 +1,11 @@
 """Every table, imported in one place for Alembic and the tests."""
 
-from app.accounts.models import ApiToken, Invite, LoginSession, SetupCode, User
+from app.accounts.models import ApiToken, Invite, LoginSession, PasswordReset, SetupCode, User
 from app.audit.models import AuditEvent
 from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
+from app.security.throttle import SignInFailures
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
 from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.signatures.retention.models import PrivacyRequest
@@ -24,11 +25,13 @@ __all__ = [
     "Invite",
     "LoginSession",
     "OutboxMessage",
+    "PasswordReset",
     "PrivacyRequest",
     "RateCounter",
     "ReviewComment",
     "ReviewLink",
     "SetupCode",
+    "SignInFailures",
     "Signature",
     "SignatureNote",
     "SigningNotice",
