@@ -7,11 +7,12 @@ from app.accounts.factors.models import (
     TotpFactor,
     WebAuthnChallenge,
 )
-from app.accounts.models import ApiToken, Invite, LoginSession, SetupCode, User
+from app.accounts.models import ApiToken, Invite, LoginSession, PasswordReset, SetupCode, User
 from app.audit.models import AuditEvent
 from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
+from app.security.throttle import SignInFailures
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
 from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.signatures.retention.models import PrivacyRequest
@@ -33,12 +34,14 @@ __all__ = [
     "LoginSession",
     "OutboxMessage",
     "Passkey",
+    "PasswordReset",
     "PrivacyRequest",
     "RateCounter",
     "RecoveryCode",
     "ReviewComment",
     "ReviewLink",
     "SetupCode",
+    "SignInFailures",
     "SignatoryGroup",
     "Signature",
     "SignatureNote",

@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.tokens import service as api_tokens
+from app.accounts.tokens.service import ALL_SCOPES
 from app.signatures.blocklists import service as blocklists
 from app.signatures.models import Signature
 from app.statements import deps
@@ -150,7 +151,7 @@ def scene(app: FastAPI, db: Session) -> Iterator[Scene]:
     review.create_link(db, statement=statement, actor=owner, label="Partners")
     approve_signers(db, statement, [individual()])
     entry = blocklists.add_entry(db, statement=statement, actor=owner, value="spam.example")
-    _token, raw = api_tokens.create_token(db, user=outsider, name="script")
+    _token, raw = api_tokens.create_token(db, user=outsider, name="script", scopes=ALL_SCOPES)
     db.commit()  # only releases the test's savepoint: a failed request must not undo this
     link = db.exec(select(ReviewLink).where(ReviewLink.statement_id == statement.id)).one()
     signature = db.exec(select(Signature).where(Signature.statement_id == statement.id)).one()

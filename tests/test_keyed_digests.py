@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from app.core.config import get_settings
 from app.security import ratelimit, tokens
 from app.security.ratelimit import RateCounter
+from app.security.throttle import SignInFailures
 from app.signatures.models import Signature
 from tests.factories import PASSWORD, individual, make_user, open_statement
 from tests.helpers import submit
@@ -69,13 +70,16 @@ def test_the_rate_limit_table_holds_no_plain_digest_of_an_address_or_email(
         failed = submit(client, "/login", email=LEAD_EMAIL, password="wrong" * 4)
         assert failed.status_code == 400
 
+    # Sign-in failures are counted in their own table, per address and per account+address.
+    lead_at_ip = f"{LEAD_EMAIL} {SIGNER_IP}"
     stored = {row.key for row in db.exec(select(RateCounter))}
+    stored |= {row.key for row in db.exec(select(SignInFailures))}
     expected = {
         tokens.keyed_digest(value, purpose=tokens.Keyed.RATE_LIMIT)
-        for value in (SIGNER_IP, SIGNER_EMAIL, LEAD_EMAIL)
+        for value in (SIGNER_IP, SIGNER_EMAIL, lead_at_ip)
     }
     assert stored == expected
-    for value in (SIGNER_IP, SIGNER_EMAIL, LEAD_EMAIL):
+    for value in (SIGNER_IP, SIGNER_EMAIL, LEAD_EMAIL, lead_at_ip):
         assert _sha256(value) not in stored
         assert value not in stored
     # The limit still finds the signer's counter from the plain address.
@@ -87,10 +91,10 @@ def test_the_rate_limit_table_holds_no_plain_digest_of_an_address_or_email(
     assert signature.ip_hash not in stored and signature.ip_hash != _sha256(SIGNER_IP)
 
 
-def test_failed_sign_ins_still_lock_out_under_keyed_counters(app: FastAPI, db: Session) -> None:
+def test_failed_sign_ins_still_slow_down_under_keyed_counters(app: FastAPI, db: Session) -> None:
     make_user(db, email=LEAD_EMAIL)
     with TestClient(app, base_url="http://testserver", client=(SIGNER_IP, 50000)) as client:
-        for _ in range(get_settings().login_max_failures_per_email):
+        for _ in range(get_settings().login_free_failures_per_account):
             submit(client, "/login", email=LEAD_EMAIL, password="wrong" * 4)
         refused = submit(client, "/login", email=LEAD_EMAIL, password=PASSWORD)
     assert refused.status_code == 429

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.accounts.tokens import service as api_tokens
+from app.accounts.tokens.service import ALL_SCOPES
 from app.security import input as input_guard
 from tests.factories import PASSWORD, approve_signers, individual, make_user, open_statement
 from tests.helpers import csrf_from, sign_in
@@ -31,7 +32,7 @@ def lead_client(app: FastAPI, db: Session) -> Iterator[tuple[TestClient, str, st
     owner = make_user(db, email="owner@example.org")
     statement = open_statement(db, owner=owner, slug="hrc58")
     approve_signers(db, statement, [individual()])
-    _token, raw = api_tokens.create_token(db, user=owner, name="script")
+    _token, raw = api_tokens.create_token(db, user=owner, name="script", scopes=ALL_SCOPES)
     db.flush()
     with TestClient(app, base_url="http://testserver", raise_server_exceptions=False) as client:
         sign_in(client, "owner@example.org", PASSWORD)

@@ -25,6 +25,11 @@ class User(SQLModel, table=True):
     locale: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
     # The password no longer signs this account in: only a passkey does.
     passkey_only: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # Shown at the top of every email the app sends them, so a message without it (or
+    # with another) is not from us: a phisher copying our layout cannot know it.
+    anti_phishing_phrase: str = Field(
+        default="", max_length=100, sa_column_kwargs={"server_default": ""}
+    )
 
 
 class LoginSession(SQLModel, table=True):
@@ -41,6 +46,9 @@ class LoginSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Moved forward at most once a minute (not a write per request); the idle timeout
+    # counts from here, the absolute timeout from created_at (expires_at).
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     browser: str = Field(default="", max_length=64)  # "Firefox on Linux"
     network: str = Field(default="", max_length=64)  # "203.0.113.0/24"
     # When this browser last proved a second factor: sensitive actions need it recent.
@@ -93,3 +101,20 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    # Space-separated scopes: "read", "write", "contact" (signers' contact data).
+    scopes: str = Field(default="read", max_length=100)
+
+
+class PasswordReset(SQLModel, table=True):
+    """A password-reset link sent by email: the token names this row and its nonce, so
+    the link works once (used_at), and a newer request for the same lead cancels it."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    nonce: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

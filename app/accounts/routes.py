@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from app.accounts import service
@@ -19,10 +19,12 @@ from app.accounts.deps import (
 )
 from app.accounts.factors import cookies
 from app.accounts.factors import service as factors
+from app.accounts.models import User
 from app.accounts.stepup import RecentSecondFactor
 from app.core import db, templating
+from app.core.config import get_settings
 from app.core.db import SessionDep
-from app.core.errors import AppError
+from app.core.errors import AppError, RateLimited
 from app.core.i18n import get_locale
 from app.core.i18n import gettext as _
 from app.security import headers
@@ -105,9 +107,12 @@ def login_submit(
         error = _("That email and password do not match an account.")
         return templating.page(request, "accounts/login.html", {**context, "error": error}, 400)
     except AppError as exc:
-        return templating.page(
+        page = templating.page(
             request, "accounts/login.html", {**context, "error": exc.message}, exc.status_code
         )
+        if isinstance(exc, RateLimited):
+            page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     if factors.has_second_factor(session, user=user):
         return cookies.begin_second_step(user, next_path=safe_next(next))
     opened = service.open_session(
@@ -142,10 +147,22 @@ def _account_page(
     user: CurrentUser,
     login: CurrentLogin,
     error: str | None = None,
+    password_error: str | None = None,
+    phrase_error: str | None = None,
+    phrase: str | None = None,
     status_code: int = 200,
 ) -> Response:
     sessions = service.list_sessions(session, user=user)
-    context = {"sessions": sessions, "this_login": login, "error": error}
+    context = {
+        "sessions": sessions,
+        "this_login": login,
+        "error": error,
+        "password_error": password_error,
+        "phrase_error": phrase_error,
+        "phrase": user.anti_phishing_phrase if phrase is None else phrase,
+        "idle_minutes": get_settings().session_idle_minutes,
+        "max_hours": get_settings().session_max_hours,
+    }
     return templating.page(request, "accounts/account.html", context, status_code)
 
 
@@ -171,6 +188,119 @@ def set_language(
 def revoke_session(session_id: int, session: SessionDep, user: CurrentUser) -> Response:
     service.revoke_session(session, user=user, session_id=session_id)
     return templating.redirect("/account", notice="session-revoked")
+
+
+@router.post("/account/sessions/revoke-others")
+def revoke_other_sessions(session: SessionDep, user: CurrentUser, login: CurrentLogin) -> Response:
+    service.revoke_other_sessions(session, user=user, keep=login)
+    return templating.redirect("/account", notice="sessions-revoked")
+
+
+def password_change_allowed(user: CurrentUser) -> User:
+    """Who may change their password: the signed-in lead. The place for a stricter
+    requirement (a recent second factor: step-up) to be added as a dependency."""
+    return user
+
+
+PasswordChanger = Annotated[User, Depends(password_change_allowed)]
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    session: SessionDep,
+    user: PasswordChanger,
+    login: CurrentLogin,
+    current_password: PasswordField = "",
+    new_password: PasswordField = "",
+) -> Response:
+    with db.attempt(session, AppError) as outcome:
+        service.change_password(
+            session, user=user, current=current_password, new=new_password, keep=login
+        )
+    if outcome.error is not None:
+        return _account_page(
+            request,
+            session,
+            user=user,
+            login=login,
+            password_error=outcome.error.message,
+            status_code=outcome.error.status_code,
+        )
+    return templating.redirect("/account", notice="password-changed")
+
+
+@router.post("/account/phrase")
+def set_phrase(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    login: CurrentLogin,
+    phrase: ShortField = "",
+) -> Response:
+    with db.attempt(session, AppError) as outcome:
+        service.set_anti_phishing_phrase(session, user=user, phrase=phrase)
+    if outcome.error is not None:
+        return _account_page(
+            request,
+            session,
+            user=user,
+            login=login,
+            phrase_error=outcome.error.message,
+            phrase=phrase,
+            status_code=outcome.error.status_code,
+        )
+    return templating.redirect("/account", notice="phrase-saved")
+
+
+# --- a forgotten password --------------------------------------------------------------
+
+
+@router.get("/forgot")
+def forgot_form(request: Request) -> Response:
+    return templating.page(
+        request, "accounts/forgot.html", {"email": "", "sent": False, "reset_minutes": 0}
+    )
+
+
+@router.post("/forgot")
+def forgot_submit(request: Request, session: SessionDep, email: ShortField = "") -> Response:
+    # The same page whether or not the address has an account.
+    service.request_password_reset(session, email=email)
+    context = {"email": email, "sent": True, "reset_minutes": get_settings().password_reset_minutes}
+    return templating.page(request, "accounts/forgot.html", context)
+
+
+@router.get("/reset/{token}")
+def reset_form(request: Request, token: str, session: SessionDep) -> Response:
+    service.reset_from_token(session, token=token)
+    response = templating.page(request, "accounts/reset.html", {"token": token})
+    response.headers.update(headers.SECRET_PAGE)
+    return response
+
+
+@router.post("/reset/{token}")
+def reset_submit(
+    request: Request, token: str, session: SessionDep, password: PasswordField = ""
+) -> Response:
+    with db.attempt(session, AppError) as outcome:
+        service.reset_password(session, token=token, password=password)
+    if (error := outcome.error) is not None:
+        # An unknown, used or expired link is that page, not the form again.
+        if error.status_code in (404, 410):
+            raise error
+        response = templating.page(
+            request,
+            "accounts/reset.html",
+            {"token": token, "error": error.message},
+            error.status_code,
+        )
+        response.headers.update(headers.SECRET_PAGE)
+        return response
+    # Not signed in: they sign in now, with every step sign-in asks for.
+    done = templating.redirect("/login", notice="password-reset")
+    clear_session_cookie(done)
+    return done
 
 
 @router.get("/team")
@@ -225,6 +355,32 @@ def invite(
             status_code=outcome.error.status_code,
         )
     return templating.redirect("/team", notice="invite-sent")
+
+
+@router.post("/team/leads/{user_id}/deactivate")
+def deactivate_lead(
+    user_id: int, request: Request, session: SessionDep, admin: CurrentAdmin
+) -> Response:
+    return _set_active(request, session, admin=admin, user_id=user_id, active=False)
+
+
+@router.post("/team/leads/{user_id}/reactivate")
+def reactivate_lead(
+    user_id: int, request: Request, session: SessionDep, admin: CurrentAdmin
+) -> Response:
+    return _set_active(request, session, admin=admin, user_id=user_id, active=True)
+
+
+def _set_active(
+    request: Request, session: SessionDep, *, admin: User, user_id: int, active: bool
+) -> Response:
+    with db.attempt(session, AppError) as outcome:
+        service.set_active(session, admin=admin, user_id=user_id, active=active)
+    if (error := outcome.error) is not None:
+        if error.status_code == 404:
+            raise error
+        return _team_page(request, session, error=error.message, status_code=error.status_code)
+    return templating.redirect("/team", notice="lead-reactivated" if active else "lead-deactivated")
 
 
 @router.post("/team/invites/{invite_id}/revoke")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "dev", "development"}
@@ -45,14 +45,30 @@ class Settings(BaseSettings):
     outbox_claim_lease_seconds: float = 300.0
 
     # Accounts.
-    session_max_age_hours: int = 24 * 14
+    # A session ends after this long without a request (idle), and this long after
+    # sign-in whatever happens (absolute). SESSION_MAX_AGE_HOURS is the old name.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(
+        default=12,
+        ge=1,
+        validation_alias=AliasChoices("session_max_hours", "session_max_age_hours"),
+    )
     invite_max_age_hours: int = 72
-    login_max_failures_per_email: int = 5
-    login_max_failures_per_ip: int = 20
+    # Wrong second-factor codes for one account within this window pause its code entry.
     login_failure_window_minutes: int = 15
     # A second factor proved within this many minutes before contact data leaves, a token
     # is made, the team changes, a factor changes or a statement is finalised.
     step_up_minutes: int = 10
+    password_reset_minutes: int = Field(default=30, ge=1)
+    # Wrong passwords slow the address that sends them, never lock the account: after
+    # this many failures for one account from one address (or for any account from one
+    # address), each further try waits twice as long, up to the cap.
+    login_free_failures_per_account: int = Field(default=3, ge=1)
+    login_free_failures_per_ip: int = Field(default=10, ge=1)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    # Failures older than this are forgotten.
+    login_failure_memory_hours: int = Field(default=24, ge=1)
+    api_token_default_days: int = Field(default=90, ge=1)
 
     # The coalition's certificate for signing final PDFs (PKCS#12). Without one, development
     # and tests create a self-signed certificate under DATA_DIR; production refuses.

@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core import logs, templating
-from app.core.errors import AppError, FieldErrors, SeeOther
+from app.core.errors import AppError, FieldErrors, RateLimited, SeeOther
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.security import headers as security_headers
@@ -149,7 +149,11 @@ def install_handlers(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={target}", status_code=303)
         if isinstance(exc, SeeOther) and not wants_json(request):
             return RedirectResponse(exc.location, status_code=303)
-        headers = {"Retry-After": "60"} if exc.status_code == 429 else None
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(exc.retry_after)}
+        elif exc.status_code == 429:
+            headers = {"Retry-After": "60"}
         details = None
         if isinstance(exc, FieldErrors):
             details = [{"field": f, "message": m} for f, m in exc.errors.items()]

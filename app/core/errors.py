@@ -59,6 +59,10 @@ class RateLimited(AppError):
     status_code = 429
     title = N_("Too many attempts")
 
+    def __init__(self, message: str, *, retry_after: int = 60) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
 
 class UnsupportedMediaType(AppError):
     status_code = 415

@@ -18,6 +18,14 @@ def _messages() -> dict[str, str]:
         "invite-revoked": _("Invitation withdrawn."),
         "invite-accepted": _("Your account is ready. Sign in to continue."),
         "session-revoked": _("That session has been signed out."),
+        "sessions-revoked": _("Every other session has been signed out."),
+        "password-changed": _("Your password is changed. Your other sessions are signed out."),
+        "password-reset": _("Your password is changed. Sign in with it now."),
+        "phrase-saved": _("Your security phrase is saved. Emails to you will show it."),
+        "lead-deactivated": _(
+            "The lead is deactivated: their sessions and API tokens no longer work."
+        ),
+        "lead-reactivated": _("The lead is active again. They need to sign in again."),
         "language-saved": _("Your language is saved. Emails to you will be written in it."),
         "mail-retried": _("The message will be sent again."),
         "statement-created": _("Statement created. It is a draft: only its team can see it."),

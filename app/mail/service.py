@@ -16,6 +16,7 @@ from app.core import templating
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.i18n import get_locale
+from app.core.i18n import gettext as _
 from app.core.text import clean_line
 from app.mail.models import OutboxMessage, OutboxStatus
 
@@ -31,6 +32,7 @@ def queue_email(
     to_name: str = "",
     signature_id: int | None = None,
     statement_id: int | None = None,
+    anti_phishing_phrase: str = "",
 ) -> OutboxMessage:
     """Write the message to the outbox; the worker sends it once the transaction commits.
 
@@ -38,15 +40,26 @@ def queue_email(
     Names and subjects are forced to one line, so nothing typed can add a header.
     `statement_id` names the statement the message is about: its body is deleted with
     the statement's contact details.
+
+    `anti_phishing_phrase` is the lead's own phrase (User.anti_phishing_phrase): it heads
+    the message, so an email without it is not from us. Pass it for every email to a lead.
     """
-    ctx = {"base_url": get_settings().base_url, **context}
+    ctx = {
+        "base_url": get_settings().base_url,
+        **context,
+        "anti_phishing_phrase": anti_phishing_phrase,
+    }
+    text_body = templating.render_text(f"emails/{template}.txt", ctx)
+    if anti_phishing_phrase:
+        heading = _("Your security phrase: %(phrase)s") % {"phrase": anti_phishing_phrase}
+        text_body = f"{heading}\n\n{text_body}"
     host = urlsplit(get_settings().base_url).hostname or "undersigned.localhost"
     message = OutboxMessage(
         kind=kind,
         to_address=to_address,
         to_name=clean_line(to_name, max_length=200),
         subject=clean_line(subject, max_length=300),
-        text_body=templating.render_text(f"emails/{template}.txt", ctx),
+        text_body=text_body,
         html_body=templating.render_text(f"emails/{template}.html", ctx),
         locale=get_locale(),
         message_id=make_msgid(domain=host),

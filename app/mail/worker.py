@@ -35,10 +35,10 @@ from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
 
 from app.core import logs
-from app.core.config import Settings
+from app.core.config import Settings, get_settings
 from app.core.db import make_engine, new_session, utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.security import ratelimit
+from app.security import ratelimit, throttle
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ MAINTENANCE_INTERVAL = timedelta(hours=1)
 
 
 def prune_rate_counters(session: Session) -> int:
-    return ratelimit.prune(session)
+    memory = timedelta(hours=get_settings().login_failure_memory_hours)
+    return ratelimit.prune(session) + throttle.prune(session, memory=memory)
 
 
 # Housekeeping every deployment needs, whatever `periodic` jobs the caller adds.

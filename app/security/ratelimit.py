@@ -80,8 +80,9 @@ def _stored_key(key: str) -> str:
 
 
 def longest_window() -> timedelta:
-    """The longest window any limit counts in: signing's hour, or sign-in failures' setting."""
-    return max(timedelta(hours=1), timedelta(minutes=get_settings().login_failure_window_minutes))
+    """The longest window any limit counts in: signing's hour (sign-in failures are
+    counted in app/security/throttle.py)."""
+    return timedelta(hours=1)
 
 
 def prune(session: Session, *, older_than: timedelta | None = None) -> int:

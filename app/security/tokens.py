@@ -29,6 +29,8 @@ class Purpose(StrEnum):
     SIGN_FORM = "undersigned.signature.form"
     # A signer's link, from their privacy report, to delete what is held about them.
     ERASE = "undersigned.signature.erase"
+    # A lead's emailed link to set a new password (single use: its nonce is stored).
+    PASSWORD_RESET = "undersigned.password-reset"  # noqa: S105 - a salt, not a secret
     # The CSV carried from one import step to the next (signed, not secret).
     IMPORT = "undersigned.import"
     # A correct password waiting for its second factor (a short-lived cookie).

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from app.api import schemas
-from app.api.deps import ApiUser
+from app.api.deps import ApiContactUser, ApiUser
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.lists import service as lists
@@ -155,6 +155,7 @@ def _team_signature(signature: Signature, versions: dict[int, int]) -> sig.TeamS
 @router.get("/{slug}/signatures")
 def list_signatures(
     acc: ApiStatementViewer,
+    _contact: ApiContactUser,
     session: SessionDep,
     status: SignatureStatus | None = None,
     kind: SignerKind | None = None,
@@ -186,7 +187,10 @@ def list_signatures(
 
 @router.get("/{slug}/signatures/{signature_id}")
 def get_signature(
-    acc: ApiStatementViewer, signature_id: SignatureId, session: SessionDep
+    acc: ApiStatementViewer,
+    _contact: ApiContactUser,
+    signature_id: SignatureId,
+    session: SessionDep,
 ) -> sig.TeamSignature:
     found = moderation.get_signature(session, statement=acc.statement, signature_id=signature_id)
     return _team_signature(found, _version_numbers(session, acc.statement))
@@ -206,7 +210,7 @@ def _decide(
 
 @router.post("/{slug}/signatures/{signature_id}/approve", responses=WRITE_ERRORS)
 def approve(
-    acc: ApiStatementEditor, signature_id: SignatureId, session: SessionDep, user: ApiUser
+    acc: ApiStatementEditor, signature_id: SignatureId, session: SessionDep, user: ApiContactUser
 ) -> sig.TeamSignature:
     """List a confirmed (or rejected) signature publicly. Pending and withdrawn
     signatures, and those of a final statement, cannot be decided (409)."""
@@ -215,7 +219,7 @@ def approve(
 
 @router.post("/{slug}/signatures/{signature_id}/reject", responses=WRITE_ERRORS)
 def reject(
-    acc: ApiStatementEditor, signature_id: SignatureId, session: SessionDep, user: ApiUser
+    acc: ApiStatementEditor, signature_id: SignatureId, session: SessionDep, user: ApiContactUser
 ) -> sig.TeamSignature:
     """Keep a signature off the list and out of the counts. Same states as approve."""
     return _decide(session, user, acc, signature_id, approve=False)

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.models import LoginSession
-from app.accounts.service import LOGIN_BUCKET_EMAIL
+from app.accounts.service import LOGIN_BUCKET_ACCOUNT_IP
 from app.core import templating
 from app.core.config import get_settings
-from app.security.ratelimit import RateCounter
+from app.security.throttle import SignInFailures
 from tests.factories import PASSWORD, make_user
 from tests.helpers import sign_in, submit
 
@@ -77,16 +77,17 @@ def test_sessions_can_be_revoked_from_another_browser(
     assert client.get("/dashboard").status_code == 200
 
 
-def test_sign_in_is_rate_limited_per_email(client: TestClient, db: Session) -> None:
+def test_sign_in_from_a_failing_address_waits(client: TestClient, db: Session) -> None:
     make_user(db, email="lead@example.org")
-    for _ in range(get_settings().login_max_failures_per_email):
+    for _ in range(get_settings().login_free_failures_per_account):
         assert (
             submit(client, "/login", email="lead@example.org", password="x" * 12).status_code == 400
         )
-    # Even the right password is refused while the limit holds.
+    # Even the right password from this address waits until the delay has passed.
     response = submit(client, "/login", email="lead@example.org", password=PASSWORD)
     assert response.status_code == 429
     assert "Too many failed sign-in attempts" in response.text
+    assert 0 < int(response.headers["retry-after"]) <= 8
 
 
 def test_failed_sign_ins_are_counted_even_when_the_request_then_fails(
@@ -103,16 +104,18 @@ def test_failed_sign_ins_are_counted_even_when_the_request_then_fails(
 
     # The request's transaction is rolled back after each wrong password...
     monkeypatch.setattr(templating, "page", failing_error_page)
-    tries = get_settings().login_max_failures_per_email
+    tries = get_settings().login_free_failures_per_account
     for _ in range(tries):
         with pytest.raises(RuntimeError):
             submit(client, "/login", email="lead@example.org", password="x" * 12)
     monkeypatch.undo()
 
-    # ...and yet every failure counted, so the lockout holds.
+    # ...and yet every failure counted, so the delay holds.
     db.expire_all()
-    counter = db.exec(select(RateCounter).where(RateCounter.bucket == LOGIN_BUCKET_EMAIL)).one()
-    assert counter.count == tries
+    counter = db.exec(
+        select(SignInFailures).where(SignInFailures.bucket == LOGIN_BUCKET_ACCOUNT_IP)
+    ).one()
+    assert counter.failures == tries
     response = submit(client, "/login", email="lead@example.org", password=PASSWORD)
     assert response.status_code == 429
     assert db.exec(select(LoginSession)).first() is None

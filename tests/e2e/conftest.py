@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from app.accounts import service as accounts
 from app.accounts.tokens import service as api_tokens
+from app.accounts.tokens.service import ALL_SCOPES
 from app.core.config import get_settings
 from app.core.db import make_engine, new_session, utcnow
 from app.demo import load as demo
@@ -314,7 +315,7 @@ def seed_site(server: LiveServer) -> Site:
         invite = accounts.invite_lead(
             session, inviter=lead, email="newcomer@example.org", locale="en"
         )
-        api_tokens.create_token(session, user=lead, name="campaign site sync")
+        api_tokens.create_token(session, user=lead, name="campaign site sync", scopes=ALL_SCOPES)
 
         statement = statements.create_statement(session, actor=lead, data=_statement_input())
         statements.open_statement(session, statement=statement, actor=lead)

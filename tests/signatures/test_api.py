@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.accounts.tokens import service as api_tokens
+from app.accounts.tokens.service import ALL_SCOPES
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.mail.models import OutboxMessage
@@ -42,7 +43,7 @@ def statement(db: Session, owner: User) -> Statement:
 
 
 def bearer(db: Session, user: User) -> dict[str, str]:
-    _token, raw = api_tokens.create_token(db, user=user, name="tests")
+    _token, raw = api_tokens.create_token(db, user=user, name="tests", scopes=ALL_SCOPES)
     db.commit()  # only releases the test's savepoint: a failed request must not undo this
     return {"Authorization": f"Bearer {raw}"}
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.accounts.tokens import service as api_tokens
+from app.accounts.tokens.service import ALL_SCOPES
 from app.audit.models import AuditEvent
 from app.core.errors import FieldErrors
 from app.mail.models import OutboxMessage
@@ -384,7 +385,7 @@ def test_a_lead_copies_the_list_of_another_statement_of_theirs(
 
 @pytest.fixture
 def api(client: TestClient, db: Session, owner: User) -> Iterator[TestClient]:
-    _token, raw = api_tokens.create_token(db, user=owner, name="tests")
+    _token, raw = api_tokens.create_token(db, user=owner, name="tests", scopes=ALL_SCOPES)
     db.commit()  # only releases the test's savepoint: a failed request must not undo this
     client.headers["Authorization"] = f"Bearer {raw}"
     yield client
@@ -424,7 +425,7 @@ def test_an_api_viewer_reads_but_cannot_write(
     block(db, statement, owner, "example.org")
     viewer = make_user(db, email="viewer@lead.example", name="Viewer")
     team.add_member(db, statement=statement, actor=owner, email=viewer.email, role=TeamRole.VIEWER)
-    _token, raw = api_tokens.create_token(db, user=viewer, name="tests")
+    _token, raw = api_tokens.create_token(db, user=viewer, name="tests", scopes=ALL_SCOPES)
     db.commit()
     headers = {"Authorization": f"Bearer {raw}"}
     assert [e["value"] for e in client.get(API, headers=headers).json()] == ["example.org"]

@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.accounts.tokens import service as api_tokens
+from app.accounts.tokens.service import ALL_SCOPES
 from app.audit.models import AuditEvent
 from app.core.db import utcnow
 from app.lists.final import service as finalise
@@ -186,7 +187,7 @@ def test_the_lead_sees_and_moves_the_date(client: TestClient, db: Session) -> No
 
 def test_the_api_changes_the_setting_even_when_final(client: TestClient, db: Session) -> None:
     statement, lead, _signers = _final_statement(db)
-    _token, token = api_tokens.create_token(db, user=lead, name="ci")
+    _token, token = api_tokens.create_token(db, user=lead, name="ci", scopes=ALL_SCOPES)
     db.commit()  # only releases the savepoint: the refused request must not undo it
     auth = {"Authorization": f"Bearer {token}"}
     answer = client.patch("/api/v1/statements/retained", json={"retention_days": 30}, headers=auth)

@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from app.accounts.models import User
 from app.accounts.tokens import service as api_tokens
+from app.accounts.tokens.service import ALL_SCOPES
 from app.api import docs as api_docs
 from app.statements import service
 from app.statements.models import TeamRole
@@ -26,7 +27,7 @@ NEXT_YEAR = date.today().year + 1
 
 
 def bearer(db: Session, user: User) -> dict[str, str]:
-    _token, raw = api_tokens.create_token(db, user=user, name="tests")
+    _token, raw = api_tokens.create_token(db, user=user, name="tests", scopes=ALL_SCOPES)
     db.commit()  # only releases the test's savepoint: a failed request must not undo this
     return {"Authorization": f"Bearer {raw}"}
 

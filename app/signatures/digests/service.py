@@ -196,6 +196,7 @@ def _queue_digest_in_locale(
             ),
         },
         statement_id=statement.id,
+        anti_phishing_phrase=user.anti_phishing_phrase,
     )
 
 
