@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.accounts import service
@@ -196,20 +196,11 @@ def revoke_other_sessions(session: SessionDep, user: CurrentUser, login: Current
     return templating.redirect("/account", notice="sessions-revoked")
 
 
-def password_change_allowed(user: CurrentUser) -> User:
-    """Who may change their password: the signed-in lead. The place for a stricter
-    requirement (a recent second factor: step-up) to be added as a dependency."""
-    return user
-
-
-PasswordChanger = Annotated[User, Depends(password_change_allowed)]
-
-
 @router.post("/account/password")
 def change_password(
     request: Request,
     session: SessionDep,
-    user: PasswordChanger,
+    user: RecentSecondFactor,
     login: CurrentLogin,
     current_password: PasswordField = "",
     new_password: PasswordField = "",
@@ -359,14 +350,22 @@ def invite(
 
 @router.post("/team/leads/{user_id}/deactivate")
 def deactivate_lead(
-    user_id: int, request: Request, session: SessionDep, admin: CurrentAdmin
+    user_id: int,
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    _stepped_up: RecentSecondFactor,
 ) -> Response:
     return _set_active(request, session, admin=admin, user_id=user_id, active=False)
 
 
 @router.post("/team/leads/{user_id}/reactivate")
 def reactivate_lead(
-    user_id: int, request: Request, session: SessionDep, admin: CurrentAdmin
+    user_id: int,
+    request: Request,
+    session: SessionDep,
+    admin: CurrentAdmin,
+    _stepped_up: RecentSecondFactor,
 ) -> Response:
     return _set_active(request, session, admin=admin, user_id=user_id, active=True)
 

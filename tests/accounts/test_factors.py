@@ -155,6 +155,9 @@ def test_step_up_is_required_for_every_sensitive_action_and_expires(
         "/account/factors/passkey-only": {"enabled": "true"},
         "/account/factors/totp/remove": {},
         "/team/security": {"required": "true"},
+        "/account/password": {"current_password": PASSWORD, "new_password": "a new long phrase"},
+        f"/team/leads/{other.id}/deactivate": {},
+        f"/team/leads/{other.id}/reactivate": {},
     }
     _step_up_expired(db, owner)
     for path in gets:
