@@ -91,7 +91,12 @@ PAGES = [
     # Public pages, as a signer or a reader sees them.
     Visit("home", "/"),
     Visit("login", "/login"),
-    Visit("login-error", "/login", then=_submit(), shows="#error-summary"),
+    Visit(
+        "login-error",
+        "/login",
+        then=_submit("main form[action='/login'] button[type=submit]"),
+        shows="#error-summary",
+    ),
     Visit("statement", "/s/{open_slug}"),
     Visit("statement-final", "/s/{final_slug}"),
     Visit("sign", "/s/{open_slug}/sign"),

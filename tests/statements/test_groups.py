@@ -257,7 +257,7 @@ def test_finalise_previews_the_list_and_asks_for_the_address(
 def test_the_api_reads_and_sets_the_list_and_assigns_signatures(
     client: TestClient, db: Session, statement: Statement, lead: User
 ) -> None:
-    _row, secret = tokens.create_token(db, user=lead, name="sync")
+    _row, secret = tokens.create_token(db, user=lead, name="sync", scopes=tokens.ALL_SCOPES)
     auth = {"Authorization": f"Bearer {secret}"}
     read = client.get("/api/v1/statements/tiers/list", headers=auth)
     assert read.status_code == 200
