@@ -73,8 +73,14 @@ def prune_rate_counters(session: Session) -> int:
     return ratelimit.prune(session) + throttle.prune(session, memory=memory)
 
 
+def prune_passkey_challenges(session: Session) -> int:
+    from app.accounts.factors.service import prune_challenges
+
+    return prune_challenges(session)
+
+
 # Housekeeping every deployment needs, whatever `periodic` jobs the caller adds.
-MAINTENANCE: tuple[Job, ...] = (prune_rate_counters,)
+MAINTENANCE: tuple[Job, ...] = (prune_rate_counters, prune_passkey_challenges)
 
 
 def run(

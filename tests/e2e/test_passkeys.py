@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Request, expect
 
 from tests.e2e.conftest import LiveServer, screenshot, serve
 
@@ -52,9 +53,13 @@ def test_register_a_passkey_and_sign_in_with_it(localhost_server: LiveServer, pa
     page.context.clear_cookies()
     page.goto(server.url + "/login")
     screenshot(page, "passkeys-03-login")
-    page.get_by_role("button", name="Use a passkey").click()
+    with page.expect_request(
+        lambda r: r.method == "POST" and r.url.endswith("/login/passkey")
+    ) as sent:
+        page.get_by_role("button", name="Use a passkey").click()
     page.wait_for_url(re.compile(r"/dashboard$"))
     expect(page.get_by_role("heading", name="Welcome, Pat Passkey")).to_be_visible()
+    _replaying_the_assertion_signs_nobody_in(server, sent.value.all_headers(), sent.value)
 
     # The password now leads to the second step, where the passkey answers again.
     page.context.clear_cookies()
@@ -66,3 +71,24 @@ def test_register_a_passkey_and_sign_in_with_it(localhost_server: LiveServer, pa
     screenshot(page, "passkeys-04-second-factor")
     page.get_by_role("button", name="Use your passkey").click()
     page.wait_for_url(re.compile(r"/dashboard$"))
+
+
+def _replaying_the_assertion_signs_nobody_in(
+    server: LiveServer, headers: dict[str, str], request: Request
+) -> None:
+    """Someone who captured the browser's signed assertion — body, CSRF token, challenge
+    cookie and all — sends it again: the challenge was used once, so nobody is signed in."""
+    replay = httpx.post(
+        request.url,
+        content=request.post_data_buffer or b"",
+        headers={
+            "content-type": headers["content-type"],
+            "cookie": headers["cookie"],
+            "origin": headers.get("origin", server.url),
+        },
+        follow_redirects=False,
+    )
+    assert replay.status_code >= 400, replay.status_code
+    assert "location" not in replay.headers
+    for name in ("session", "__Host-session"):
+        assert not replay.cookies.get(name), replay.cookies
