@@ -32,8 +32,8 @@ class OutboxMessage(SQLModel, table=True):
     # What the message is about ("invite", "signature_confirm", …): for the team's view.
     kind: str = Field(max_length=40)
     # Encrypted (app.security.encryption): the bodies carry signers' names and links.
-    to_address: str = Field(sa_type=EncryptedText)
-    to_name: str = Field(default="", sa_type=EncryptedText)
+    to_address: str = Field(sa_type=EncryptedText(254))
+    to_name: str = Field(default="", sa_type=EncryptedText(200))
     subject: str = Field(max_length=300)
     text_body: str = Field(sa_type=EncryptedText)
     html_body: str = Field(default="", sa_type=EncryptedText)

@@ -29,7 +29,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Text, TypeDecorator
+from sqlalchemy import ColumnElement, Text, TypeDecorator
 from sqlalchemy.sql import operators
 
 from app.core.config import get_settings
@@ -138,6 +138,12 @@ def decrypt(stored: str) -> str:
 _ALLOWED = {operators.eq, operators.ne, operators.is_, operators.is_not}
 
 
+def _harmless(other: object) -> bool:
+    if other is None or isinstance(other, ColumnElement):
+        return True
+    return isinstance(other, str) and other == ""
+
+
 class EncryptedText(TypeDecorator[str]):
     """A text column stored encrypted (see the module's docstring)."""
 
@@ -146,12 +152,19 @@ class EncryptedText(TypeDecorator[str]):
 
     class comparator_factory(TypeDecorator.Comparator[str]):
         def operate(self, op: Any, *other: Any, **kwargs: Any) -> Any:
-            if op in _ALLOWED and all(o in ("", None) for o in other):
+            # Allowed: "is empty" tests, and SQLAlchemy's own column-to-column comparisons.
+            if op in _ALLOWED and all(_harmless(o) for o in other):
                 return super().operate(op, *other, **kwargs)
             raise TypeError(
                 "an encrypted column cannot be compared in SQL: use its blind index, "
                 "or filter in Python after reading"
             )
+
+    def __init__(self, length: int | None = None) -> None:
+        super().__init__()
+        # The longest value a signer may send (checked by the forms; the stored token is
+        # longer, so the database column is TEXT).
+        self.length = length
 
     def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
         return None if value is None else encrypt(value)

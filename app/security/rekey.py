@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import Column, Engine, Table, Text, bindparam, select, type_coerce, update
 from sqlalchemy.engine import Connection
 
+from app.core.db import writer
 from app.security.encryption import PREFIX, EncryptedText, Keyring, keyring
 
 # The tables with encrypted columns, by name, and those columns: read from the models so
@@ -54,7 +55,7 @@ def rewrite(
         pk = table.c.id
         after = 0
         while True:
-            with bind.begin() if isinstance(bind, Engine) else nullcontext(bind) as conn:
+            with writer(bind).begin() if isinstance(bind, Engine) else nullcontext(bind) as conn:
                 rows = conn.execute(
                     select(pk, *(type_coerce(c, Text()) for c in columns))
                     .where(pk > after)

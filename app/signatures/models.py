@@ -83,20 +83,22 @@ class Signature(SQLModel, table=True):
     listing: Listing = Field(default=Listing.NAMED, sa_type=StrEnumType(Listing))
 
     # The person: an individual signer, or whoever signs for an organisation.
-    name: str = Field(sa_type=EncryptedText)
-    title: str = Field(default="", sa_type=EncryptedText)  # the signer's title in the organisation
+    name: str = Field(sa_type=EncryptedText(200))
+    title: str = Field(
+        default="", sa_type=EncryptedText(200)
+    )  # the signer's title in the organisation
     note: str = Field(
-        default="", sa_type=EncryptedText
+        default="", sa_type=EncryptedText(300)
     )  # an individual's note, shown with the name
-    email: str = Field(sa_type=EncryptedText)
+    email: str = Field(sa_type=EncryptedText(254))
     # The blind index of the normalised address (forms.email_key): finds a repeat signer.
     email_key: str = Field(max_length=254)
-    country: str = Field(default="", sa_type=EncryptedText)  # ISO 3166-1 alpha-2
+    country: str = Field(default="", sa_type=EncryptedText(2))  # ISO 3166-1 alpha-2
 
     # An organisation.
-    organisation: str = Field(default="", sa_type=EncryptedText)
-    acronym: str = Field(default="", sa_type=EncryptedText)
-    website: str = Field(default="", sa_type=EncryptedText)
+    organisation: str = Field(default="", sa_type=EncryptedText(300))
+    acronym: str = Field(default="", sa_type=EncryptedText(40))
+    website: str = Field(default="", sa_type=EncryptedText(300))
     authorised: bool = False
     # The organisation's comparison keys for look-alike detection (app.signatures.similarity):
     # set on every insert, by the column defaults (Core inserts: the form, imports) or by
@@ -112,8 +114,8 @@ class Signature(SQLModel, table=True):
     )
 
     # Corrections by the team; the originals above are kept as typed.
-    display_name: str | None = Field(default=None, sa_type=EncryptedText)
-    display_acronym: str | None = Field(default=None, sa_type=EncryptedText)
+    display_name: str | None = Field(default=None, sa_type=EncryptedText(300))
+    display_acronym: str | None = Field(default=None, sa_type=EncryptedText(40))
     position: int | None = None  # a manual place in the list
     # Its tier (app.statements.groups); NULL lists it in the statement's default group.
     group_id: int | None = Field(
@@ -125,7 +127,7 @@ class Signature(SQLModel, table=True):
     locale: str = Field(default="en", max_length=16)
     flags: str = Field(default="", max_length=300)  # comma-separated Flag values
     source: Source = Field(default=Source.FORM, sa_type=StrEnumType(Source))
-    source_note: str = Field(default="", sa_type=EncryptedText)
+    source_note: str = Field(default="", sa_type=EncryptedText(500))
 
     nonce: str = Field(max_length=64)  # in confirm/withdraw links; replaced to revoke them
     version_id: int | None = Field(

@@ -18,6 +18,6 @@ class PrivacyRequest(SQLModel, table=True):
     __tablename__ = "privacy_request"
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(sa_type=EncryptedText)  # app.security.encryption
+    email: str = Field(sa_type=EncryptedText(254))  # app.security.encryption
     locale: str = Field(default="en", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
