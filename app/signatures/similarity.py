@@ -49,7 +49,7 @@ def near_name(key: str, others: Iterable[str]) -> bool:
 
 
 def _organisation(context: Any) -> dict[str, Any] | None:
-    values = context.get_current_parameters()
+    values: dict[str, Any] = context.get_current_parameters()
     if values.get("kind") != "organisation" or values.get("listing", "named") != "named":
         return None  # an anonymous or counted-only organisation's name stays encrypted
     return values
