@@ -1,6 +1,6 @@
 """Signer data encrypted at rest: AES-256-GCM under a key kept outside the database.
 
-A stored value is a text token `enc1:<key id>:<base64url(nonce ‖ ciphertext ‖ tag)>`. The
+A stored value is a text token `enc1:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`. The
 key id (the first 8 hex digits of the key's SHA-256) tells which key wrote a value, so a
 rotation can find what is still under an old key. The empty string is stored as itself
 (nothing to hide, and team exports skip most empty columns). A value without the prefix
@@ -93,7 +93,7 @@ class Keyring:
             return value
         nonce = os.urandom(_NONCE)
         sealed = self._current.encrypt(nonce, value.encode("utf-8"), None)
-        body = base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+        body = binascii.b2a_base64(nonce + sealed, newline=False).decode("ascii")
         return f"{PREFIX}{self.current_id}:{body}"
 
     def decrypt(self, stored: str) -> str:
@@ -103,7 +103,7 @@ class Keyring:
         if aead is None:
             raise UnreadableValue
         try:
-            raw = base64.urlsafe_b64decode(stored[14:])
+            raw = binascii.a2b_base64(stored[14:])  # the fastest decoder: exports open 100,000s
             return aead.decrypt(raw[:_NONCE], raw[_NONCE:], None).decode("utf-8")
         except (InvalidTag, binascii.Error, ValueError) as exc:
             raise UnreadableValue from exc
