@@ -88,7 +88,7 @@ def seal_plaintext(bind: Engine | Connection, *, batch_size: int = 500) -> Itera
     ring = keyring()
     return rewrite(
         bind,
-        needs=lambda v: not v.startswith(PREFIX),
+        needs=lambda v: bool(v) and not v.startswith(PREFIX),
         change=ring.encrypt,
         batch_size=batch_size,
     )

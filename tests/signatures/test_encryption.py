@@ -191,3 +191,27 @@ def test_a_repeat_signer_is_found_through_the_blind_index(db: Session) -> None:
     assert "example" not in stored.email_key  # an HMAC, not the address
     raw = db.execute(text("SELECT email FROM signature")).scalar_one()
     assert raw.startswith("enc1:") and "example" not in raw.lower()
+
+
+def test_encrypt_existing_seals_what_an_upgrade_left_in_clear(db: Session) -> None:
+    lead = make_user(db)
+    statement = open_statement(db, owner=lead, slug="hrc58")
+    signing.submit(
+        db,
+        statement=statement,
+        data=SignInput.model_validate(individual()),
+        context=signing.Context(ip="192.0.2.1", form_age_seconds=60),
+    )
+    # As an installation from before encryption holds it: plaintext.
+    db.execute(text("UPDATE signature SET name = 'Kim Jeong-sam', email = 'kim@example.org'"))
+    (signature,) = db.exec(select(Signature)).all()
+    db.refresh(signature)
+    assert signature.name == "Kim Jeong-sam"  # plaintext still reads until sealed
+    written = sum(p.rows_written for p in rekey.seal_plaintext(db.connection(), batch_size=1))
+    assert written == 1
+    raw = db.execute(text("SELECT name, email FROM signature")).one()
+    assert all(v.startswith("enc1:") for v in raw)
+    db.refresh(signature)
+    assert (signature.name, signature.email) == ("Kim Jeong-sam", "kim@example.org")
+    again = [p for p in rekey.seal_plaintext(db.connection()) if p.rows_written]
+    assert again == []
