@@ -1,5 +1,6 @@
 """The `undersigned` command: serve, worker, migrate, create-admin, setup-code, export,
-backup and restore."""
+backup and restore, and the encryption keys (new-encryption-key, encrypt-existing,
+rotate-encryption-key)."""
 
 from __future__ import annotations
 
@@ -309,6 +310,63 @@ def restore(
         typer.echo(
             "Warning: this code does not know that revision (a backup from a newer version?)."
         )
+
+
+@cli.command("new-encryption-key")
+def new_encryption_key() -> None:
+    """Print a new random key for ENCRYPTION_KEY (or a key file): base64 of 32 bytes."""
+    from app.security.encryption import new_key
+
+    typer.echo(new_key())
+
+
+@cli.command("encrypt-existing")
+def encrypt_existing(
+    batch: Annotated[int, typer.Option(help="Rows per transaction.")] = 500,
+) -> None:
+    """Encrypt signer data an installation upgraded from plaintext still holds in clear.
+    Resumable: run it again after an interruption."""
+    _reseal("encrypt-existing", batch)
+
+
+@cli.command("rotate-encryption-key")
+def rotate_encryption_key(
+    batch: Annotated[int, typer.Option(help="Rows per transaction.")] = 500,
+) -> None:
+    """Re-encrypt every value under ENCRYPTION_KEY. Set the new key as ENCRYPTION_KEY and
+    the old one in ENCRYPTION_OLD_KEYS first; remove the old key once this has finished.
+    Resumable: run it again after an interruption."""
+    _reseal("rotate-encryption-key", batch)
+
+
+def _reseal(command: str, batch: int) -> None:
+    from app.audit import service as audit
+    from app.security import encryption, rekey
+
+    engine = make_engine(get_settings().database_url)
+    run = rekey.seal_plaintext if command == "encrypt-existing" else rekey.rotate
+    written: dict[str, int] = {}
+    try:
+        for progress in run(engine, batch_size=max(batch, 1)):
+            written[progress.table] = written.get(progress.table, 0) + progress.rows_written
+            typer.echo(f"  {progress.table}: {written[progress.table]} rows re-written", err=True)
+    except encryption.UnreadableValue as error:
+        typer.echo(f"Error: {error.message}", err=True)
+        raise typer.Exit(1) from error
+    key_id = encryption.keyring().current_id
+    summary = ", ".join(f"{table} {n}" for table, n in written.items()) or "nothing to do"
+    with new_session(engine) as session:
+        audit.record(
+            session,
+            statement_id=None,
+            actor=None,
+            actor_label="undersigned " + command,
+            action="encryption key rotated" if command != "encrypt-existing" else "data encrypted",
+            detail=f"key {key_id}: {summary}",
+        )
+        session.commit()
+    engine.dispose()
+    typer.echo(f"Done: every value is under key {key_id} ({summary}).")
 
 
 def main() -> None:

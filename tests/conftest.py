@@ -30,6 +30,10 @@ os.environ.update(
         "DATA_DIR": str(_TMP),
         "DATABASE_URL": database_url(_DB_NAME, _TMP),
         "SECRET_KEY": "test-secret-key-that-is-long-enough-to-be-real",
+        # Signer data is encrypted at rest; e2e servers inherit this environment, so the
+        # test process and the server read each other's rows.
+        "ENCRYPTION_KEY": "dGVzdC1lbmNyeXB0aW9uLWtleS0zMi1ieXRlcy1vayE=",
+        "ENCRYPTION_OLD_KEYS": "",
         "BASE_URL": "http://testserver",
         "SMTP_HOST": "",
         "OUTBOX_RETRY_BASE_SECONDS": "0.05",

@@ -7,8 +7,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from httpx import Response
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
+from app.mail.models import OutboxMessage
+from app.signatures.models import Signature
 from app.signatures.signing import service as signing
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -41,3 +43,16 @@ def run_signing_worker(db: Session) -> int:
     handled = signing.write_notices(db)
     db.flush()
     return handled
+
+
+def signature_with_email(db: Session, email: str) -> Signature:
+    """The one signature with this address. Emails are encrypted at rest, so no query can
+    compare them: read the signatures and compare after decrypting."""
+    (found,) = [s for s in db.exec(select(Signature)) if s.email == email]
+    return found
+
+
+def mail_to(db: Session, address: str) -> list[OutboxMessage]:
+    """The outbox rows to this address, oldest first (addresses are encrypted at rest)."""
+    rows = db.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))
+    return [m for m in rows if m.to_address == address]

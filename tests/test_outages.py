@@ -23,7 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.core import schema
 from app.core.config import Settings
@@ -157,7 +157,7 @@ def _post(client: TestClient, page: str, values: dict[str, str]) -> Response:
 
 def _signed_emails(engine: Engine) -> set[str]:
     with new_session(engine, write=False) as session:
-        return set(session.exec(select(col(Signature.email))).all())
+        return {s.email for s in session.exec(select(Signature))}
 
 
 # Only a guard against a worker that hangs for good (CI would otherwise wait out its whole

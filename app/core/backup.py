@@ -115,6 +115,12 @@ def companions(settings: Settings, *, written: Path | None = None) -> list[str]:
             "SECRET_KEY (from the environment or .env): sessions, invitations and the links "
             "in emails are signed with it"
         )
+    key_file = settings.encryption_key_file or data_dir / "encryption_key"
+    kept.append(
+        f"the encryption key ({key_file if key_file.is_file() else 'ENCRYPTION_KEY'}): "
+        "signers' data in this backup is encrypted with it; without it the backup is "
+        "useless. Keep it apart from the backups"
+    )
     # The names signing.py gives the development certificate (not imported: it loads
     # pyHanko, which a backup has no use for; a test keeps the two in step).
     dev_p12, dev_pass = data_dir / DEV_P12_FILE, data_dir / DEV_PASSPHRASE_FILE
@@ -131,7 +137,7 @@ def companions(settings: Settings, *, written: Path | None = None) -> list[str]:
     database = (
         _sqlite_path(settings.database_url).resolve() if is_sqlite(settings.database_url) else None
     )
-    named = {secret_file.resolve(), dev_p12.resolve(), dev_pass.resolve()}
+    named = {secret_file.resolve(), key_file.resolve(), dev_p12.resolve(), dev_pass.resolve()}
     if written is not None:
         named.add(written.resolve())
     if data_dir.is_dir():

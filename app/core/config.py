@@ -7,6 +7,7 @@ production refuses to start with anything unsafe.
 from __future__ import annotations
 
 import secrets
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,13 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: SecretStr = SecretStr("")
     base_url: str = "http://127.0.0.1:8000"
+    # Signer data is encrypted at rest (app.security.encryption) under this key: base64 of
+    # 32 random bytes, here or in a file. Old keys (comma-separated) are read, never
+    # written, until `undersigned rotate-encryption-key` has moved every value off them.
+    # Development creates DATA_DIR/encryption_key once; production refuses to start without.
+    encryption_key: SecretStr = SecretStr("")
+    encryption_key_file: Path | None = None
+    encryption_old_keys: SecretStr = SecretStr("")
 
     # Outgoing mail. With no SMTP host in development, mail is kept for the dev mailbox.
     smtp_host: str = ""
@@ -132,7 +140,25 @@ class Settings(BaseSettings):
                 raise ValueError("SMTP_HOST must be set in production: mail cannot be delivered")
         elif not self.secret_key.get_secret_value():
             self.secret_key = SecretStr(_development_secret(self.data_dir))
+        self._encryption_keys()
         return self
+
+    def _encryption_keys(self) -> None:
+        from app.security.encryption import parse_key
+
+        if self.encryption_key_file is not None and not self.encryption_key.get_secret_value():
+            self.encryption_key = SecretStr(self.encryption_key_file.read_text().strip())
+        if not self.encryption_key.get_secret_value():
+            if self.app_env == "production":
+                raise ValueError(
+                    "ENCRYPTION_KEY or ENCRYPTION_KEY_FILE must be set in production: signer "
+                    "data is encrypted with it (create one with `undersigned new-encryption-key`)"
+                )
+            self.encryption_key = SecretStr(_development_encryption_key(self.data_dir))
+        parse_key(self.encryption_key.get_secret_value())
+        for old in self.encryption_old_keys.get_secret_value().split(","):
+            if old.strip():
+                parse_key(old)
 
     @property
     def is_production(self) -> bool:
@@ -157,6 +183,27 @@ def _development_secret(data_dir: Path) -> str:
     key = secrets.token_urlsafe(48)
     path.write_text(key + "\n")
     path.chmod(0o600)
+    return key
+
+
+def _development_encryption_key(data_dir: Path) -> str:
+    """Create the development encryption key once, readable only by its owner, and say so:
+    a copy of the database is unreadable without it."""
+    path = data_dir / "encryption_key"
+    if path.exists():
+        return path.read_text().strip()
+    from app.security.encryption import new_key
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = new_key()
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text(key + "\n")
+    print(
+        f"Created the encryption key {path} (keep it with your backups: without it "
+        "the signers' data in the database cannot be read).",
+        file=sys.stderr,
+    )
     return key
 
 

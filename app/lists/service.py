@@ -19,6 +19,7 @@ from app.lists import cache, collation
 from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow, Tier, TranslatedText
 from app.lists.final.models import StatementSnapshot
 from app.lists.renderers import text
+from app.security import encryption
 from app.signatures import countries
 from app.signatures import details as signer_details
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
@@ -346,6 +347,13 @@ _TEAM_COLUMNS = tuple(
 )
 
 
+_TEAM_SEALED = tuple(
+    name
+    for name in _TEAM_NAMES
+    if isinstance(Signature.__table__.c[name].type, encryption.EncryptedText)  # type: ignore[attr-defined]
+)
+
+
 def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
     """Every signature with its contact details, streamed (flat memory for big lists)."""
     versions = {
@@ -361,8 +369,15 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
         .order_by(col(Signature.id))
         .execution_options(yield_per=2000)
     )
+    # Encrypted columns come back sealed (past their type): opened here in one tight loop
+    # with one cipher object per key, not per value through the ORM's type machinery.
+    open_sealed = encryption.keyring().decrypt
+    sealed = _TEAM_SEALED
     for row in rows:
         value = dict(zip(_TEAM_NAMES, row, strict=True))
+        for name in sealed:
+            if value[name]:
+                value[name] = open_sealed(value[name])
         display_name, display_acronym = value["display_name"], value["display_acronym"]
         yield TeamRow(
             id=value["id"],

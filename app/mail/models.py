@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Text
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.db import StrEnumType, UTCDateTime, utcnow
+from app.security.encryption import EncryptedText
 
 
 class OutboxStatus(StrEnum):
@@ -30,11 +31,12 @@ class OutboxMessage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # What the message is about ("invite", "signature_confirm", …): for the team's view.
     kind: str = Field(max_length=40)
-    to_address: str = Field(max_length=254)
-    to_name: str = Field(default="", max_length=200)
+    # Encrypted (app.security.encryption): the bodies carry signers' names and links.
+    to_address: str = Field(sa_type=EncryptedText(254))
+    to_name: str = Field(default="", sa_type=EncryptedText(200))
     subject: str = Field(max_length=300)
-    text_body: str = Field(sa_type=Text)
-    html_body: str = Field(default="", sa_type=Text)
+    text_body: str = Field(sa_type=EncryptedText)
+    html_body: str = Field(default="", sa_type=EncryptedText)
     locale: str = Field(default="en", max_length=16)
     message_id: str = Field(max_length=200, unique=True)
     status: OutboxStatus = Field(default=OutboxStatus.READY, sa_type=StrEnumType(OutboxStatus))

@@ -45,6 +45,9 @@ class Keyed(StrEnum):
     IP = "ip"
     # Rate-limit counters: a signer's address and email, a lead's sign-in email.
     RATE_LIMIT = "rate-limit"
+    # A signer's normalised email (signature.email_key): the blind index that finds a
+    # repeat signer and a privacy request's signatures, the email itself being encrypted.
+    EMAIL = "email"
     # A lead's single-use recovery codes.
     RECOVERY_CODE = "recovery-code"
 

@@ -3,6 +3,7 @@ every route gives the same field errors and stores the same normalised values.""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from app.core.config import get_settings
 from app.core.errors import BadRequest, FieldErrors, about
 from app.core.i18n import gettext as _
 from app.core.text import check_website, clean_line, normalise_email
+from app.security.tokens import Keyed, keyed_digest
 from app.signatures import countries, details
 from app.signatures.models import Listing, SignerKind
 from app.statements.models import SignerKinds, Statement
@@ -38,15 +40,22 @@ class SignInput(_SignInputFields):
 
 @dataclass(frozen=True)
 class CleanSign(details.SignerDetails):
-    email_key: str  # the address normalised, to recognise a repeat signer
+    email_key: str  # the blind index of the normalised address: recognises a repeat signer
 
 
-def email_key(address: str) -> str:
-    """The address used to recognise a repeat signer: lower-case, plus-tag dropped."""
-    local, _at, domain = address.lower().rpartition("@")
+def normal_address(address: str) -> str:
+    """The address used to recognise a repeat signer: Unicode NFKC, case-folded, plus-tag
+    dropped."""
+    local, _at, domain = unicodedata.normalize("NFKC", address).casefold().rpartition("@")
     if get_settings().email_ignore_plus_tags:
         local = local.split("+", 1)[0]
     return f"{local}@{domain}"
+
+
+def email_key(address: str) -> str:
+    """What is stored to find a repeat signer, the email itself being encrypted: a keyed
+    digest (blind index) of the normalised address, under a key derived for this purpose."""
+    return keyed_digest(normal_address(address), purpose=Keyed.EMAIL)
 
 
 def clean_sign_input(

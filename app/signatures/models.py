@@ -22,10 +22,11 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index, Text, UniqueConstraint, event
+from sqlalchemy import Index, UniqueConstraint, event
 from sqlmodel import Field, SQLModel
 
 from app.core.db import StrEnumType, UTCDateTime, utcnow
+from app.security.encryption import EncryptedText
 from app.signatures import similarity
 
 
@@ -82,17 +83,22 @@ class Signature(SQLModel, table=True):
     listing: Listing = Field(default=Listing.NAMED, sa_type=StrEnumType(Listing))
 
     # The person: an individual signer, or whoever signs for an organisation.
-    name: str = Field(max_length=200)
-    title: str = Field(default="", max_length=200)  # the signer's title in the organisation
-    note: str = Field(default="", max_length=300)  # an individual's note, shown with the name
-    email: str = Field(max_length=254)
-    email_key: str = Field(max_length=254)  # normalised for duplicate detection
-    country: str = Field(default="", max_length=2)  # ISO 3166-1 alpha-2
+    name: str = Field(sa_type=EncryptedText(200))
+    title: str = Field(
+        default="", sa_type=EncryptedText(200)
+    )  # the signer's title in the organisation
+    note: str = Field(
+        default="", sa_type=EncryptedText(300)
+    )  # an individual's note, shown with the name
+    email: str = Field(sa_type=EncryptedText(254))
+    # The blind index of the normalised address (forms.email_key): finds a repeat signer.
+    email_key: str = Field(max_length=254)
+    country: str = Field(default="", sa_type=EncryptedText(2))  # ISO 3166-1 alpha-2
 
     # An organisation.
-    organisation: str = Field(default="", max_length=300)
-    acronym: str = Field(default="", max_length=40)
-    website: str = Field(default="", max_length=300)
+    organisation: str = Field(default="", sa_type=EncryptedText(300))
+    acronym: str = Field(default="", sa_type=EncryptedText(40))
+    website: str = Field(default="", sa_type=EncryptedText(300))
     authorised: bool = False
     # The organisation's comparison keys for look-alike detection (app.signatures.similarity):
     # set on every insert, by the column defaults (Core inserts: the form, imports) or by
@@ -103,10 +109,13 @@ class Signature(SQLModel, table=True):
     site: str = Field(
         default="", max_length=300, sa_column_kwargs={"default": similarity.site_default}
     )
+    acronym_key: str = Field(
+        default="", max_length=300, sa_column_kwargs={"default": similarity.acronym_default}
+    )
 
     # Corrections by the team; the originals above are kept as typed.
-    display_name: str | None = Field(default=None, max_length=300)
-    display_acronym: str | None = Field(default=None, max_length=40)
+    display_name: str | None = Field(default=None, sa_type=EncryptedText(300))
+    display_acronym: str | None = Field(default=None, sa_type=EncryptedText(40))
     position: int | None = None  # a manual place in the list
     # Its tier (app.statements.groups); NULL lists it in the statement's default group.
     group_id: int | None = Field(
@@ -118,7 +127,7 @@ class Signature(SQLModel, table=True):
     locale: str = Field(default="en", max_length=16)
     flags: str = Field(default="", max_length=300)  # comma-separated Flag values
     source: Source = Field(default=Source.FORM, sa_type=StrEnumType(Source))
-    source_note: str = Field(default="", max_length=500)
+    source_note: str = Field(default="", sa_type=EncryptedText(500))
 
     nonce: str = Field(max_length=64)  # in confirm/withdraw links; replaced to revoke them
     version_id: int | None = Field(
@@ -181,12 +190,15 @@ class SignatureNote(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     signature_id: int = Field(foreign_key="signature.id", index=True, ondelete="CASCADE")
     author_id: int | None = Field(default=None, foreign_key="user_account.id", ondelete="SET NULL")
-    body: str = Field(sa_type=Text)
+    body: str = Field(sa_type=EncryptedText)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 @event.listens_for(Signature, "before_insert")
 def _lookalike_keys(_mapper: object, _connection: object, target: Signature) -> None:
-    if target.kind == SignerKind.ORGANISATION:
+    # Plain comparison keys only for an organisation listed by name: an anonymous or
+    # counted-only organisation's name is encrypted, and these would give it away.
+    if target.kind == SignerKind.ORGANISATION and target.listing == Listing.NAMED:
         target.org_key = similarity.org_key(target.organisation)
         target.site = similarity.website_domain(target.website)[: similarity.KEY_LENGTH]
+        target.acronym_key = target.acronym.lower()[: similarity.KEY_LENGTH]

@@ -49,14 +49,22 @@ def near_name(key: str, others: Iterable[str]) -> bool:
 
 
 def _organisation(context: Any) -> dict[str, Any] | None:
-    values = context.get_current_parameters()
-    return values if values.get("kind") == "organisation" else None
+    values: dict[str, Any] = context.get_current_parameters()
+    if values.get("kind") != "organisation" or values.get("listing", "named") != "named":
+        return None  # an anonymous or counted-only organisation's name stays encrypted
+    return values
 
 
 def key_default(context: Any) -> str:
     """Column default for `Signature.org_key` (SQLAlchemy passes the insert's context)."""
     values = _organisation(context)
     return org_key(values.get("organisation") or "") if values else ""
+
+
+def acronym_default(context: Any) -> str:
+    """Column default for `Signature.acronym_key`: the acronym in lower case."""
+    values = _organisation(context)
+    return (values.get("acronym") or "").lower()[:KEY_LENGTH] if values else ""
 
 
 def site_default(context: Any) -> str:

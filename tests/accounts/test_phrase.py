@@ -15,7 +15,7 @@ from app.signatures.digests import service as digests
 from app.signatures.forms import SignInput
 from app.signatures.signing import service as signing
 from tests.factories import PASSWORD, individual, make_user, open_statement
-from tests.helpers import run_signing_worker, sign_in, submit
+from tests.helpers import mail_to, run_signing_worker, sign_in, submit
 
 PHRASE = "blue heron over the Han"
 
@@ -51,9 +51,7 @@ def test_the_phrase_is_chosen_on_the_account_page_and_heads_lead_emails(
     lifecycle.confirm(db, token=token, now=t0 + timedelta(minutes=1))
     assert digests.send_due_digests(db, now=t0 + timedelta(minutes=10)) == 1
 
-    to_lead = db.exec(
-        select(OutboxMessage).where(col(OutboxMessage.to_address) == "lead@example.org")
-    ).all()
+    to_lead = mail_to(db, "lead@example.org")
     assert {m.kind for m in to_lead} == {"password_reset", "digest"}
     for message in to_lead:
         assert message.text_body.startswith(f"Your security phrase: {PHRASE}\n\n")

@@ -21,7 +21,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from pydantic import SecretStr
-from sqlmodel import col, select
 
 from app.accounts import service as accounts
 from app.accounts.tokens import service as api_tokens
@@ -35,7 +34,6 @@ from app.mail.models import OutboxStatus
 from app.security import tokens
 from app.signatures import lifecycle
 from app.signatures.forms import SignInput
-from app.signatures.models import Signature
 from app.signatures.moderation import service as moderation
 from app.signatures.reconsent import service as reconsent
 from app.signatures.signing import service as signing
@@ -45,6 +43,7 @@ from app.statements.models import TeamRole
 from app.statements.review import service as review
 from app.statements.team import service as team
 from tests.databases import create_database, database_url, drop_database
+from tests.helpers import signature_with_email
 from tests.smtp_server import RecordingHandler, _smtp_handler, free_port, smtp_server  # noqa: F401  (fixtures)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -337,9 +336,7 @@ def seed_site(server: LiveServer) -> Site:
                 data=SignInput.model_validate(data),
                 context=signing.Context(ip=f"192.0.2.{n + 1}", form_age_seconds=60),
             )
-            signature = session.exec(
-                select(Signature).where(col(Signature.email) == data["email"])
-            ).one()
+            signature = signature_with_email(session, data["email"])
             signed.append(signature)
         *to_confirm, pending = signed
         for signature in to_confirm:

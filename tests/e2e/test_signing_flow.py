@@ -8,14 +8,15 @@ import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.accounts.models import User
 from app.core.db import make_engine, new_session
-from app.signatures.models import Signature, SignatureStatus
+from app.signatures.models import SignatureStatus
 from app.statements import service as statements
 from tests.e2e.conftest import LiveServer, screenshot, wait_for_mail
 from tests.factories import statement_input
+from tests.helpers import signature_with_email
 from tests.smtp_server import RecordingHandler
 
 pytestmark = pytest.mark.browser
@@ -38,7 +39,7 @@ def _open_statement(live: LiveServer) -> None:
 def _status(live: LiveServer, email: str) -> SignatureStatus:
     engine = make_engine(live.database_url)
     with new_session(engine, write=False) as session:
-        status = session.exec(select(Signature.status).where(col(Signature.email) == email)).one()
+        status = signature_with_email(session, email).status
     engine.dispose()
     return SignatureStatus(status)
 

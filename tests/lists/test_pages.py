@@ -25,7 +25,7 @@ from app.signatures.models import Signature, SignatureStatus
 from app.statements.models import Statement, StatementStatus
 from tests import hrc58
 from tests.factories import PASSWORD, approve_signers, make_user, open_statement
-from tests.helpers import csrf_from, sign_in, submit
+from tests.helpers import csrf_from, sign_in, signature_with_email, submit
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -317,7 +317,7 @@ def test_team_rows_read_from_the_database_match_each_signature(db: Session) -> N
             individual(name="Lee Young-hee", email="yh@example.org", note=""),
         ],
     )
-    corrected = db.exec(select(Signature).where(col(Signature.email) == "yh@example.org")).one()
+    corrected = signature_with_email(db, "yh@example.org")
     corrected.display_name = "Lee Younghee"
     db.add(corrected)
     db.flush()

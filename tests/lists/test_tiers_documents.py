@@ -21,14 +21,13 @@ from sqlmodel import Session, col, select
 from app.accounts.models import User
 from app.accounts.tokens import service as tokens
 from app.lists import service as lists
-from app.mail.models import OutboxMessage
 from app.signatures import countries
 from app.signatures.models import Signature
 from app.statements.groups import service as groups
 from app.statements.models import Statement
 from tests import hrc58
 from tests.factories import approve_signers, make_user, open_statement, organisation
-from tests.helpers import run_signing_worker, submit
+from tests.helpers import mail_to, run_signing_worker, submit
 
 UN_EXAMPLE = hrc58.EXAMPLES / "un-plenary-civil-society-statement.txt"
 
@@ -60,11 +59,7 @@ def _sign_through_the_form(
     """The public form, then the confirmation link from the email the worker writes."""
     assert submit(client, f"/s/{slug}/sign", **values).status_code in (200, 303)
     run_signing_worker(db)
-    message = db.exec(
-        select(OutboxMessage)
-        .where(col(OutboxMessage.to_address) == values["email"])
-        .order_by(col(OutboxMessage.id).desc())
-    ).first()
+    message = mail_to(db, values["email"])[-1]
     assert message is not None
     link = re.search(r"http://testserver(/confirm/\S+)", message.text_body)
     assert link, message.text_body

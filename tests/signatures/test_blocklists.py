@@ -26,7 +26,7 @@ from app.signatures.moderation import service as moderation
 from app.statements.models import Statement, TeamRole
 from app.statements.team import service as team
 from tests.factories import PASSWORD, individual, make_user, open_statement, organisation
-from tests.helpers import csrf_from, run_signing_worker, sign_in, submit
+from tests.helpers import csrf_from, run_signing_worker, sign_in, signature_with_email, submit
 
 BLOCKLIST = "/statements/hrc58/blocklist"
 API = "/api/v1/statements/hrc58/blocklist"
@@ -57,7 +57,7 @@ def sign(client: TestClient, **values: str) -> Response:
 
 
 def signature_of(db: Session, email: str) -> Signature:
-    return db.exec(select(Signature).where(col(Signature.email) == email)).one()
+    return signature_with_email(db, email)
 
 
 def hits(db: Session, signature: Signature) -> list[tuple[EntryKind, str, str]]:
@@ -69,7 +69,7 @@ def confirm(db: Session, signature: Signature) -> SignatureStatus:
     """Confirm as the signer would, and say where the signature ended up."""
     run_signing_worker(db)  # the worker writes the confirmation email
     message = db.exec(
-        select(OutboxMessage).where(col(OutboxMessage.to_address) == signature.email)
+        select(OutboxMessage).where(col(OutboxMessage.signature_id) == signature.id)
     ).first()
     assert message is not None
     token = message.text_body.split("/confirm/", 1)[1].split()[0]

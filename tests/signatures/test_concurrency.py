@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi.testclient import TestClient
 from httpx import Response
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from app.core.db import new_session
 from app.mail.models import OutboxMessage
@@ -18,7 +18,7 @@ from app.main import create_app
 from app.signatures.models import Signature, SignatureStatus
 from app.signatures.signing import service as signing
 from tests.factories import individual, make_user, open_statement
-from tests.helpers import csrf_from
+from tests.helpers import csrf_from, mail_to
 
 
 def _open_statement(engine: Engine) -> str:
@@ -68,11 +68,7 @@ def test_fifty_parallel_signatures_with_one_email_make_one(committed: Engine) ->
         assert len(session.exec(select(Signature)).all()) == 1
         # The confirmation, then one repeat notice (with the link again): two emails from
         # fifty attempts, however the workers shared the notices out.
-        kinds = session.exec(
-            select(OutboxMessage.kind)
-            .where(col(OutboxMessage.to_address) == "same@example.org")
-            .order_by(col(OutboxMessage.id))
-        ).all()
+        kinds = [m.kind for m in mail_to(session, "same@example.org")]
         assert list(kinds) == ["signature_confirm", "signature_repeat"]
 
 

@@ -23,7 +23,14 @@ from app.signatures.models import Signature
 from app.statements.models import DigestFrequency, Statement, TeamMember, TeamRole
 from app.statements.team import service as team
 from tests.factories import PASSWORD, individual, make_user, open_statement
-from tests.helpers import csrf_from, run_signing_worker, sign_in, submit
+from tests.helpers import (
+    csrf_from,
+    mail_to,
+    run_signing_worker,
+    sign_in,
+    signature_with_email,
+    submit,
+)
 from tests.smtp_server import RecordingHandler, _smtp_handler, smtp_server  # noqa: F401
 
 URL = "/statements/hrc58"
@@ -71,7 +78,7 @@ def _send(db: Session, settings: Settings) -> list[OutboxMessage]:
 
 
 def _signature(db: Session, email: str) -> Signature:
-    return db.exec(select(Signature).where(col(Signature.email) == email)).one()
+    return signature_with_email(db, email)
 
 
 def test_a_bounced_confirmation_is_shown_to_its_statements_leads_only(
@@ -223,11 +230,7 @@ def test_the_digest_reports_deliveries_that_failed_in_its_period(
     assert "1 email to a signer not delivered" in digest.summary()
 
     assert digests.send_due_digests(db, now=utcnow() + timedelta(seconds=1)) >= 1
-    mail = db.exec(
-        select(OutboxMessage).where(
-            col(OutboxMessage.kind) == "digest", col(OutboxMessage.to_address) == lead.email
-        )
-    ).one()
+    (mail,) = [m for m in mail_to(db, lead.email) if m.kind == "digest"]
     assert "1 email to a signer could not be delivered" in mail.text_body
     assert re.search(r"/statements/hrc58/signatures\?delivery=1", mail.text_body)
     assert "gone@example.org" not in mail.text_body  # a digest never carries an address

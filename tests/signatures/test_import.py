@@ -20,6 +20,7 @@ from app.audit.models import AuditEvent
 from app.core.config import get_settings
 from app.core.errors import AppError, BadRequest
 from app.mail.models import OutboxMessage
+from app.signatures.forms import email_key
 from app.signatures.importing import columns as import_columns
 from app.signatures.importing import service as importing
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
@@ -292,7 +293,7 @@ def test_duplicates_are_shown_and_skipped(client: TestClient, db: Session, lead:
             kind=SignerKind.INDIVIDUAL,
             name="Already",
             email="dup@example.org",
-            email_key="dup@example.org",
+            email_key=email_key("dup@example.org"),
             nonce="n",
             status=SignatureStatus.CONFIRMED,
         )

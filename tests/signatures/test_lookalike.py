@@ -13,6 +13,7 @@ from app.signatures.models import Flag, Signature, SignatureStatus
 from app.signatures.signing import service
 from app.statements.models import Statement
 from tests.factories import approve_signers, make_user, open_statement, organisation
+from tests.helpers import signature_with_email
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def _flags(db: Session, statement: Statement, **values: str) -> set[str]:
     service.submit(
         db, statement=statement, data=SignInput.model_validate(data), context=service.Context()
     )
-    stored = db.exec(select(Signature).where(col(Signature.email) == data["email"])).one()
+    stored = signature_with_email(db, data["email"])
     return set(filter(None, stored.flags.split(",")))
 
 
@@ -88,10 +89,10 @@ def test_every_insert_path_stores_the_comparison_keys(db: Session, statement: St
     # ORM objects (the fixture), the form's Core insert and a many-row Core insert (imports).
     _flags(db, statement, organisation="Korea Future", acronym="KF", email="a@kf.org",
            website="https://www.KoreaFuture.org/en")  # fmt: skip
-    base = db.exec(select(Signature).where(col(Signature.email) == "a@kf.org")).one()
+    base = signature_with_email(db, "a@kf.org")
     rows = [
-        {**base.model_dump(exclude={"id", "org_key", "site"}), "email": e, "email_key": e,
-         "organisation": name}
+        {**base.model_dump(exclude={"id", "org_key", "site", "acronym_key"}), "email": e,
+         "email_key": e, "organisation": name}
         for e, name in (("b@x.org", "NK Watch"), ("c@x.org", "Daily NK"))
     ]  # fmt: skip
     db.execute(insert(Signature), rows)

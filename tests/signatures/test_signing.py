@@ -25,7 +25,7 @@ from app.signatures.models import Flag, Signature, SignatureStatus, SigningNotic
 from app.signatures.signing import service as signing
 from app.statements.models import Statement
 from tests.factories import individual, make_user, open_statement, organisation
-from tests.helpers import csrf_from, run_signing_worker, submit
+from tests.helpers import csrf_from, mail_to, run_signing_worker, signature_with_email, submit
 
 
 def _mail(db: Session, kind: str) -> list[OutboxMessage]:
@@ -182,9 +182,7 @@ def test_repeat_notices_are_capped(client: TestClient, db: Session) -> None:
         if attempt % 7 == 0:
             run_signing_worker(db)
     run_signing_worker(db)
-    to_them = db.exec(
-        select(OutboxMessage.kind).where(OutboxMessage.to_address == "jeongsam@example.org")
-    ).all()
+    to_them = [m.kind for m in mail_to(db, "jeongsam@example.org")]
     assert sorted(to_them) == ["signature_confirm", "signature_repeat"]
     assert db.exec(select(SigningNotice).where(SigningNotice.status == "queued")).all() == []
 
@@ -395,7 +393,7 @@ def test_confirmation_after_the_deadline_only_within_the_grace_setting(
     with pytest.raises(Conflict, match="closed"):
         confirm(late, timedelta(seconds=1))
     # Submitted after the deadline (a race at the deadline): refused even within the grace.
-    late_signature = db.exec(select(Signature).where(Signature.email == "after@example.org")).one()
+    late_signature = signature_with_email(db, "after@example.org")
     late_signature.submitted_at = deadline + timedelta(seconds=1)
     db.flush()
     with pytest.raises(Conflict, match="closed"):

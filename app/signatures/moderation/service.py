@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, func, or_, select
+from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
 from app.audit import service as audit
@@ -69,23 +69,23 @@ def list_signatures(
     if undelivered_only:
         troubled = mail.troubled_signature_ids(statement_id=statement.id or 0)
         conditions.append(col(Signature.id).in_(troubled))
-    needle = query.strip()[:MAX_QUERY].lower()
+    newest_first = (col(Signature.submitted_at).desc(), col(Signature.id).desc())
+    needle = query.strip()[:MAX_QUERY].casefold()
+    offset = (max(page, 1) - 1) * per_page
     if needle:
-        conditions.append(
-            or_(
-                *(
-                    func.lower(getattr(Signature, name)).contains(needle, autoescape=True)
-                    for name in _SEARCHED
-                )
+        # The searched fields are encrypted: read the statement's signatures that pass the
+        # other filters and match in Python, after decrypting.
+        found = [
+            signature
+            for signature in session.exec(
+                select(Signature).where(*conditions).order_by(*newest_first)
             )
-        )
+            if any(needle in (getattr(signature, name) or "").casefold() for name in _SEARCHED)
+        ]
+        return found[offset : offset + per_page], len(found)
     total = session.exec(select(func.count()).select_from(Signature).where(*conditions)).one()
     rows = session.exec(
-        select(Signature)
-        .where(*conditions)
-        .order_by(col(Signature.submitted_at).desc(), col(Signature.id).desc())
-        .offset((max(page, 1) - 1) * per_page)
-        .limit(per_page)
+        select(Signature).where(*conditions).order_by(*newest_first).offset(offset).limit(per_page)
     ).all()
     return list(rows), total
 
@@ -197,7 +197,12 @@ def correct_display(
         statement_id=statement.id,
         actor=actor,
         action="signature display corrected",
-        detail=f"#{signature.id}: {before} → {public.public_name(signature) or signature.name}",
+        # The audit log is not encrypted: names only of a signer listed by name (public).
+        detail=(
+            f"#{signature.id}: {before} → {public.public_name(signature) or signature.name}"
+            if signature.listing == Listing.NAMED
+            else f"#{signature.id}"
+        ),
     )
     statement.updated_at = utcnow()  # the public list is rebuilt on its next request
     session.flush()

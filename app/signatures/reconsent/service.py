@@ -272,15 +272,17 @@ def status(session: Session, *, statement: Statement) -> RoundStatus:
     version = latest_material_version(session, statement=statement)
     if version is None:
         return RoundStatus(version=None, reconfirmed=[], waiting=[])
-    asked = session.exec(
-        select(Signature)
-        .where(
-            col(Signature.statement_id) == statement.id,
-            col(Signature.reconsent_version_id) == version.id,
-            col(Signature.status).in_(ACTIVE),
-        )
-        .order_by(col(Signature.organisation), col(Signature.name), col(Signature.id))
-    ).all()
+    asked = sorted(
+        session.exec(
+            select(Signature).where(
+                col(Signature.statement_id) == statement.id,
+                col(Signature.reconsent_version_id) == version.id,
+                col(Signature.status).in_(ACTIVE),
+            )
+        ),
+        # Sorted after decrypting (names are encrypted at rest).
+        key=lambda s: (s.organisation, s.name, s.id or 0),
+    )
     return RoundStatus(
         version=version,
         reconfirmed=[s for s in asked if _has_confirmed(s, version)],

@@ -11,12 +11,13 @@ from datetime import datetime
 from sqlmodel import Field, SQLModel
 
 from app.core.db import UTCDateTime, utcnow
+from app.security.encryption import EncryptedText
 
 
 class PrivacyRequest(SQLModel, table=True):
     __tablename__ = "privacy_request"
 
     id: int | None = Field(default=None, primary_key=True)
-    email: str = Field(max_length=254)
+    email: str = Field(sa_type=EncryptedText(254))  # app.security.encryption
     locale: str = Field(default="en", max_length=16)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

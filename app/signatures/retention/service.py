@@ -33,7 +33,7 @@ from app.core.text import normalise_email
 from app.mail import service as mail
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.security import ratelimit, tokens
-from app.signatures import lifecycle
+from app.signatures import forms, lifecycle
 from app.signatures.models import Listing, Signature, SignatureNote, SignatureStatus, SignerKind
 from app.signatures.retention.models import PrivacyRequest
 from app.statements import service as statements
@@ -300,12 +300,17 @@ def answer_requests(session: Session, *, limit: int = 50) -> int:
     ).all()
     queued = 0
     for request in requests:
-        held = session.exec(
-            select(Signature, Statement)
-            .join(Statement, col(Statement.id) == col(Signature.statement_id))
-            .where(col(Signature.email) == request.email)
-            .order_by(col(Signature.id))
-        ).all()
+        # Found through the blind index, then the exact (decrypted) address.
+        held = [
+            (signature, statement)
+            for signature, statement in session.exec(
+                select(Signature, Statement)
+                .join(Statement, col(Statement.id) == col(Signature.statement_id))
+                .where(col(Signature.email_key) == forms.email_key(request.email))
+                .order_by(col(Signature.id))
+            )
+            if signature.email == request.email
+        ]
         if held:
             _queue_report(session, request=request, held=list(held))
             queued += 1
@@ -403,13 +408,19 @@ def erase_signature(
     assert signature.id is not None
     _strip(session, [signature.id], published=published)
     session.exec(delete(SignatureNote).where(col(SignatureNote.signature_id) == signature.id))
-    session.exec(
-        delete(OutboxMessage).where(
-            col(OutboxMessage.statement_id) == statement.id,
-            col(OutboxMessage.to_address) == address,
-            col(OutboxMessage.status) != OutboxStatus.SENDING,
+    # Addresses are encrypted: compare after reading (a rare request, one statement's mail).
+    mine = [
+        message_id
+        for message_id, to_address in session.exec(
+            select(OutboxMessage.id, OutboxMessage.to_address).where(
+                col(OutboxMessage.statement_id) == statement.id,
+                col(OutboxMessage.status) != OutboxStatus.SENDING,
+            )
         )
-    )
+        if to_address == address
+    ]
+    if mine:
+        session.exec(delete(OutboxMessage).where(col(OutboxMessage.id).in_(mine)))
     audit.record(
         session,
         statement_id=statement.id,

@@ -29,7 +29,7 @@ from app.security import ratelimit, tokens
 from app.signatures import emails, lifecycle, similarity
 from app.signatures.blocklists import service as blocklists
 from app.signatures.blocklists.models import BlocklistEntry
-from app.signatures.forms import CleanSign, SignInput, clean_sign_input
+from app.signatures.forms import CleanSign, SignInput, clean_sign_input, normal_address
 from app.signatures.models import (
     Flag,
     NoticeStatus,
@@ -184,9 +184,7 @@ def flags_for(
     domain = clean.email.rpartition("@")[2]
     if domain in disposable_domains:
         flags.add(Flag.DISPOSABLE_EMAIL)
-    if _blocklisted(
-        session, statement=statement, email=clean.email, email_key=clean.email_key, context=context
-    ):
+    if _blocklisted(session, statement=statement, email=clean.email, context=context):
         flags.add(Flag.BLOCKLISTED)
     if clean.kind == SignerKind.ORGANISATION:
         site = similarity.website_domain(clean.website)
@@ -198,11 +196,15 @@ def flags_for(
 
 
 def _blocklisted(
-    session: Session, *, statement: Statement, email: str, email_key: str, context: Context
+    session: Session, *, statement: Statement, email: str, context: Context
 ) -> list[BlocklistEntry]:
     assert statement.id is not None
     return blocklists.matching_entries(
-        session, statement_id=statement.id, email=email, email_key=email_key, ip=context.ip
+        session,
+        statement_id=statement.id,
+        email=email,
+        email_key=normal_address(email),
+        ip=context.ip,
     )
 
 
@@ -214,13 +216,7 @@ def record_blocklist_hits(
     blocklists.record_hits(
         session,
         signature_id=signature_id,
-        entries=_blocklisted(
-            session,
-            statement=statement,
-            email=clean.email,
-            email_key=clean.email_key,
-            context=context,
-        ),
+        entries=_blocklisted(session, statement=statement, email=clean.email, context=context),
     )
 
 
@@ -238,11 +234,11 @@ def _looks_like_existing_org(session: Session, *, statement: Statement, clean: C
     if site:
         could_match.append(col(Signature.site) == site)
     if acronym:
-        could_match.append(func.lower(col(Signature.acronym)) == acronym)
+        could_match.append(col(Signature.acronym_key) == acronym[: similarity.KEY_LENGTH])
     if not could_match:
         return False
     candidates = session.exec(
-        select(Signature.org_key, Signature.site, Signature.acronym).where(
+        select(Signature.org_key, Signature.site, Signature.acronym_key).where(
             col(Signature.statement_id) == statement.id,
             col(Signature.kind) == SignerKind.ORGANISATION,
             col(Signature.email_key) != clean.email_key,
@@ -251,7 +247,7 @@ def _looks_like_existing_org(session: Session, *, statement: Statement, clean: C
         )
     ).all()
     if any(
-        (site and other == site) or (acronym and acr.lower() == acronym)
+        (site and other == site) or (acronym and acr == acronym[: similarity.KEY_LENGTH])
         for _, other, acr in candidates
     ):
         return True
