@@ -22,6 +22,7 @@ from app.signatures import countries, details
 from app.signatures.models import Listing, SignerKind
 
 IGNORE = "ignore"
+GROUP = "group"  # the signatory group (tier), by its name: not a signer's detail
 FIELDS = details.NAMES
 # The listing column read as answers to a yes/no question.
 ANONYMOUS_IF_YES = "listing_anonymous_if_yes"
@@ -30,6 +31,7 @@ _YES_MEANS = {ANONYMOUS_IF_YES: Listing.ANONYMOUS, NAMED_IF_YES: Listing.NAMED}
 CHOICES = (
     IGNORE,
     *(c for f in FIELDS for c in ((f, *_YES_MEANS) if f == "listing" else (f,))),
+    GROUP,
 )
 _YES_NO_FIELDS = ("consent_privacy", "authorised", "opt_in_updates")
 E = TypeVar("E", SignerKind, Listing)
@@ -39,6 +41,7 @@ E = TypeVar("E", SignerKind, Listing)
 # the specific come first: "Organization website" is a website, not an organisation.
 _HEADER_RULES = """
 ignore: timestamp, 타임스탬프, submitted at | timestamp, 타임스탬프
+group: group, tier, signatory group, 그룹, 서명 그룹 | signatory group, tier, 서명 그룹
 consent_privacy: | privacy, consent, 개인정보, 동의
 opt_in_updates: | updates, news, newsletter, keep me informed, 소식, 뉴스
 authorised: | authoris, authoriz, on behalf, 권한
@@ -218,6 +221,11 @@ def normal_country(value: str) -> str | None:
         return _country_names().get(_normal(v).removeprefix("the "))
 
 
+def group_key(name: str) -> str:
+    """A group's name as an import matches it: case, width and spacing do not count."""
+    return _normal(name)
+
+
 def yes_value(value: str) -> str:
     """A checkbox's answer as the form sends it. Anything but an empty cell or a no counts:
     a ticked Google Forms checkbox exports its own label ("I agree")."""
@@ -225,7 +233,11 @@ def yes_value(value: str) -> str:
 
 
 def field_labels() -> dict[str, str]:
-    return {IGNORE: _("Do not import")} | {d.name: _(d.column) for d in details.all_details()}
+    return (
+        {IGNORE: _("Do not import")}
+        | {d.name: _(d.column) for d in details.all_details()}
+        | {GROUP: _("Signatory group (by its name)")}
+    )
 
 
 def choice_labels() -> dict[str, str]:
