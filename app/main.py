@@ -20,6 +20,7 @@ from app.demo import routes as demo_routes
 from app.lists import api as api_lists
 from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
+from app.lists.hrc import routes as hrc_routes
 from app.lists.final import routes as final_routes
 from app.mail import routes as mail_routes
 from app.security import csrf
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(retention_routes.router)
     app.include_router(list_routes.router)
     app.include_router(list_team_routes.router)
+    app.include_router(hrc_routes.router)
     app.include_router(final_routes.router)
     app.include_router(demo_routes.router)
     app.include_router(token_routes.router)

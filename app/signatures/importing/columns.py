@@ -19,7 +19,7 @@ from babel import Locale
 
 from app.core.i18n import gettext as _
 from app.signatures import countries, details
-from app.signatures.models import Listing, SignerKind
+from app.signatures.models import EcosocStatus, Listing, SignerKind
 
 IGNORE = "ignore"
 GROUP = "group"  # the signatory group (tier), by its name: not a signer's detail
@@ -34,13 +34,14 @@ CHOICES = (
     GROUP,
 )
 _YES_NO_FIELDS = ("consent_privacy", "authorised", "opt_in_updates")
-E = TypeVar("E", SignerKind, Listing)
+E = TypeVar("E", SignerKind, Listing, EcosocStatus)
 
 
 # field: exact headers | words within longer headers. The first rule that matches wins, so
 # the specific come first: "Organization website" is a website, not an organisation.
 _HEADER_RULES = """
 ignore: timestamp, 타임스탬프, submitted at | timestamp, 타임스탬프
+ecosoc_status: ecosoc, ecosoc status, consultative status, 협의 지위 | ecosoc, consultative, 협의 지위, 협의지위
 group: group, tier, signatory group, 그룹, 서명 그룹 | signatory group, tier, 서명 그룹
 consent_privacy: | privacy, consent, 개인정보, 동의
 opt_in_updates: | updates, news, newsletter, keep me informed, 소식, 뉴스
@@ -169,6 +170,19 @@ def _meaning(value: str, choices: Sequence[tuple[E, Sequence[str]]]) -> E | None
     exact = [choice for choice, _words in choices if choice.value == v]
     within = [choice for choice, words in choices if any(_has_word(v, w) for w in words)]
     return (exact + within + [None])[0]
+
+
+_ECOSOC = (
+    (EcosocStatus.GENERAL, ("general", "일반")),
+    (EcosocStatus.SPECIAL, ("special", "특별")),
+    (EcosocStatus.ROSTER, ("roster", "명부")),
+    (EcosocStatus.NONE, ("none", "no", "not", "n a", "없", "아니", "무")),
+)
+
+
+def normal_ecosoc(value: str) -> EcosocStatus | None:
+    """ "General consultative status", "특별 협의 지위", "No" → the status; None if unclear."""
+    return _meaning(value, _ECOSOC)
 
 
 def normal_kind(value: str) -> SignerKind | None:

@@ -287,6 +287,12 @@ def _clean(
         _listing_problem(values, listing_choice),
     )
     data["listing"] = str(listing or defaults.listing)
+    ecosoc = understood(
+        "ecosoc_status",
+        import_columns.normal_ecosoc,
+        _("“%(value)s” is not a consultative status: general, special, roster or none."),
+    )
+    data["ecosoc_status"] = str(ecosoc or "")
     country = understood("country", normal_country, _("“%(value)s” is not a country we know."))
     data["country"] = str(country or "")
     for flag in ("consent_privacy", "opt_in_updates", "authorised"):
