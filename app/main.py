@@ -20,8 +20,8 @@ from app.demo import routes as demo_routes
 from app.lists import api as api_lists
 from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
-from app.lists.hrc import routes as hrc_routes
 from app.lists.final import routes as final_routes
+from app.lists.hrc import routes as hrc_routes
 from app.mail import routes as mail_routes
 from app.security import csrf
 from app.security import input as input_guard

@@ -41,7 +41,7 @@ E = TypeVar("E", SignerKind, Listing, EcosocStatus)
 # the specific come first: "Organization website" is a website, not an organisation.
 _HEADER_RULES = """
 ignore: timestamp, 타임스탬프, submitted at | timestamp, 타임스탬프
-ecosoc_status: ecosoc, ecosoc status, consultative status, 협의 지위 | ecosoc, consultative, 협의 지위, 협의지위
+ecosoc_status: ecosoc, ecosoc status, consultative status | ecosoc, consultative, 협의 지위
 group: group, tier, signatory group, 그룹, 서명 그룹 | signatory group, tier, 서명 그룹
 consent_privacy: | privacy, consent, 개인정보, 동의
 opt_in_updates: | updates, news, newsletter, keep me informed, 소식, 뉴스
