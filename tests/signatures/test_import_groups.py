@@ -55,7 +55,7 @@ def test_rows_land_in_the_groups_their_cells_name(
         f"/statements/{lead.slug}/import/commit", data=commit, follow_redirects=False
     )
     assert done.status_code == 303, done.text
-    by_name = {g.name: g.id for g in groups.groups_for(db, statement=lead)}
+    by_name = {g.name: g.id or 0 for g in groups.groups_for(db, statement=lead)}
     placed = {
         s.organisation: s.group_id
         for s in db.exec(select(Signature).where(col(Signature.statement_id) == lead.id))

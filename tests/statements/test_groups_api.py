@@ -37,7 +37,7 @@ def statement(db: Session, lead: User) -> Statement:
 
 
 def _auth(db: Session, lead: User, *scopes: str) -> dict[str, str]:
-    chosen = set(scopes) if scopes else set(tokens.ALL_SCOPES)
+    chosen: set[str] = set(scopes) if scopes else {str(s) for s in tokens.ALL_SCOPES}
     _row, secret = tokens.create_token(db, user=lead, name="script", scopes=chosen)
     return {"Authorization": f"Bearer {secret}"}
 
