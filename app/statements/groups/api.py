@@ -50,7 +50,20 @@ class ListSettingsOut(BaseModel):
 class ListSettingsIn(BaseModel):
     """The whole setting, as the list page sends it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "heading": "Signature organizations and individuals",
+                "as_of": "2025-03-14",
+                "sort": "name",
+                "ignore_articles": True,
+                "prose_group_id": 3,
+                "prose_step": 100,
+                "prose_template": "",
+            }
+        },
+    )
     heading: str = Field(default="", max_length=2000)
     as_of: str = Field(default="", max_length=40, description="YYYY-MM-DD, or empty for today")
     sort: ListSort = ListSort.NAME
@@ -61,7 +74,9 @@ class ListSettingsIn(BaseModel):
 
 
 class Assignment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"group_id": 3, "signature_ids": [12, 15]}}
+    )
     group_id: int
     signature_ids: list[int] = Field(max_length=1000)
 
