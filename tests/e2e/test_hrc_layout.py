@@ -47,12 +47,12 @@ def _seed(server: LiveServer) -> None:
 
 WORDS = {
     "en": (
-        "The text has 1620 words. The limit is 1,500 words, for the lowest status among the "
+        "The text has 1,620 words. The limit is 1,500 words, for the lowest status among the "
         "co-sponsors (Special consultative status).",
         "Over the limit by 120 words.",
     ),
     "ko": (
-        "본문은 1620 단어입니다. 공동 제출 단체 중 가장 낮은 지위(특별 협의 지위)의 한도는 "
+        "본문은 1,620 단어입니다. 공동 제출 단체 중 가장 낮은 지위(특별 협의 지위)의 한도는 "
         "1,500 단어입니다.",
         "한도를 120 단어 넘었습니다.",
     ),
@@ -66,6 +66,7 @@ def test_the_list_page_shows_the_word_count_against_the_limit(
     for lang in ("en", "ko"):
         context = new_context(browser, lang)
         page = context.new_page()
+        page.goto(f"{live_server.url}/login?lang=en")  # the sign-in form in English
         live_server.sign_in(page, email="ada@tjwg.example", password=PASSWORD)
         for width, height in ((1280, 900), (375, 812)):
             page.set_viewport_size({"width": width, "height": height})

@@ -126,7 +126,7 @@ def test_the_limit_follows_the_lowest_status_and_the_page_warns(
     page = client.get(f"/statements/{statement.slug}/list")
     assert page.status_code == 200
     assert (
-        "The text has 1800 words. The limit is 1,500 words, for the lowest status among the "
+        "The text has 1,800 words. The limit is 1,500 words, for the lowest status among the "
         "co-sponsors (On the roster)." in page.text
     )
     assert "Over the limit by 300 words." in page.text
