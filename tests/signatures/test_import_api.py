@@ -78,7 +78,7 @@ def test_preview_then_commit_by_its_id(
     done = client.post(f"{API}/commit", headers=auth, json={"preview_id": preview["preview_id"]})
     assert done.status_code == 200, done.text
     assert done.json() == {"imported": 2}
-    one = db.exec(select(Signature).where(col(Signature.email) == "a@one.example")).one()
+    one = db.exec(select(Signature).where(col(Signature.organisation) == "One Org")).one()
     assert (one.status, one.source, one.ecosoc_status) == (
         SignatureStatus.APPROVED, Source.IMPORT, EcosocStatus.SPECIAL,
     )  # fmt: skip
