@@ -20,7 +20,10 @@ from app.demo import routes as demo_routes
 from app.lists import api as api_lists
 from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
+from app.lists.final import api as api_final
 from app.lists.final import routes as final_routes
+from app.lists.hrc import api as api_hrc
+from app.lists.hrc import routes as hrc_routes
 from app.mail import routes as mail_routes
 from app.security import csrf
 from app.security import input as input_guard
@@ -29,6 +32,7 @@ from app.signatures import api as api_signatures
 from app.signatures.blocklists import api as api_blocklists
 from app.signatures.blocklists import routes as blocklist_routes
 from app.signatures.digests import routes as digest_routes
+from app.signatures.importing import api as api_import
 from app.signatures.importing import routes as import_routes
 from app.signatures.moderation import routes as moderation_routes
 from app.signatures.reconsent import routes as reconsent_routes
@@ -46,7 +50,7 @@ from app.statements.translations import routes as translation_routes
 
 # Bodies allowed to be larger than MAX_BODY_BYTES: CSV imports carry a file (and then that
 # file again, compressed); /verify takes a whole final PDF.
-IMPORT_PATHS = re.compile(r"^/statements/[^/]+/import(/(mapping|preview|commit))?$")
+IMPORT_PATHS = re.compile(r"^(/api/v1)?/statements/[^/]+/import(/(mapping|preview|commit))?$")
 VERIFY_PATH = re.compile(r"^/verify$")
 
 
@@ -92,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(retention_routes.router)
     app.include_router(list_routes.router)
     app.include_router(list_team_routes.router)
+    app.include_router(hrc_routes.router)
     app.include_router(final_routes.router)
     app.include_router(demo_routes.router)
     app.include_router(token_routes.router)
@@ -103,6 +108,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_blocklists.router)
     app.include_router(api_lists.router)
     app.include_router(api_groups.router)
+    app.include_router(api_final.router)
+    app.include_router(api_hrc.router)
+    app.include_router(api_import.router)
     app.include_router(api_docs.router)
     api_docs.install(app)
     app.mount("/static", StaticFiles(directory=templating.STATIC_DIR), name="static")

@@ -20,12 +20,15 @@ class Entry:
     country: str = ""  # ISO 3166-1 alpha-2, "" when unknown
     country_name: str = ""  # in the list's language
     anonymous: bool = False
+    # Organisations: ECOSOC consultative status as stated (general, special, roster,
+    # none); "" in lists frozen before it was asked. The HRC layout groups by it.
+    ecosoc: str = ""
 
     def __post_init__(self) -> None:
         # An anonymous entry is its label and nothing more, however it was made (a builder
         # change, or a snapshot frozen before this rule): no renderer gets a detail to leak.
         if self.anonymous:
-            for detail in ("acronym", "note", "country", "country_name"):
+            for detail in ("acronym", "note", "country", "country_name", "ecosoc"):
                 object.__setattr__(self, detail, "")
 
     @property
@@ -154,6 +157,7 @@ class TeamRow:
     organisation: str
     acronym: str
     website: str
+    ecosoc_status: str  # general, special, roster or none
     country: str
     email: str
     consent_privacy: bool

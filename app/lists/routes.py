@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from sqlmodel import Session
 
 from app.core import templating
 from app.core.db import SessionDep
@@ -17,7 +18,7 @@ from app.lists.renderers import formats as exports
 from app.lists.renderers import text
 from app.security import headers
 from app.statements.deps import PublicStatement
-from app.statements.models import StatementStatus
+from app.statements.models import Statement, StatementStatus
 
 router = APIRouter()
 PER_PAGE = 200
@@ -70,6 +71,23 @@ def signatories(
     return response
 
 
+def statement_document(
+    session: Session, *, statement: Statement, fmt: exports.PublicFormat, paper: str = "a4"
+) -> exports.Rendered:
+    """A public format of the list, as the public download and the API give it: a final
+    statement's A4 PDF is its signed snapshot, every other format is rendered from the
+    list (frozen once final) in the statement's language, whatever the reader's."""
+    if fmt == "pdf" and statement.status == StatementStatus.FINAL and paper == "a4":
+        snapshot = finalise.snapshot_for(session, statement=statement)
+        if snapshot is not None:
+            return exports.Rendered(
+                exports.MEDIA_TYPES["pdf"], f"{statement.slug}-final.pdf", iter((snapshot.pdf,))
+            )
+    model = text.in_language(statement.language, lists.public_list, session, statement=statement)
+    carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
+    return exports.render(model, fmt, paper=paper, translations=carried)
+
+
 @router.get("/s/{slug}/signatories.{fmt}")
 def download(
     statement: PublicStatement,
@@ -77,19 +95,7 @@ def download(
     session: SessionDep,
     paper: Annotated[str, Query(pattern="^(a4|letter)$")] = "a4",
 ) -> Response:
-    slug = statement.slug
-    if fmt == "pdf" and statement.status == StatementStatus.FINAL:
-        snapshot = finalise.snapshot_for(session, statement=statement)
-        if snapshot is not None and paper == "a4":
-            return Response(
-                snapshot.pdf,
-                media_type="application/pdf",
-                headers={"Content-Disposition": f'attachment; filename="{slug}-final.pdf"'},
-            )
-    # A document speaks the statement's language, whatever language the reader browses in.
-    model = text.in_language(statement.language, lists.public_list, session, statement=statement)
-    carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
-    rendered = exports.render(model, fmt, paper=paper, translations=carried)
+    rendered = statement_document(session, statement=statement, fmt=fmt, paper=paper)
     return StreamingResponse(
         rendered.chunks,
         media_type=rendered.media_type,

@@ -100,6 +100,7 @@ def entry_for(signature: Signature) -> Entry | None:
         note=note,
         country=signature.country,
         country_name=countries.name(signature.country) if signature.country else "",
+        ecosoc=signature.ecosoc_status.value if signature.kind == SignerKind.ORGANISATION else "",
     )
 
 

@@ -135,6 +135,7 @@ def _team_signature(signature: Signature, versions: dict[int, int]) -> sig.TeamS
         organisation=signature.organisation,
         acronym=signature.acronym,
         website=signature.website,
+        ecosoc_status=signature.ecosoc_status,
         authorised=signature.authorised,
         display_name=signature.display_name,
         display_acronym=signature.display_acronym,

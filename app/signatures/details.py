@@ -15,7 +15,7 @@ from functools import cache
 from typing import Any
 
 from app.core.i18n import N_
-from app.signatures.models import Listing, SignerKind
+from app.signatures.models import EcosocStatus, Listing, SignerKind
 
 # The longest text the form, the API and imports take before cleaning: longer text reaches
 # the cleaning, which says "under 200" by field instead of refusing the whole request.
@@ -27,7 +27,7 @@ class Detail:
     """One thing a signer gives. Labels are catalog messages, translated where shown."""
 
     name: str
-    type: type  # once cleaned: str, bool, SignerKind or Listing
+    type: type  # once cleaned: str, bool, SignerKind, Listing or EcosocStatus
     column: str  # in the import's "this column holds" choices
     label: str = ""  # in the form's "too long" messages ("" where the form has its own)
     header: str = ""  # the team export's column, after the email ("" when placed or left out)
@@ -53,7 +53,7 @@ class Detail:
         """A typed value (the API's JSON) as the form would post it."""
         if self.is_yes:
             return "true" if value else ""
-        return str(value.value if isinstance(value, SignerKind | Listing) else value)
+        return str(value.value if isinstance(value, SignerKind | Listing | EcosocStatus) else value)
 
 
 def _about(**spec: Any) -> dict[str, Any]:
@@ -110,6 +110,16 @@ class SignerDetails:
     )
     website: str = field(
         metadata=_about(column=N_("Website"), label=N_("Website"), header=N_("Website"), limit=300)
+    )
+    ecosoc_status: EcosocStatus = field(
+        metadata=_about(
+            column=N_("ECOSOC consultative status"),
+            header=N_("ECOSOC status"),
+            default=EcosocStatus.NONE,
+            sent_limit=40,
+            help="Organisations: consultative status with ECOSOC (general, special, roster "
+            "or none), for UN Human Rights Council written statements.",
+        )
     )
     country: str = field(
         metadata=_about(

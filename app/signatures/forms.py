@@ -15,7 +15,7 @@ from app.core.i18n import gettext as _
 from app.core.text import check_website, clean_line, normalise_email
 from app.security.tokens import Keyed, keyed_digest
 from app.signatures import countries, details
-from app.signatures.models import Listing, SignerKind
+from app.signatures.models import EcosocStatus, Listing, SignerKind
 from app.statements.models import SignerKinds, Statement
 
 TRUE = {"1", "true", "on", "yes", "y"}
@@ -101,6 +101,11 @@ def clean_sign_input(
         website = check_website(website)
     except BadRequest as exc:
         errors["website"] = exc.message
+    ecosoc = EcosocStatus.NONE
+    try:
+        ecosoc = EcosocStatus(data.ecosoc_status.strip() or EcosocStatus.NONE) if is_org else ecosoc
+    except ValueError:
+        errors["ecosoc_status"] = _("Choose one of the consultative statuses offered.")
     country = data.country.strip().upper()
     if country and country not in countries.codes():
         errors["country"] = _("Choose a country from the list.")
@@ -134,6 +139,7 @@ def clean_sign_input(
         organisation=organisation,
         acronym=acronym,
         website=website,
+        ecosoc_status=ecosoc,
         country=country,
         email=email,
         email_key=email_key(email),

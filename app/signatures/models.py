@@ -49,6 +49,16 @@ class Listing(StrEnum):
     COUNTED = "counted"  # only in the counts
 
 
+class EcosocStatus(StrEnum):
+    """An organisation's consultative status with the UN Economic and Social Council, as
+    it states it: the HRC written-statement layout groups co-sponsors by it."""
+
+    GENERAL = "general"
+    SPECIAL = "special"
+    ROSTER = "roster"
+    NONE = "none"  # no status, or not stated
+
+
 class Source(StrEnum):
     FORM = "form"
     API = "api"
@@ -100,6 +110,9 @@ class Signature(SQLModel, table=True):
     acronym: str = Field(default="", sa_type=EncryptedText(40))
     website: str = Field(default="", sa_type=EncryptedText(300))
     authorised: bool = False
+    ecosoc_status: EcosocStatus = Field(
+        default=EcosocStatus.NONE, sa_type=StrEnumType(EcosocStatus)
+    )
     # The organisation's comparison keys for look-alike detection (app.signatures.similarity):
     # set on every insert, by the column defaults (Core inserts: the form, imports) or by
     # `_lookalike_keys` below (ORM objects); "" for individuals.

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, StrictBool, create_model
 
 from app.signatures import details
 from app.signatures.forms import SignInput
-from app.signatures.models import Flag, Listing, SignatureStatus, SignerKind, Source
+from app.signatures.models import EcosocStatus, Flag, Listing, SignatureStatus, SignerKind, Source
 from app.statements.schemas import ApiInput
 
 
@@ -108,6 +108,7 @@ class TeamSignature(BaseModel):
     organisation: str
     acronym: str
     website: str
+    ecosoc_status: EcosocStatus = Field(description="Organisations: ECOSOC status as stated.")
     authorised: bool
     display_name: str | None = Field(description="The team's correction of the name, if any.")
     display_acronym: str | None

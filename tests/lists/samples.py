@@ -223,6 +223,7 @@ def team_row(id: int = 1, **changes: Any) -> TeamRow:
         organisation="Transitional Justice Working Group",
         acronym="TJWG",
         website="https://tjwg.org",
+        ecosoc_status="special",
         country="KR",
         email=f"person{id}@example.org",
         consent_privacy=True,

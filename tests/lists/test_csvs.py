@@ -121,10 +121,11 @@ def test_team_csv_has_contacts_times_in_utc_and_consent() -> None:
     data, read = _read(csvs.iter_team_csv(rows))
     assert data.startswith(BOM)
     header = read[0]
-    assert header[:3] == ["ID", "Kind", "Status"] and len(header) == 22
+    assert header[:3] == ["ID", "Kind", "Status"] and len(header) == 23
+    assert header[header.index("Website") + 1] == "ECOSOC status"
     first = dict(zip(header, read[1], strict=True))
     assert first["Email"] == "person1@example.org"
-    assert first["Title"] == "Director"
+    assert first["Title"] == "Director" and first["ECOSOC status"] == "special"
     assert first["Privacy consent"] == "yes" and first["Updates opt-in"] == "no"
     assert first["Version confirmed"] == "3"
     assert first["Submitted (UTC)"] == "2025-03-10 09:30:15"  # 18:30:15+09:00, to the second

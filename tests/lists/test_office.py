@@ -196,7 +196,7 @@ def test_team_xlsx_has_contacts_and_utc_times() -> None:
     ]
     workbook = _xlsx(office.render_team_xlsx(iter(rows), title="hrc58"))
     sheet = workbook.active
-    assert sheet is not None and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:V3"
+    assert sheet is not None and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:W3"
     table = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = table[0]
     first = dict(zip(header, table[1], strict=True))

@@ -26,7 +26,8 @@ def test_every_shape_has_every_detail_in_order() -> None:
     assert tuple(SignInput.model_fields) == details.NAMES
     assert tuple(SignatureCreate.model_fields)[: len(details.NAMES)] == details.NAMES
     assert columns.FIELDS == details.NAMES
-    assert set(columns.field_labels()) == {columns.IGNORE, *details.NAMES}
+    # The group is not a signer's detail: an import column of its own.
+    assert set(columns.field_labels()) == {columns.IGNORE, columns.GROUP, *details.NAMES}
 
 
 def test_team_rows_carry_the_exported_details() -> None:

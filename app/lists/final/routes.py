@@ -18,6 +18,7 @@ from app.core.forms import DocumentDep
 from app.core.i18n import gettext as _
 from app.lists import service as lists
 from app.lists.final import service as finalise
+from app.lists.hrc import routes as hrc_routes
 from app.lists.renderers import formats as exports
 from app.statements.deps import PublicStatement, StatementEditor, StatementViewer
 from app.statements.models import Statement
@@ -40,6 +41,7 @@ def _finalise_page(
 ) -> Response:
     statement = acc.statement
     snapshot = finalise.snapshot_for(session, statement=statement)
+    model = None if snapshot else finalise.preview(session, statement=statement)
     return templating.page(
         request,
         "lists/finalise.html",
@@ -48,7 +50,8 @@ def _finalise_page(
             "statement": statement,
             "snapshot": snapshot,
             "ready": snapshot is None and finalise.can_finalise(statement),
-            "model": None if snapshot else finalise.preview(session, statement=statement),
+            "model": model,
+            **(hrc_routes.page_context(model) if model else {}),
             "carried": lists.document_translations(session, statement=statement),
             "first": PREVIEW_ENTRIES,
             "errors": errors or {},

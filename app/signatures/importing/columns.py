@@ -19,9 +19,10 @@ from babel import Locale
 
 from app.core.i18n import gettext as _
 from app.signatures import countries, details
-from app.signatures.models import Listing, SignerKind
+from app.signatures.models import EcosocStatus, Listing, SignerKind
 
 IGNORE = "ignore"
+GROUP = "group"  # the signatory group (tier), by its name: not a signer's detail
 FIELDS = details.NAMES
 # The listing column read as answers to a yes/no question.
 ANONYMOUS_IF_YES = "listing_anonymous_if_yes"
@@ -30,15 +31,18 @@ _YES_MEANS = {ANONYMOUS_IF_YES: Listing.ANONYMOUS, NAMED_IF_YES: Listing.NAMED}
 CHOICES = (
     IGNORE,
     *(c for f in FIELDS for c in ((f, *_YES_MEANS) if f == "listing" else (f,))),
+    GROUP,
 )
 _YES_NO_FIELDS = ("consent_privacy", "authorised", "opt_in_updates")
-E = TypeVar("E", SignerKind, Listing)
+E = TypeVar("E", SignerKind, Listing, EcosocStatus)
 
 
 # field: exact headers | words within longer headers. The first rule that matches wins, so
 # the specific come first: "Organization website" is a website, not an organisation.
 _HEADER_RULES = """
 ignore: timestamp, 타임스탬프, submitted at | timestamp, 타임스탬프
+ecosoc_status: ecosoc, ecosoc status, consultative status | ecosoc, consultative, 협의 지위
+group: group, tier, signatory group, 그룹, 서명 그룹 | signatory group, tier, 서명 그룹
 consent_privacy: | privacy, consent, 개인정보, 동의
 opt_in_updates: | updates, news, newsletter, keep me informed, 소식, 뉴스
 authorised: | authoris, authoriz, on behalf, 권한
@@ -168,6 +172,19 @@ def _meaning(value: str, choices: Sequence[tuple[E, Sequence[str]]]) -> E | None
     return (exact + within + [None])[0]
 
 
+_ECOSOC = (
+    (EcosocStatus.GENERAL, ("general", "일반")),
+    (EcosocStatus.SPECIAL, ("special", "특별")),
+    (EcosocStatus.ROSTER, ("roster", "명부")),
+    (EcosocStatus.NONE, ("none", "no", "not", "n a", "없", "아니", "무")),
+)
+
+
+def normal_ecosoc(value: str) -> EcosocStatus | None:
+    """ "General consultative status", "특별 협의 지위", "No" → the status; None if unclear."""
+    return _meaning(value, _ECOSOC)
+
+
 def normal_kind(value: str) -> SignerKind | None:
     return _meaning(value, _KINDS)
 
@@ -218,6 +235,11 @@ def normal_country(value: str) -> str | None:
         return _country_names().get(_normal(v).removeprefix("the "))
 
 
+def group_key(name: str) -> str:
+    """A group's name as an import matches it: case, width and spacing do not count."""
+    return _normal(name)
+
+
 def yes_value(value: str) -> str:
     """A checkbox's answer as the form sends it. Anything but an empty cell or a no counts:
     a ticked Google Forms checkbox exports its own label ("I agree")."""
@@ -225,7 +247,11 @@ def yes_value(value: str) -> str:
 
 
 def field_labels() -> dict[str, str]:
-    return {IGNORE: _("Do not import")} | {d.name: _(d.column) for d in details.all_details()}
+    return (
+        {IGNORE: _("Do not import")}
+        | {d.name: _(d.column) for d in details.all_details()}
+        | {GROUP: _("Signatory group (by its name)")}
+    )
 
 
 def choice_labels() -> dict[str, str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
@@ -40,18 +40,27 @@ class Upload:
     filename: str
     table: importing.Table
     chunks: list[str]  # the signed payload, to carry to the next step
+    extra: dict[str, Any] = field(default_factory=dict)  # what else was signed with it
 
 
-def _pack(statement: Statement, filename: str, data: bytes, encoding: str) -> list[str]:
-    """The file as uploaded (not re-encoded: a Korean file would grow by half in UTF-8)."""
+def pack(
+    statement: Statement,
+    filename: str,
+    data: bytes,
+    encoding: str,
+    extra: dict[str, Any] | None = None,
+) -> list[str]:
+    """The file as uploaded (not re-encoded: a Korean file would grow by half in UTF-8),
+    signed with `extra` (the API's column choices) so that neither can be altered."""
     packed = base64.urlsafe_b64encode(gzip.compress(data, mtime=0)).decode()
     token = tokens.make_token(
-        tokens.Purpose.IMPORT, {"s": statement.id, "f": filename, "e": encoding, "z": packed}
+        tokens.Purpose.IMPORT,
+        {**(extra or {}), "s": statement.id, "f": filename, "e": encoding, "z": packed},
     )
     return [token[i : i + CHUNK] for i in range(0, len(token), CHUNK)]
 
 
-def _unpack(statement: Statement, chunks: list[str]) -> Upload:
+def unpack(statement: Statement, chunks: list[str]) -> Upload:
     try:
         payload = tokens.read_token(tokens.Purpose.IMPORT, "".join(chunks), max_age_seconds=None)
         if payload["s"] != statement.id:
@@ -63,7 +72,8 @@ def _unpack(statement: Statement, chunks: list[str]) -> Upload:
             _("The uploaded file was lost on the way. Please upload it again.")
         ) from exc
     text, _encoding = importing.decode(data, encoding=encoding)
-    return Upload(filename, importing.parse(text, encoding=encoding), chunks)
+    extra = {k: v for k, v in payload.items() if k not in ("s", "f", "e", "z")}
+    return Upload(filename, importing.parse(text, encoding=encoding), chunks, extra)
 
 
 class Carried:
@@ -81,7 +91,7 @@ class Carried:
         self.defaults = importing.Defaults(kind=default_kind, listing=default_listing)
 
     def open(self, statement: Statement) -> tuple[Upload, importing.Mapping]:
-        upload = _unpack(statement, self.pieces)
+        upload = unpack(statement, self.pieces)
         columns = self.columns[: len(upload.table.headers)]
         return upload, {i: name[:40] for i, name in enumerate(columns)}
 
@@ -212,7 +222,7 @@ def upload_file(
     except AppError as exc:
         return _upload_page(request, statement, error=exc.message, status_code=exc.status_code)
     filename = file.filename.replace("\\", "/").rsplit("/", 1)[-1][:200]
-    upload = Upload(filename, table, _pack(statement, filename, data, used))
+    upload = Upload(filename, table, pack(statement, filename, data, used))
     suggested = import_columns.suggest_mapping(table.headers, rows=table.rows)
     mapping = {i: suggested[header] for i, header in enumerate(table.headers)}
     return _mapping_page(request, statement, upload, mapping, importing.Defaults())

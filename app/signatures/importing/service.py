@@ -24,6 +24,7 @@ from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.importing import columns as import_columns
 from app.signatures.importing.columns import (
     CHOICES,
+    GROUP,
     IGNORE,
     field_labels,
     field_of,
@@ -32,6 +33,8 @@ from app.signatures.importing.columns import (
 )
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind, Source
 from app.statements import service as statements
+from app.statements.groups import service as signatory_groups
+from app.statements.groups.models import SignatoryGroup
 from app.statements.models import SignerKinds, Statement, StatementStatus
 
 MAX_ROWS = 20_000
@@ -60,6 +63,7 @@ class Row:
     clean: CleanSign | None = None
     errors: dict[str, str] = field(default_factory=dict)
     existing: SignatureStatus | None = None  # this signer has signed the statement already
+    group_id: int | None = None  # the group its "group" cell names; None: the default
     same_as_row: int | None = None  # an earlier row of the file is this signer
 
     @property
@@ -70,6 +74,7 @@ class Row:
 @dataclass(frozen=True)
 class Preview:
     rows: list[Row]
+    group_names: dict[int | None, str] = field(default_factory=dict)  # None: the default
 
     @property
     def good(self) -> list[Row]:
@@ -200,6 +205,8 @@ def preview(
     )
     existing = {(kind, key): SignatureStatus(status) for kind, key, status in session.exec(query)}
     first_row: dict[tuple[SignerKind, str], int] = {}
+    found_groups = signatory_groups.groups_for(session, statement=statement)
+    known_groups = _group_keys(found_groups)
     results: list[Row] = []
     listing_choice = next((c for c in mapping.values() if field_of(c) == "listing"), "listing")
     for number, cells in enumerate(rows, start=2):
@@ -208,9 +215,13 @@ def preview(
         values = {
             field_of(c): cells[i] for i, c in mapping.items() if c != IGNORE and i < len(cells)
         }
+        group_id, group_error = _group(values.get(GROUP, ""), known_groups)
+        signer_values = {f: v for f, v in values.items() if f != GROUP}
         clean, errors = _clean(
-            values, statement=statement, defaults=defaults, listing_choice=listing_choice
+            signer_values, statement=statement, defaults=defaults, listing_choice=listing_choice
         )
+        if group_error:
+            clean, errors = None, {**errors, GROUP: group_error}
         signer = (clean.kind, clean.email_key) if clean else None
         results.append(
             Row(
@@ -220,11 +231,38 @@ def preview(
                 errors=errors,
                 existing=existing.get(signer) if signer else None,
                 same_as_row=first_row.get(signer) if signer else None,
+                group_id=group_id,
             )
         )
         if signer:
             first_row.setdefault(signer, number)
-    return Preview(rows=results)
+    names: dict[int | None, str] = {g.id: g.name for g in found_groups}
+    names[None] = signatory_groups.default_group(found_groups).name
+    return Preview(rows=results, group_names=names)
+
+
+def _group_keys(groups: Sequence[SignatoryGroup]) -> dict[str, int]:
+    """The statement's groups by the name an import cell gives (see `columns.group_key`)."""
+    found: dict[str, int] = {}
+    for group in groups:
+        if group.id is not None:
+            found.setdefault(import_columns.group_key(group.name), group.id)
+    return found
+
+
+def _group(written: str, known: dict[str, int]) -> tuple[int | None, str]:
+    """The group a cell names (None for an empty cell: the default group), or why not.
+    An unknown name is an error, never a new group: a typo would otherwise make a heading
+    in every document, and groups are made, named and ordered on the list page."""
+    if not written.strip():
+        return None, ""
+    found = known.get(import_columns.group_key(written))
+    if found is not None:
+        return found, ""
+    return None, _(
+        "“%(value)s” is not one of this statement's groups. Make the group on the list "
+        "page first, or correct the name."
+    ) % {"value": written[:60]}
 
 
 def _clean(
@@ -249,6 +287,12 @@ def _clean(
         _listing_problem(values, listing_choice),
     )
     data["listing"] = str(listing or defaults.listing)
+    ecosoc = understood(
+        "ecosoc_status",
+        import_columns.normal_ecosoc,
+        _("“%(value)s” is not a consultative status: general, special, roster or none."),
+    )
+    data["ecosoc_status"] = str(ecosoc or "")
     country = understood("country", normal_country, _("“%(value)s” is not a country we know."))
     data["country"] = str(country or "")
     for flag in ("consent_privacy", "opt_in_updates", "authorised"):
@@ -336,4 +380,5 @@ def _values(
         "submitted_at": at,
         "decided_at": at,
         "decided_by_id": actor.id,
+        "group_id": row.group_id,
     }

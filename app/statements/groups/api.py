@@ -4,14 +4,16 @@ the list page, under the same roles."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
 from app.api import schemas as api_schemas
 from app.api.deps import ApiUser
 from app.core.db import SessionDep
+from app.signatures.moderation import service as moderation
 from app.statements.deps import ApiStatementEditor, ApiStatementViewer
 from app.statements.groups import service as groups
 from app.statements.models import ListSort, Statement
@@ -21,6 +23,9 @@ router = APIRouter(
     tags=["list"],
     responses=api_schemas.error_responses(401, 404, 422),
 )
+WRITE_ERRORS = api_schemas.error_responses(403, 409)
+GroupId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SignatureId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class GroupOut(BaseModel):
@@ -45,7 +50,20 @@ class ListSettingsOut(BaseModel):
 class ListSettingsIn(BaseModel):
     """The whole setting, as the list page sends it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "example": {
+                "heading": "Signature organizations and individuals",
+                "as_of": "2025-03-14",
+                "sort": "name",
+                "ignore_articles": True,
+                "prose_group_id": 3,
+                "prose_step": 100,
+                "prose_template": "",
+            }
+        },
+    )
     heading: str = Field(default="", max_length=2000)
     as_of: str = Field(default="", max_length=40, description="YYYY-MM-DD, or empty for today")
     sort: ListSort = ListSort.NAME
@@ -56,7 +74,9 @@ class ListSettingsIn(BaseModel):
 
 
 class Assignment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"group_id": 3, "signature_ids": [12, 15]}}
+    )
     group_id: int
     signature_ids: list[int] = Field(max_length=1000)
 
@@ -117,6 +137,112 @@ def assign_to_group(
         statement=acc.statement,
         actor=user,
         signature_ids=body.signature_ids,
+        group_id=body.group_id,
+    )
+    return Assigned(changed=changed)
+
+
+# --- the groups themselves --------------------------------------------------------------
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"example": {"name": "Coordinating partners"}}
+    )
+    name: str = Field(max_length=2000)
+
+
+class GroupChange(BaseModel):
+    """Rename, make the default (where new signatures go), or both."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"example": {"name": "Partners", "make_default": False}},
+    )
+    name: str | None = Field(default=None, max_length=2000)
+    make_default: bool = False
+
+
+class GroupOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"group_ids": [3, 1]}})
+    group_ids: list[int] = Field(max_length=1000, description="Every group, in the new order.")
+
+
+class OneAssignment(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"group_id": 3}})
+    group_id: int
+
+
+def _groups(session: Session, statement: Statement) -> list[GroupOut]:
+    return _settings(session, statement).groups
+
+
+def _one(session: Session, statement: Statement, group_id: int | None) -> GroupOut:
+    return next(g for g in _groups(session, statement) if g.id == group_id)
+
+
+@router.get("/{slug}/list/groups")
+def list_groups(acc: ApiStatementViewer, session: SessionDep) -> list[GroupOut]:
+    """The signatory groups in their order, each with its approved signatures."""
+    return _groups(session, acc.statement)
+
+
+@router.post("/{slug}/list/groups", status_code=201, responses=WRITE_ERRORS)
+def create_group(
+    acc: ApiStatementEditor, body: GroupIn, session: SessionDep, user: ApiUser
+) -> GroupOut:
+    """A new group, after the others."""
+    group = groups.add_group(session, statement=acc.statement, actor=user, name=body.name)
+    return _one(session, acc.statement, group.id)
+
+
+@router.patch("/{slug}/list/groups/{group_id}", responses=WRITE_ERRORS)
+def change_group(
+    acc: ApiStatementEditor, group_id: GroupId, body: GroupChange, session: SessionDep,
+    user: ApiUser,
+) -> GroupOut:  # fmt: skip
+    statement = acc.statement
+    groups.get_group(session, statement=statement, group_id=group_id)
+    if body.name is not None:
+        groups.rename_group(
+            session, statement=statement, actor=user, group_id=group_id, name=body.name
+        )
+    if body.make_default:
+        groups.make_default(session, statement=statement, actor=user, group_id=group_id)
+    return _one(session, statement, group_id)
+
+
+@router.put("/{slug}/list/groups/order", responses=WRITE_ERRORS)
+def reorder_groups(
+    acc: ApiStatementEditor, body: GroupOrder, session: SessionDep, user: ApiUser
+) -> list[GroupOut]:
+    """Every group of the statement, in the order every output lists them."""
+    groups.reorder_groups(session, statement=acc.statement, actor=user, group_ids=body.group_ids)
+    return _groups(session, acc.statement)
+
+
+@router.delete("/{slug}/list/groups/{group_id}", status_code=204, responses=WRITE_ERRORS)
+def delete_group(
+    acc: ApiStatementEditor, group_id: GroupId, session: SessionDep, user: ApiUser
+) -> Response:
+    """Its signatures go back to the default group; the default group cannot be deleted
+    (409: make another the default first)."""
+    groups.delete_group(session, statement=acc.statement, actor=user, group_id=group_id)
+    return Response(status_code=204)
+
+
+@router.put("/{slug}/signatures/{signature_id}/group", responses=WRITE_ERRORS)
+def assign_one(
+    acc: ApiStatementEditor, signature_id: SignatureId, body: OneAssignment,
+    session: SessionDep, user: ApiUser,
+) -> Assigned:  # fmt: skip
+    """Move one signature into a group (several at once: POST …/list/assign)."""
+    moderation.get_signature(session, statement=acc.statement, signature_id=signature_id)
+    changed = groups.assign_signatures(
+        session,
+        statement=acc.statement,
+        actor=user,
+        signature_ids=[signature_id],
         group_id=body.group_id,
     )
     return Assigned(changed=changed)

@@ -14,6 +14,9 @@ from app.core.db import SessionDep
 from app.core.errors import AppError, BadRequest, FieldErrors
 from app.core.forms import FormDep
 from app.core.i18n import gettext as _
+from app.lists import service as lists
+from app.lists.hrc import routes as hrc_routes
+from app.lists.renderers.text import in_language
 from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.groups import service as groups
 from app.statements.models import ListSort, StatementStatus
@@ -68,6 +71,9 @@ def _page(
             },
             "errors": errors or {},
             "error": error,
+            **hrc_routes.page_context(
+                in_language(statement.language, lists.public_list, session, statement=statement)
+            ),
         },
         status_code=status_code,
     )

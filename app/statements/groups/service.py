@@ -190,6 +190,32 @@ def move_group(
     session.flush()
 
 
+def reorder_groups(
+    session: Session, *, statement: Statement, actor: User, group_ids: Sequence[int]
+) -> list[SignatoryGroup]:
+    """All the statement's groups in a new order (the API; the page moves one at a time)."""
+    _editable(statement)
+    groups = groups_for(session, statement=statement)
+    by_id = {g.id: g for g in groups}
+    if len(group_ids) != len(groups) or set(group_ids) != set(by_id):
+        raise FieldErrors(
+            {"group_ids": about(_("Order"), _("List every group of the statement once."))}
+        )
+    ordered = [by_id[i] for i in group_ids]
+    for position, group in enumerate(ordered):
+        group.position = position
+    _touch(statement)
+    audit.record(
+        session,
+        statement_id=statement.id,
+        actor=actor,
+        action="group_moved",
+        detail=", ".join(g.name for g in ordered),
+    )
+    session.flush()
+    return ordered
+
+
 def make_default(session: Session, *, statement: Statement, actor: User, group_id: int) -> None:
     """New signatures, and those in no group, go to this one."""
     _editable(statement)
