@@ -91,6 +91,7 @@ def main() -> None:
         forwarded_allow_ips="*" if proxied else None,
         server_header=False,
         log_level="info",
+        timeout_worker_healthcheck=30,
     )
 
 
