@@ -48,18 +48,21 @@ def near_name(key: str, others: Iterable[str]) -> bool:
     return process.extractOne(key, others, scorer=fuzz.ratio, score_cutoff=NEAR) is not None
 
 
-def _organisation(context: Any) -> dict[str, Any] | None:
-    values = context.get_current_parameters()
-    return values if values.get("kind") == "organisation" else None
+def stored_keys(values: dict[str, Any]) -> dict[str, str]:
+    """`org_key` and `site` for a signature's column values (empty for an individual)."""
+    if values.get("kind") != "organisation":
+        return {"org_key": "", "site": ""}
+    return {
+        "org_key": org_key(values.get("organisation") or ""),
+        "site": website_domain(values.get("website") or "")[:KEY_LENGTH],
+    }
 
 
 def key_default(context: Any) -> str:
     """Column default for `Signature.org_key` (SQLAlchemy passes the insert's context)."""
-    values = _organisation(context)
-    return org_key(values.get("organisation") or "") if values else ""
+    return stored_keys(context.get_current_parameters())["org_key"]
 
 
 def site_default(context: Any) -> str:
     """Column default for `Signature.site`."""
-    values = _organisation(context)
-    return website_domain(values.get("website") or "")[:KEY_LENGTH] if values else ""
+    return stored_keys(context.get_current_parameters())["site"]

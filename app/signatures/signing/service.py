@@ -15,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from disposable_email_domains import blocklist as disposable_domains
-from sqlalchemy import ColumnElement, delete, func, literal, or_, union
+from sqlalchemy import ColumnElement, Table, delete, func, literal, or_, union
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -119,44 +120,42 @@ def record(
     values = _row(statement, clean, flags=checks.flags, context=context, now=now)
     postgres = session.get_bind().dialect.name == "postgresql"
     insert = postgresql.insert if postgres else sqlite.insert
-    upsert = insert(Signature).values(**values)
+    # Core tables, not the ORM entities: SQLAlchemy's ORM cannot compile an INSERT inside
+    # a WITH, and nothing here needs ORM objects.
+    signatures: Table = Signature.__table__  # type: ignore[attr-defined]
+    notices: Table = SigningNotice.__table__  # type: ignore[attr-defined]
+    upsert = insert(signatures).values(**values)
     # The id comes back when this submission wrote the row (new, or signed again after a
     # withdrawal), nothing when it left an existing signature as it was.
     write = upsert.on_conflict_do_update(
         index_elements=["statement_id", "kind", "email_key"],
         set_=_signed_again(upsert.excluded, values),
-        where=col(Signature.status) == SignatureStatus.WITHDRAWN,
-    ).returning(col(Signature.id))
-    existing = select(
-        col(Signature.id), literal(NoticeStatus.QUEUED.value), literal(now, UTCDateTime)
-    ).where(
-        col(Signature.statement_id) == statement.id,
-        col(Signature.kind) == clean.kind,
-        col(Signature.email_key) == clean.email_key,
+        where=signatures.c.status == SignatureStatus.WITHDRAWN.value,
+    ).returning(signatures.c.id)
+    queued = (literal(NoticeStatus.QUEUED.value), literal(now, UTCDateTime))
+    existing = sa_select(signatures.c.id, *queued).where(
+        signatures.c.statement_id == statement.id,
+        signatures.c.kind == clean.kind.value,
+        signatures.c.email_key == clean.email_key,
     )
     columns = ["signature_id", "status", "created_at"]
+    connection = session.connection()
     written: int | None
     if postgres:
         # One statement: the upsert, and the notice for the row it wrote or (from the
         # statement's snapshot, before the upsert) the row that was there. UNION, not
         # UNION ALL: a withdrawn row signed again is both, and gets one notice.
         upserted = write.cte("written")
-        notice = insert(SigningNotice).from_select(
-            columns,
-            union(
-                select(
-                    upserted.c.id, literal(NoticeStatus.QUEUED.value), literal(now, UTCDateTime)
-                ),
-                existing,
-            ),
+        notice = insert(notices).from_select(
+            columns, union(sa_select(upserted.c.id, *queued), existing)
         )
-        written = session.execute(
-            select(upserted.c.id).add_cte(notice.cte("notice"))
+        written = connection.execute(
+            sa_select(upserted.c.id).add_cte(notice.cte("notice"))
         ).scalar_one_or_none()
     else:
         # SQLite has no data-modifying WITH: the notice reads the row the upsert left.
-        written = session.execute(write).scalar_one_or_none()
-        session.execute(insert(SigningNotice).from_select(columns, existing))
+        written = connection.execute(write).scalar_one_or_none()
+        connection.execute(insert(notices).from_select(columns, existing))
     if written is not None and checks.blocklisted:
         # The entries found by the check itself: no second blocklist query.
         blocklists.record_hits(session, signature_id=written, entries=checks.blocklisted)
@@ -194,6 +193,10 @@ def _row(
         "nonce": secrets.token_urlsafe(12),
         "submitted_at": now,
         "ip_hash": tokens.keyed_digest(context.ip, purpose=tokens.Keyed.IP) if context.ip else "",
+        # What the column defaults (similarity.key_default, site_default) would compute:
+        # written here because a default that reads the insert's values cannot run in
+        # PostgreSQL's single-statement upsert (`record`).
+        **similarity.stored_keys(asdict(clean)),
     }
 
 
