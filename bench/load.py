@@ -41,8 +41,13 @@ class LoadPhases:
     def repeat(self, label: str, make: Any) -> dict[str, Any]:
         # Each run's own prefix for the emails it signs with: "sign-post-sqlite-c10-r0-…".
         token = re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-        runs = [make(f"{token}-r{i}") for i in range(self.config.runs)]
+        runs = []
+        for i in range(self.config.runs):
+            run = make(f"{token}-r{i}")
+            run["load_average"] = load_average()
+            runs.append(run)
         summary = {
+            "load_average": spread([r["load_average"] for r in runs]),
             "rps": spread([r["rps"] for r in runs]),
             "p50_ms": spread([r["latency_us"]["p50"] / 1000 for r in runs]),
             "p99_ms": spread([r["latency_us"]["p99"] / 1000 for r in runs]),
@@ -50,7 +55,8 @@ class LoadPhases:
         }
         log(
             f"  {label}: {summary['rps']['median']:.0f}/s "
-            f"p50 {summary['p50_ms']['median']:.1f} ms p99 {summary['p99_ms']['median']:.1f} ms"
+            f"p50 {summary['p50_ms']['median']:.1f} ms p99 {summary['p99_ms']['median']:.1f} ms "
+            f"(load average {summary['load_average']['median']:.1f})"
         )
         return summary
 
@@ -193,6 +199,11 @@ class LoadPhases:
 
 
 # --- helpers --------------------------------------------------------------------------
+
+
+def load_average() -> float:
+    """The machine's one-minute load average (everyone's work, ours included)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 def check_writes(run: dict[str, Any], stored: int, connections: int) -> dict[str, Any]:

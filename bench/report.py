@@ -37,6 +37,15 @@ def _ceiling_insert(results: dict[str, Any], database: str, c: int) -> float | N
     return float(rate) if rate else None
 
 
+def _ceiling_p99(results: dict[str, Any], key: str, database: str | None = None) -> float | None:
+    for name, ceiling in results["ceiling"].items():
+        if database in (None, name):
+            p99 = _get(ceiling, key, "p99_ms", "median")
+            if p99:
+                return float(p99)
+    return None
+
+
 def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     """Each target with the figure it is held against and whether it is met."""
     found: list[dict[str, Any]] = []
@@ -49,33 +58,56 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         rate = _get(load, "public_c50", "rps", "median")
         p99 = _get(load, "public_c50", "p99_ms", "median")
         ceiling = _ceiling_get(results, 50)
-        if rate is not None and ceiling:
+        ceiling_p99 = _ceiling_p99(results, "get_c50")
+        if rate is not None and ceiling and ceiling_p99:
             ratio = rate / ceiling
             add(
-                f"Public page ({db}), c50: ≥ 45 % of the ceiling's GET rate, p99 ≤ 20 ms",
-                f"{ratio:.1%} ({rate:,.0f} of {ceiling:,.0f}/s), p99 {p99:.1f} ms",
-                ratio >= 0.45 and p99 <= 20,
+                f"Public page ({db}), c50: ≥ 80 % of the ceiling's GET rate, p99 ≤ 2× the "
+                "ceiling's",
+                f"{ratio:.1%} ({rate:,.0f} of {ceiling:,.0f}/s), p99 {p99:.1f} ms "
+                f"(ceiling {ceiling_p99:.1f} ms)",
+                ratio >= 0.80 and p99 <= 2 * ceiling_p99,
             )
         if database == "postgresql":
             rate = _get(load, "sign_c50", "rps", "median")
             p99 = _get(load, "sign_c50", "p99_ms", "median")
             ceiling = _ceiling_insert(results, database, 50)
-            if rate is not None and ceiling:
+            ceiling_p99 = _ceiling_p99(results, "insert_c50", database)
+            if rate is not None and ceiling and ceiling_p99:
                 ratio = rate / ceiling
                 add(
                     "Sign POST (PostgreSQL), c50: ≥ 40 % of the ceiling's insert rate, "
-                    "p99 ≤ 100 ms",
-                    f"{ratio:.1%} ({rate:,.0f} of {ceiling:,.0f}/s), p99 {p99:.1f} ms",
-                    ratio >= 0.40 and p99 <= 100,
+                    "p99 ≤ 2× the ceiling's",
+                    f"{ratio:.1%} ({rate:,.0f} of {ceiling:,.0f}/s), p99 {p99:.1f} ms "
+                    f"(ceiling {ceiling_p99:.1f} ms)",
+                    ratio >= 0.40 and p99 <= 2 * ceiling_p99,
                 )
-    pdf = _get(results, "exports", "pdf", "20000")
-    if pdf and "seconds" in pdf:
-        seconds, mib = pdf["seconds"]["median"], pdf["peak_mib"]["median"]
-        add(
-            "PDF of 20,000 signatories: ≤ 2 s and ≤ 400 MB",
-            f"{seconds:.2f} s, {mib:.0f} MiB",
-            seconds <= 2 and mib * 1.048576 <= 400,
-        )
+            rate = _get(load, "confirm_c10", "confirmations_per_s", "median")
+            ceiling = _ceiling_insert(results, database, 10)
+            if rate is not None and ceiling:
+                add(
+                    "Confirm POST (PostgreSQL), c10: ≥ 40 % of the ceiling's insert rate",
+                    f"{rate / ceiling:.1%} ({rate:,.0f} of {ceiling:,.0f}/s)",
+                    rate / ceiling >= 0.40,
+                )
+    for size, limit in ((20_000, 2.0), (50_000, 5.0)):
+        pdf = _get(results, "exports", "pdf", str(size))
+        if pdf and "seconds" in pdf:
+            render, build = pdf["seconds"]["median"], pdf.get("model_seconds", 0.0)
+            add(
+                f"PDF of {size:,} signatories, list build + render: ≤ {limit:g} s",
+                f"{build:.2f} s + {render:.2f} s = {build + render:.2f} s",
+                build + render <= limit,
+            )
+    for fmt in ("pdf", "docx", "csv", "xlsx"):
+        big = _get(results, "exports", fmt, "50000")
+        if big and "peak_mib" in big:
+            mib = big["peak_mib"]["median"]
+            add(
+                f"{fmt.upper()} of 50,000 signatories: peak memory ≤ 250 MB",
+                f"{mib:.0f} MiB",
+                mib * 1.048576 <= 250,
+            )
     for database, team in results["team_csv"].items():
         big, small = team.get("100000"), team.get("1000")
         if big:
@@ -90,10 +122,10 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     for database, outbox in results["outbox"].items():
         rate = outbox["per_s_steady"]["median"]
         add(
-            f"Outbox ({DB_NAMES.get(database, database)}): ≥ 200 emails/s",
+            f"Outbox ({DB_NAMES.get(database, database)}): ≥ 250 emails/s",
             f"{rate:,.0f}/s while draining ({outbox['per_s_wall']['median']:,.0f}/s "
             "counting the worker's start)",
-            rate >= 200 and outbox["all_delivered"],
+            rate >= 250 and outbox["all_delivered"],
         )
     for database, timing in (results.get("repeat_timing") or {}).items():
         difference = timing["difference_ms"]
@@ -140,6 +172,11 @@ def confirm_check(run: dict[str, Any]) -> str:
     return "✅" if run["confirmations"] > 0 and refused == 0 else "❌"
 
 
+def _load(summary: dict[str, Any]) -> str:
+    """The one-minute load average after the figure's runs (older results have none)."""
+    return _spread(summary["load_average"], "{:.1f}") if "load_average" in summary else "–"
+
+
 def markdown(results: dict[str, Any]) -> str:
     m, v, cfg = results["machine"], results["versions"], results["config"]
     out = [
@@ -152,9 +189,14 @@ def markdown(results: dict[str, Any]) -> str:
         f"- Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, {m['os']}, "
         f"Linux {m['kernel']}. Load average before: {' '.join(m['load_average_before'])}; "
         f"after: {' '.join(results.get('load_average_after', []))}.",
-        "- CPU already busy (other processes) just before each phase: "
-        + ", ".join(f"{k} {val:.0f} %" for k, val in results["busy_before"].items())
-        + ".",
+        "- Just before each phase, CPU already busy (other processes) and the one-minute "
+        "load average: "
+        + ", ".join(
+            f"{k} {val:.0f} % (load {results.get('load_before', {}).get(k, '?')})"
+            for k, val in results["busy_before"].items()
+        )
+        + ". Each load figure below has the load average after its runs beside it: on 2 "
+        "cores, anything above 2 means the figure was measured on a busy machine.",
         "- Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()) + ".",
         f"- Each load figure: the median of {cfg['runs']} wrk runs of {cfg['seconds']:g} s "
         f"(after a {cfg['warmup']:g} s warm-up), with the range of the runs in brackets; wrk "
@@ -182,14 +224,14 @@ def markdown(results: dict[str, Any]) -> str:
                 s = ceil[f"get_c{c}"]
                 rows.append(["Ceiling: GET 15 KB page", "–", str(c), _spread(s["rps"]),
                              _spread(s["p50_ms"], "{:.1f}"), _spread(s["p99_ms"], "{:.1f}"),
-                             "100 %"])  # fmt: skip
+                             "100 %", _load(s)])  # fmt: skip
     for database, ceil in results["ceiling"].items():
         for c in (10, 50):
             s = ceil.get(f"insert_c{c}")
             if s:
                 rows.append(["Ceiling: POST insert one row", DB_NAMES[database], str(c),
                              _spread(s["rps"]), _spread(s["p50_ms"], "{:.1f}"),
-                             _spread(s["p99_ms"], "{:.1f}"), "100 %"])  # fmt: skip
+                             _spread(s["p99_ms"], "{:.1f}"), "100 %", _load(s)])  # fmt: skip
     for database, load in results["load"].items():
         db = DB_NAMES[database]
         for c, ceiling in ((10, get10), (50, get50)):
@@ -198,23 +240,23 @@ def markdown(results: dict[str, Any]) -> str:
                 rows.append([f"Public page, {load['seed']['approved']:,} approved", db, str(c),
                              _spread(s["rps"]), _spread(s["p50_ms"], "{:.1f}"),
                              _spread(s["p99_ms"], "{:.1f}"),
-                             _ratio(s["rps"]["median"], ceiling)])  # fmt: skip
+                             _ratio(s["rps"]["median"], ceiling), _load(s)])  # fmt: skip
         for c in (10, 50):
             s = load.get(f"sign_c{c}")
             insert = _ceiling_insert(results, database, c)
             if s:
                 rows.append(["Sign POST (signatures/s)", db, str(c), _spread(s["rps"]),
                              _spread(s["p50_ms"], "{:.1f}"), _spread(s["p99_ms"], "{:.1f}"),
-                             _ratio(s["rps"]["median"], insert)])  # fmt: skip
+                             _ratio(s["rps"]["median"], insert), _load(s)])  # fmt: skip
         s = load.get("confirm_c10")
         if s:
             rows.append(["Confirm POST (confirmations/s)", db, "10",
                          _spread(s["confirmations_per_s"]), _spread(s["p50_ms"], "{:.1f}"),
                          _spread(s["p99_ms"], "{:.1f}"),
                          _ratio(s["confirmations_per_s"]["median"],
-                                _ceiling_insert(results, database, 10))])  # fmt: skip
+                                _ceiling_insert(results, database, 10)), _load(s)])  # fmt: skip
     out += _table(["benchmark", "database", "conc.", "per second", "p50 ms", "p99 ms",
-                   "of ceiling"], rows)  # fmt: skip
+                   "of ceiling", "load avg"], rows)  # fmt: skip
     out += [
         "Ratios: the public page against the ceiling's GET at the same concurrency; the sign",
         "and confirm POSTs against the ceiling's insert on the same database and concurrency",

@@ -27,7 +27,7 @@ from sqlalchemy import make_url
 
 from bench import facts, report
 from bench.common import PYTHON, ROOT, WORK, free_port, log
-from bench.load import LoadPhases
+from bench.load import LoadPhases, load_average
 from bench.procs import cpu_busy
 from bench.repeat import RepeatPhases
 from bench.scaling import ScalingPhases
@@ -106,6 +106,7 @@ class Bench(LoadPhases, RepeatPhases, ScalingPhases):
             "machine": facts.machine(),
             "versions": facts.versions(config.pg),
             "busy_before": {},
+            "load_before": {},
             "ceiling": {},
             "load": {},
             "page_weight": {},
@@ -169,6 +170,7 @@ class Bench(LoadPhases, RepeatPhases, ScalingPhases):
 
     def note_busy(self, phase: str) -> None:
         self.results["busy_before"][phase] = round(cpu_busy(1.0), 1)
+        self.results["load_before"][phase] = load_average()
 
     # --- all --------------------------------------------------------------------------
 
@@ -193,9 +195,11 @@ class Bench(LoadPhases, RepeatPhases, ScalingPhases):
                     self.repeat_timing(database)
                 if "team" in phases:
                     log(f"{database}: team CSV")
+                    self.note_busy(f"team {database}")
                     self.team_csv(database)
                 if "outbox" in phases:
                     log(f"{database}: outbox")
+                    self.note_busy(f"outbox {database}")
                     self.outbox(database)
             if "exports" in phases:
                 log("exports")

@@ -48,26 +48,33 @@ def near_name(key: str, others: Iterable[str]) -> bool:
     return process.extractOne(key, others, scorer=fuzz.ratio, score_cutoff=NEAR) is not None
 
 
-def _organisation(context: Any) -> dict[str, Any] | None:
-    values: dict[str, Any] = context.get_current_parameters()
-    if values.get("kind") != "organisation" or values.get("listing", "named") != "named":
-        return None  # an anonymous or counted-only organisation's name stays encrypted
-    return values
+def _is_named_organisation(values: dict[str, Any]) -> bool:
+    # an anonymous or counted-only organisation's name stays encrypted: no clear keys
+    return values.get("kind") == "organisation" and values.get("listing", "named") == "named"
+
+
+def stored_keys(values: dict[str, Any]) -> dict[str, str]:
+    """`org_key`, `acronym_key` and `site` for a signature's column values (empty for an
+    individual, and for an organisation that is not listed by name)."""
+    if not _is_named_organisation(values):
+        return {"org_key": "", "acronym_key": "", "site": ""}
+    return {
+        "org_key": org_key(values.get("organisation") or ""),
+        "acronym_key": (values.get("acronym") or "").lower()[:KEY_LENGTH],
+        "site": website_domain(values.get("website") or "")[:KEY_LENGTH],
+    }
 
 
 def key_default(context: Any) -> str:
     """Column default for `Signature.org_key` (SQLAlchemy passes the insert's context)."""
-    values = _organisation(context)
-    return org_key(values.get("organisation") or "") if values else ""
+    return stored_keys(context.get_current_parameters())["org_key"]
 
 
 def acronym_default(context: Any) -> str:
     """Column default for `Signature.acronym_key`: the acronym in lower case."""
-    values = _organisation(context)
-    return (values.get("acronym") or "").lower()[:KEY_LENGTH] if values else ""
+    return stored_keys(context.get_current_parameters())["acronym_key"]
 
 
 def site_default(context: Any) -> str:
     """Column default for `Signature.site`."""
-    values = _organisation(context)
-    return website_domain(values.get("website") or "")[:KEY_LENGTH] if values else ""
+    return stored_keys(context.get_current_parameters())["site"]

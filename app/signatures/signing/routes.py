@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from app.core import db, error_pages, templating
+from app.core import error_pages, templating
 from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors
 from app.core.forms import FormDep
@@ -121,14 +121,15 @@ def sign_submit(
         form_age_seconds=service.form_age(values.get("form_token", "")),
         honeypot=values.get(HONEYPOT_FIELD, ""),
     )
-    with db.attempt(session, FieldErrors) as outcome:
-        service.submit(
-            session, statement=statement, data=SignInput.model_validate(values), context=context
-        )
-    if outcome.error is not None:
+    # The check touches no database, so its errors need no savepoint to undo (`db.attempt`
+    # would cost two round trips on every signature): nothing has been written yet.
+    try:
+        clean = service.check(statement=statement, data=SignInput.model_validate(values))
+    except FieldErrors as exc:
         return _sign_page(
-            request, session, statement, values=values, errors=outcome.error.errors, status_code=422
+            request, session, statement, values=values, errors=exc.errors, status_code=422
         )
+    service.record(session, statement=statement, clean=clean, context=context)
     return templating.redirect(f"/s/{statement.slug}/sign/check-your-email")
 
 
