@@ -87,7 +87,8 @@ def hidden_strings() -> list[str]:
         for tag in HIDDEN
         for field in (
             *TEXT_DETAILS,
-            *("acr", "website", "email", "displayname", "displayacr", "displaytitle", "displaynote"),
+            *("acr", "website", "email", "displayname", "displayacr"),
+            *("displaytitle", "displaynote"),
         )
     ]
     return [s.casefold() for s in (*found, *HIDDEN_COUNTRY_NAMES)]
