@@ -32,6 +32,7 @@ from app.signatures import api as api_signatures
 from app.signatures.blocklists import api as api_blocklists
 from app.signatures.blocklists import routes as blocklist_routes
 from app.signatures.digests import routes as digest_routes
+from app.signatures.editing import routes as editing_routes
 from app.signatures.importing import api as api_import
 from app.signatures.importing import routes as import_routes
 from app.signatures.moderation import routes as moderation_routes
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(public_routes.router)
     app.include_router(signature_routes.router)
     app.include_router(moderation_routes.router)
+    app.include_router(editing_routes.router)
     app.include_router(blocklist_routes.router)
     app.include_router(import_routes.router)
     app.include_router(reconsent_routes.router)

@@ -14,6 +14,7 @@ from app.mail.models import OutboxMessage
 from app.security.ratelimit import RateCounter
 from app.security.throttle import SignInFailures
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
+from app.signatures.editing.models import SignatureChange
 from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.signatures.retention.models import PrivacyRequest
 from app.statements.groups.models import SignatoryGroup
@@ -44,6 +45,7 @@ __all__ = [
     "SignInFailures",
     "SignatoryGroup",
     "Signature",
+    "SignatureChange",
     "SignatureNote",
     "SigningNotice",
     "SiteSetting",

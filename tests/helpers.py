@@ -52,6 +52,14 @@ def signature_with_email(db: Session, email: str) -> Signature:
     return found
 
 
+def signature_where(db: Session, **fields: object) -> Signature:
+    """The one signature whose (decrypted) fields have these values."""
+    (found,) = [
+        s for s in db.exec(select(Signature)) if all(getattr(s, k) == v for k, v in fields.items())
+    ]
+    return found
+
+
 def mail_to(db: Session, address: str) -> list[OutboxMessage]:
     """The outbox rows to this address, oldest first (addresses are encrypted at rest)."""
     rows = db.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))

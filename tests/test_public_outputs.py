@@ -85,7 +85,11 @@ def hidden_strings() -> list[str]:
     found = [
         marker(tag, field)
         for tag in HIDDEN
-        for field in (*TEXT_DETAILS, "acr", "website", "email", "displayname", "displayacr")
+        for field in (
+            *TEXT_DETAILS,
+            *("acr", "website", "email", "displayname", "displayacr"),
+            *("displaytitle", "displaynote"),
+        )
     ]
     return [s.casefold() for s in (*found, *HIDDEN_COUNTRY_NAMES)]
 
@@ -212,6 +216,8 @@ def quiet(db: Session) -> Quiet:
         if tag in HIDDEN:
             signature.display_name = marker(tag, "displayname")
             signature.display_acronym = marker(tag, "displayacr")
+            signature.display_title = marker(tag, "displaytitle")
+            signature.display_note = marker(tag, "displaynote")
             db.add(signature)
     db.flush()
     return Quiet(statement=statement, owner=owner)

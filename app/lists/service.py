@@ -92,14 +92,14 @@ def entry_for(signature: Signature) -> Entry | None:
             acronym = signature.display_acronym
         note = ""
     else:
-        name, acronym, note = signature.display_name or signature.name, "", signature.note
+        name, acronym, note = signature.display_name or signature.name, "", signature.shown_note
     return Entry(
         kind=signature.kind.value,
         name=name,
         acronym=acronym,
         note=note,
-        country=signature.country,
-        country_name=countries.name(signature.country) if signature.country else "",
+        country=signature.shown_country,
+        country_name=countries.name(signature.shown_country) if signature.shown_country else "",
         ecosoc=signature.ecosoc_status.value if signature.kind == SignerKind.ORGANISATION else "",
     )
 
@@ -341,6 +341,7 @@ _SIGNER_COLUMNS = tuple(detail.name for detail in signer_details.exported())
 _TEAM_NAMES = (
     "id", "kind", "status", "listing", *_SIGNER_COLUMNS, "version_id", "source", "submitted_at",
     "confirmed_at", "decided_at", "withdrawn_at", "flags", "display_name", "display_acronym",
+    "display_note",
 )  # fmt: skip
 _TEAM_COLUMNS = tuple(
     type_coerce(column, column.type.impl if isinstance(column.type, TypeDecorator) else column.type)
@@ -391,7 +392,7 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
                 name=display_name or value["name"],
                 organisation=display_name or value["organisation"],
                 acronym=value["acronym"] if display_acronym is None else display_acronym,
-                note=value["note"],
+                note=value["note"] if value["display_note"] is None else value["display_note"],
             ),
             **{name: value[name] for name in _SIGNER_COLUMNS},
             version_confirmed=versions.get(value["version_id"]),

@@ -27,6 +27,12 @@ class Purpose(StrEnum):
     WITHDRAW = "undersigned.signature.withdraw"
     RECONFIRM = "undersigned.signature.reconfirm"
     SIGN_FORM = "undersigned.signature.form"
+    # The signer's own browser, right after sending the form: the address to show masked
+    # on "Check your email", and what they typed for "wrong address? sign again".
+    SIGN_SENT = "undersigned.signature.sent"
+    # A signer's emailed link to change their details, and the link confirming a change.
+    EDIT = "undersigned.signature.edit"
+    EDIT_CONFIRM = "undersigned.signature.edit-confirm"
     # A signer's link, from their privacy report, to delete what is held about them.
     ERASE = "undersigned.signature.erase"
     # A lead's emailed link to set a new password (single use: its nonce is stored).

@@ -31,7 +31,7 @@ class Found:
     statement: Statement
 
 
-def _resolve(session: Session, purpose: tokens.Purpose, token: str, max_age: int | None) -> Found:
+def resolve(session: Session, purpose: tokens.Purpose, token: str, max_age: int | None) -> Found:
     try:
         payload = tokens.read_token(purpose, token, max_age_seconds=max_age)
     except tokens.TokenExpired as exc:
@@ -41,15 +41,19 @@ def _resolve(session: Session, purpose: tokens.Purpose, token: str, max_age: int
     signature = session.get(Signature, payload.get("s")) if isinstance(payload, dict) else None
     if signature is None or signature.nonce != payload.get("n"):
         raise NotFound(_(INVALID_LINK))
+    return Found(signature=signature, statement=statement_of(session, signature))
+
+
+def statement_of(session: Session, signature: Signature) -> Statement:
     statement = session.get(Statement, signature.statement_id)
     assert statement is not None
-    return Found(signature=signature, statement=statement)
+    return statement
 
 
 def for_confirmation(session: Session, *, token: str) -> Found:
     """What a confirmation link points to. Opening it changes nothing."""
     days = get_settings().signature_confirm_days
-    return _resolve(session, tokens.Purpose.CONFIRM, token, days * 24 * 3600)
+    return resolve(session, tokens.Purpose.CONFIRM, token, days * 24 * 3600)
 
 
 def confirm_by(statement: Statement) -> datetime:
@@ -114,6 +118,13 @@ def withdraw_token(signature: Signature) -> str:
     return tokens.make_token(tokens.Purpose.WITHDRAW, {"s": signature.id, "n": signature.nonce})
 
 
+def edit_link(signature: Signature) -> str:
+    """The signer's link to change their details (app.signatures.editing): works as long as
+    the signature does (its nonce)."""
+    token = tokens.make_token(tokens.Purpose.EDIT, {"s": signature.id, "n": signature.nonce})
+    return f"{get_settings().base_url}/edit/{token}"
+
+
 def _queue_confirmed(
     session: Session, *, statement: Statement, signature: Signature, title: str
 ) -> None:
@@ -128,11 +139,12 @@ def _queue_confirmed(
         approved=signature.status == SignatureStatus.APPROVED,
         public_link=f"{base}/s/{statement.slug}",
         withdraw_link=f"{base}/withdraw/{withdraw_token(signature)}",
+        edit_link=edit_link(signature),
     )
 
 
 def for_withdrawal(session: Session, *, token: str) -> Found:
-    return _resolve(session, tokens.Purpose.WITHDRAW, token, None)
+    return resolve(session, tokens.Purpose.WITHDRAW, token, None)
 
 
 def withdraw(session: Session, *, token: str, now: datetime | None = None) -> Found:

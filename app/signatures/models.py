@@ -129,6 +129,10 @@ class Signature(SQLModel, table=True):
     # Corrections by the team; the originals above are kept as typed.
     display_name: str | None = Field(default=None, sa_type=EncryptedText(300))
     display_acronym: str | None = Field(default=None, sa_type=EncryptedText(40))
+    display_title: str | None = Field(default=None, sa_type=EncryptedText(200))
+    display_note: str | None = Field(default=None, sa_type=EncryptedText(300))
+    # "" shows no country
+    display_country: str | None = Field(default=None, sa_type=EncryptedText(2))
     position: int | None = None  # a manual place in the list
     # Its tier (app.statements.groups); NULL lists it in the statement's default group.
     group_id: int | None = Field(
@@ -160,6 +164,18 @@ class Signature(SQLModel, table=True):
     # The last withdrawal; still set on a row signed again after it (submitted_at is later).
     withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     ip_hash: str = Field(default="", max_length=64)
+
+    @property
+    def shown_note(self) -> str:
+        return self.note if self.display_note is None else self.display_note
+
+    @property
+    def shown_title(self) -> str:
+        return self.title if self.display_title is None else self.display_title
+
+    @property
+    def shown_country(self) -> str:
+        return self.country if self.display_country is None else self.display_country
 
     def flag_set(self) -> set[Flag]:
         return {Flag(f) for f in self.flags.split(",") if f}

@@ -21,7 +21,7 @@ def public_name(signature: Signature) -> str:
             if signature.display_acronym is not None
             else signature.acronym
         ),
-        note=signature.note,
+        note=signature.shown_note,
     )
 
 

@@ -112,6 +112,9 @@ class TeamSignature(BaseModel):
     authorised: bool
     display_name: str | None = Field(description="The team's correction of the name, if any.")
     display_acronym: str | None
+    display_title: str | None = Field(description='The team\'s correction; "" shows none.')
+    display_note: str | None
+    display_country: str | None
     consent_privacy: bool
     opt_in_updates: bool
     locale: str

@@ -75,7 +75,7 @@ def test_sign_in_korean_and_see_the_same_list_in_english(
     expect(page.get_by_text(f"{year}년 3월 21일", exact=False).first).to_be_visible()
 
     # The cookie keeps Korean from here on, without ?lang= in the links.
-    page.get_by_role("link", name="이 성명에 서명하기").click()
+    page.get_by_role("link", name="이 성명에 서명하기").first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("서명하기:")
     page.get_by_label("개인 자격으로").check()
     page.get_by_label("이름", exact=True).fill("김정삼")

@@ -48,7 +48,7 @@ def _sign(
     page: Page, live: LiveServer, *, kind: str, fields: dict[str, str], listing: str = "By name"
 ) -> None:
     page.goto(f"{live.url}/s/detainees")
-    page.get_by_role("link", name="Sign this statement").click()
+    page.get_by_role("link", name="Sign this statement").first.click()
     page.get_by_label(
         "On behalf of an organisation" if kind == "org" else "As an individual"
     ).check()

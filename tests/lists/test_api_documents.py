@@ -21,6 +21,7 @@ from app.signatures.models import EcosocStatus, Signature
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus
 from tests.factories import approve_signers, individual, make_user, open_statement, organisation
+from tests.helpers import signature_where
 from tests.lists.test_tiers_documents import _pdftotext
 
 API = "/api/v1/statements/docs-api"
@@ -165,7 +166,7 @@ def test_the_hrc_layout_and_status_corrections_through_the_api(
         }
     ]
     assert (layout.json()["limit"], layout.json()["without"]) == (1500, ["Beta Org"])
-    beta = db.exec(select(Signature).where(col(Signature.organisation) == "Beta Org")).one()
+    beta = signature_where(db, organisation="Beta Org")
     changed = client.put(
         f"{API}/signatures/{beta.id}/ecosoc-status", headers=auth, json={"ecosoc_status": "general"}
     )

@@ -29,7 +29,7 @@ from tests.factories import (
     open_statement,
     organisation,
 )
-from tests.helpers import csrf_from, sign_in, submit
+from tests.helpers import csrf_from, sign_in, signature_where, submit
 from tests.lists.test_tiers_documents import _sign_through_the_form
 
 
@@ -72,7 +72,7 @@ def test_the_sign_form_takes_the_status_and_the_layout_groups_by_it(
     statement = _statement(db, lead)
     db.commit()
     _sign_through_the_form(client, db, statement.slug, _org(6, "Zeta Special", "special"))
-    signed = db.exec(select(Signature).where(col(Signature.organisation) == "Zeta Special")).one()
+    signed = signature_where(db, organisation="Zeta Special")
     assert signed.ecosoc_status == EcosocStatus.SPECIAL
     # A status that is not offered is the form again with its error, not a 500.
     refused = submit(client, f"/s/{statement.slug}/sign", **_org(7, "Eta", "observer"))
@@ -183,7 +183,7 @@ def test_the_lead_corrects_a_status_until_the_statement_is_final(
 ) -> None:
     statement = _statement(db, lead)
     db.commit()
-    gamma = db.exec(select(Signature).where(col(Signature.organisation) == "Gamma None")).one()
+    gamma = signature_where(db, organisation="Gamma None")
     sign_in(client, lead.email, PASSWORD)
     page = f"/statements/{statement.slug}/signatures/{gamma.id}"
     done = submit(client, page, f"{page}/ecosoc", ecosoc_status="special")

@@ -232,7 +232,10 @@ def test_the_signer_cannot_tell_they_were_held(
         page_held = blocked.get(held.headers["location"])
         page_free = free.get(through.headers["location"])
         assert page_held.status_code == page_free.status_code == 200
-        assert page_held.text == page_free.text
+        # The page names the (masked) address each signer typed, and nothing else differs.
+        assert page_held.text.replace("@blocked.example", "@D") == page_free.text.replace(
+            "@free.example", "@D"
+        )
         # The API answers the same too.
         api_body = {**individual(email="y@blocked.example"), "consent_privacy": True}
         api_held = blocked.post("/api/v1/public/statements/hrc58/signatures", json=api_body)

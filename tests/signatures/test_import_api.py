@@ -7,7 +7,7 @@ import json
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, func, select
 
 from app.accounts.models import User
 from app.accounts.tokens import service as tokens
@@ -15,6 +15,7 @@ from app.signatures.models import EcosocStatus, Signature, SignatureStatus, Sour
 from app.statements.groups import service as groups
 from app.statements.models import Statement
 from tests.factories import make_user, open_statement
+from tests.helpers import signature_where
 
 API = "/api/v1/statements/import-api/import"
 CSV = (
@@ -78,7 +79,7 @@ def test_preview_then_commit_by_its_id(
     done = client.post(f"{API}/commit", headers=auth, json={"preview_id": preview["preview_id"]})
     assert done.status_code == 200, done.text
     assert done.json() == {"imported": 2}
-    one = db.exec(select(Signature).where(col(Signature.organisation) == "One Org")).one()
+    one = signature_where(db, organisation="One Org")
     assert (one.status, one.source, one.ecosoc_status) == (
         SignatureStatus.APPROVED, Source.IMPORT, EcosocStatus.SPECIAL,
     )  # fmt: skip

@@ -353,7 +353,7 @@ def test_closed_and_draft_statements_refuse_signatures(client: TestClient, db: S
     statement = open_statement(db, owner=owner, slug="closing")
     statement.deadline_at = utcnow() - timedelta(seconds=1)
     page = client.get("/s/closing/sign")
-    assert "not open for signatures" in page.text
+    assert "Signatures are closed" in page.text
     response = _sign(client, "closing", individual()) if "csrf_token" in page.text else None
     if response is None:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)

@@ -21,6 +21,7 @@ from app.core.i18n import N_, ngettext, using_locale
 from app.core.i18n import gettext as _
 from app.mail import service as mail
 from app.signatures import emails, public
+from app.signatures.editing.models import SignatureChange
 from app.signatures.models import Listing, Signature, SignatureStatus
 from app.signatures.reconsent import service as reconsent
 from app.statements import service as statements
@@ -38,10 +39,13 @@ class Digest:
     withdrawn: int
     names: list[str]  # public names of up to NAMES_SHOWN new named signers
     undelivered: int = 0  # emails to signers that failed for good in the period
+    changed: int = 0  # signers who changed their details (confirmed by email) in the period
 
     @property
     def is_empty(self) -> bool:
-        return not (self.new or self.unconfirmed or self.withdrawn or self.undelivered)
+        return not (
+            self.new or self.unconfirmed or self.withdrawn or self.undelivered or self.changed
+        )
 
     def summary(self) -> str:
         """Like "12 new signatures (3 awaiting your approval), 1 withdrawal"."""
@@ -69,6 +73,13 @@ class Digest:
                 self.undelivered,
             )
             parts.append(text % {"n": self.undelivered})
+        if self.changed:
+            text = ngettext(
+                "%(n)d signer changed their details",
+                "%(n)d signers changed their details",
+                self.changed,
+            )
+            parts.append(text % {"n": self.changed})
         return ", ".join(parts)
 
 
@@ -111,7 +122,18 @@ def summarise(
         undelivered=mail.count_failed_since(
             session, statement_id=statement.id or 0, since=since, until=until
         ),
+        changed=_changed(session, statement=statement, since=since, until=until),
     )
+
+
+def _changed(session: Session, *, statement: Statement, since: datetime, until: datetime) -> int:
+    """Signers' own changes applied in (since, until]: the leads see who on the list."""
+    applied = col(SignatureChange.applied_at)
+    return session.exec(
+        select(func.count(func.distinct(col(SignatureChange.signature_id))))
+        .join(Signature, col(Signature.id) == col(SignatureChange.signature_id))
+        .where(col(Signature.statement_id) == statement.id, applied > since, applied <= until)
+    ).one()
 
 
 def send_due_digests(session: Session, *, now: datetime) -> int:

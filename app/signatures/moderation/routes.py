@@ -22,6 +22,7 @@ from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
 from app.signatures import countries, public
 from app.signatures.blocklists import service as blocklists
+from app.signatures.editing import service as editing
 from app.signatures.forms import TRUE, SignInput
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.moderation import service as moderation
@@ -353,7 +354,18 @@ def _detail_page(
                 "display_name": signature.display_name or "",
                 "display_acronym": signature.display_acronym or "",
                 "hide_acronym": "true" if signature.display_acronym == "" else "",
+                "display_title": signature.display_title or "",
+                "display_note": signature.display_note or "",
+                "hide_note": "true" if signature.display_note == "" else "",
+                "display_country": (
+                    moderation.NO_COUNTRY
+                    if signature.display_country == ""
+                    else signature.display_country or ""
+                ),
             },
+            "changes": editing.history(session, signature=signature),
+            "countries": countries.options(),
+            "no_country": moderation.NO_COUNTRY,
             **_problem(problem),
         },
         status_code=problem.status_code if problem else 200,
@@ -382,6 +394,10 @@ def signature_submit(
     display_acronym: ShortText = "",
     hide_acronym: ShortText = "",
     position: ShortText = "",
+    display_title: ShortText = "",
+    display_note: ShortText = "",
+    hide_note: ShortText = "",
+    display_country: ShortText = "",
     body: LongText = "",
 ) -> Response:
     signature = moderation.get_signature(
@@ -392,6 +408,10 @@ def signature_submit(
         "display_acronym": display_acronym,
         "hide_acronym": hide_acronym,
         "position": position,
+        "display_title": display_title,
+        "display_note": display_note,
+        "hide_note": hide_note,
+        "display_country": display_country,
         "body": body,
     }
     with db.attempt(session, AppError) as outcome:
@@ -408,6 +428,10 @@ def signature_submit(
                 display_acronym=display_acronym,
                 hide_acronym=hide_acronym.lower() in TRUE,
                 position=position,
+                display_title=display_title,
+                display_note=display_note,
+                hide_note=hide_note.lower() in TRUE,
+                display_country=display_country,
             )
             notice = NOTICES["corrected"]
     if outcome.error is not None:

@@ -34,6 +34,7 @@ from app.mail import service as mail
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.security import ratelimit, tokens
 from app.signatures import forms, lifecycle
+from app.signatures.editing.models import SignatureChange
 from app.signatures.models import Listing, Signature, SignatureNote, SignatureStatus, SignerKind
 from app.signatures.retention.models import PrivacyRequest
 from app.statements import service as statements
@@ -104,12 +105,15 @@ _UNPUBLISHED: dict[str, object] = {
     "website": "",
     "display_name": None,
     "display_acronym": None,
+    "display_title": None,
+    "display_note": None,
+    "display_country": None,
     "org_key": "",
     "site": "",
 }
 # A signature published on behalf of an organisation: the organisation stays, the person
 # who signed for it, their title and the website (never published) go.
-_ORG_SIGNER = {"name": "", "title": "", "website": "", "site": ""}
+_ORG_SIGNER = {"name": "", "title": "", "display_title": None, "website": "", "site": ""}
 
 
 def _email_key_gone() -> Any:
@@ -182,6 +186,10 @@ def purge_statement(
     if done:
         of_statement = select(Signature.id).where(col(Signature.statement_id) == statement.id)
         session.exec(delete(SignatureNote).where(col(SignatureNote.signature_id).in_(of_statement)))
+        # A signer's own changes hold old and new details: they go with the details.
+        session.exec(
+            delete(SignatureChange).where(col(SignatureChange.signature_id).in_(of_statement))
+        )
         emails = _rowcount(
             session.exec(
                 delete(OutboxMessage).where(
@@ -238,6 +246,7 @@ def delete_stale_signatures(session: Session, *, now: datetime, limit: int | Non
         return 0
     ids = [i for i, _ in rows]
     session.exec(delete(SignatureNote).where(col(SignatureNote.signature_id).in_(ids)))
+    session.exec(delete(SignatureChange).where(col(SignatureChange.signature_id).in_(ids)))
     session.exec(delete(Signature).where(col(Signature.id).in_(ids)))
     per_statement: dict[int, int] = {}
     for _i, statement_id in rows:
@@ -408,6 +417,7 @@ def erase_signature(
     assert signature.id is not None
     _strip(session, [signature.id], published=published)
     session.exec(delete(SignatureNote).where(col(SignatureNote.signature_id) == signature.id))
+    session.exec(delete(SignatureChange).where(col(SignatureChange.signature_id) == signature.id))
     # Addresses are encrypted: compare after reading (a rare request, one statement's mail).
     mine = [
         message_id

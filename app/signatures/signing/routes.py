@@ -19,7 +19,7 @@ from app.security.ratelimit import client_ip
 from app.signatures import countries, lifecycle
 from app.signatures.forms import SignInput
 from app.signatures.models import SignerKind
-from app.signatures.signing import service
+from app.signatures.signing import closed, sent, service
 from app.statements import service as statements
 from app.statements.deps import PublicStatement
 from app.statements.models import SignerKinds, Statement
@@ -40,21 +40,27 @@ def _sign_page(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    again: bool = False,
 ) -> Response:
     version = statements.current_version(session, statement=statement)
+    now = utcnow()
+    accepting = statements.accepts_signatures(statement, now)
     return templating.page(
         request,
         "signatures/sign.html",
         {
             "statement": statement,
             "version": version,
-            "accepting": statements.accepts_signatures(statement, utcnow()),
+            "accepting": accepting,
+            # A late signer sees the statement itself, when it closed and whom to write to.
+            **({} if accepting else closed.context(statement, version, now)),
             "values": values or {"kind": "", "listing": "named"},
             "errors": errors or {},
             "countries": countries.options(),
             "form_token": service.form_token(),
             "honeypot": HONEYPOT_FIELD,
             "kinds": _kind_options(statement),
+            "again": again,
         },
         status_code=status_code,
     )
@@ -70,8 +76,15 @@ def _kind_options(statement: Statement) -> list[tuple[str, str]]:
 
 
 @router.get("/s/{slug}/sign")
-def sign_form(request: Request, statement: PublicStatement, session: SessionDep) -> Response:
-    return _sign_page(request, session, statement)
+def sign_form(
+    request: Request, statement: PublicStatement, session: SessionDep, again: str = ""
+) -> Response:
+    """`?again=1`: "wrong address? sign again", with what this browser just sent."""
+    values = sent.recall(request, slug=statement.slug) if again else None
+    response = _sign_page(request, session, statement, values=values, again=values is not None)
+    if values is not None:
+        response.headers.update(headers.SECRET_PAGE)
+    return response
 
 
 async def sign_values(request: Request, form: FormDep) -> dict[str, str]:
@@ -121,6 +134,10 @@ def sign_submit(
         form_age_seconds=service.form_age(values.get("form_token", "")),
         honeypot=values.get(HONEYPOT_FIELD, ""),
     )
+    if not statements.accepts_signatures(statement, utcnow()):
+        # Too late (or too early): the statement page with the closing time, never the
+        # values typed, and nothing written.
+        return _sign_page(request, session, statement, status_code=409)
     # The check touches no database, so its errors need no savepoint to undo (`db.attempt`
     # would cost two round trips on every signature): nothing has been written yet.
     try:
@@ -130,15 +147,23 @@ def sign_submit(
             request, session, statement, values=values, errors=exc.errors, status_code=422
         )
     service.record(session, statement=statement, clean=clean, context=context)
-    return templating.redirect(f"/s/{statement.slug}/sign/check-your-email")
+    response = templating.redirect(f"/s/{statement.slug}/sign/check-your-email")
+    sent.remember(response, slug=statement.slug, values=values)
+    return response
 
 
 @router.get("/s/{slug}/sign/check-your-email")
 def check_email(request: Request, statement: PublicStatement, session: SessionDep) -> Response:
     version = statements.current_version(session, statement=statement)
-    return templating.page(
-        request, "signatures/check_email.html", {"statement": statement, "version": version}
+    typed = sent.recall(request, slug=statement.slug) or {}
+    masked = sent.mask_email(typed["email"]) if typed.get("email") else ""
+    response = templating.page(
+        request,
+        "signatures/check_email.html",
+        {"statement": statement, "version": version, "masked_email": masked},
     )
+    response.headers.update(headers.SECRET_PAGE)
+    return response
 
 
 def _token_page(

@@ -176,6 +176,9 @@ def _signed_again(excluded: Any, values: dict[str, object]) -> dict[str, object]
         "keep_listed": None,
         "display_name": None,
         "display_acronym": None,
+        "display_title": None,
+        "display_note": None,
+        "display_country": None,
         "position": None,
     }
 
@@ -418,6 +421,8 @@ def _email_repeat(session: Session, *, statement: Statement, signature: Signatur
         # Still pending: they may have lost the first email, so the link comes again.
         link=_confirm_link(signature) if pending else "",
         public_link=f"{get_settings().base_url}/s/{statement.slug}",
+        # Confirmed: they may want to change what they gave (re-confirmed by email).
+        edit_link="" if pending else lifecycle.edit_link(signature),
         days=get_settings().signature_confirm_days,
         confirm_until=lifecycle.confirm_until(statement, signature),
         deadline=statement.deadline_at,
