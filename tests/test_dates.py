@@ -22,11 +22,15 @@ RAW_TIMESTAMP = re.compile(r">\d{4}-\d\d-\d\d \d\d:\d\d")
 def test_an_instant_in_the_readers_language_and_a_named_zone() -> None:
     with using_locale("en"):
         assert dates.format_when(INSTANT) == "21 March 2026, 12:05 UTC"
-        assert dates.format_when(INSTANT, "Europe/Zurich") == "21 March 2026, 13:05 Zurich time (CET)"
+        assert (
+            dates.format_when(INSTANT, "Europe/Zurich") == "21 March 2026, 13:05 Zurich time (CET)"
+        )
         assert dates.format_day(date(2026, 3, 21)) == "21 March 2026"
     with using_locale("ko"):
         assert dates.format_when(INSTANT, "Asia/Seoul") == "2026년 3월 21일 21:05 서울 시간(KST)"
-        assert dates.format_when(INSTANT, "Europe/Zurich") == "2026년 3월 21일 13:05 취리히 시간(CET)"
+        assert (
+            dates.format_when(INSTANT, "Europe/Zurich") == "2026년 3월 21일 13:05 취리히 시간(CET)"
+        )
         assert dates.format_day(INSTANT) == "2026년 3월 21일"
     # A zone that is not one falls back to UTC rather than failing the page.
     assert dates.format_when(INSTANT, "Mars/Olympus").endswith(" UTC")
@@ -41,7 +45,9 @@ def test_the_zone_is_named_as_people_say_it() -> None:
     with using_locale("en"):
         # Summer time has its own abbreviation; a zone without one shows its offset.
         assert dates.format_when(summer, "Europe/Zurich") == "1 July 2026, 14:00 Zurich time (CEST)"
-        assert dates.format_when(summer, "America/Sao_Paulo").endswith("09:00 Sao Paulo time (UTC-3)")
+        assert dates.format_when(summer, "America/Sao_Paulo").endswith(
+            "09:00 Sao Paulo time (UTC-3)"
+        )
         assert dates.format_when(summer, "Asia/Kolkata").endswith("17:30 Kolkata time (IST)")
         assert dates.format_when(summer, "America/New_York").endswith("08:00 New York time (EDT)")
         assert dates.zone_name("Europe/Zurich") == "Zurich time"
@@ -81,8 +87,9 @@ def test_a_korean_team_page_shows_korean_dates_in_the_statements_zone(
     sign_in(client, owner.email, PASSWORD)
 
     korean = client.get("/statements/hrc58/versions?lang=ko").text
-    assert '<time datetime="2026-03-21T12:05:30+00:00">2026년 3월 21일 21:05 서울 시간(KST)</time>' in (
-        korean
+    assert (
+        '<time datetime="2026-03-21T12:05:30+00:00">2026년 3월 21일 21:05 서울 시간(KST)</time>'
+        in (korean)
     )
     english = client.get("/statements/hrc58/versions?lang=en").text
     assert ">21 March 2026, 21:05 Seoul time (KST)</time>" in english

@@ -119,9 +119,9 @@ def format_day(value: date | datetime) -> str:
 def reader_time_attrs() -> Markup:
     """`data-*` attributes that let local-time.js write the reader's own time in the
     page's style: the label, the day's CLDR pattern and how day and time are joined."""
-    return Markup(' data-local-time data-local-label="{}" data-day-pattern="{}" data-joiner="{}"').format(
-        _("your time:"), _day_pattern(), _joiner()
-    )
+    return Markup(
+        ' data-local-time data-local-label="{}" data-day-pattern="{}" data-joiner="{}"'
+    ).format(_("your time:"), _day_pattern(), _joiner())
 
 
 def when(instant: datetime | None, zone: str | None = None) -> Markup:

@@ -113,7 +113,9 @@ def test_the_first_administrator_keeps_the_set_up_language(client: TestClient, d
     code = accounts.issue_setup_code(db)
     assert code
     client.get("/setup?lang=ko")
-    done = submit(client, "/setup", code=code, name="Ada", email="ada@example.org", password=PASSWORD)
+    done = submit(
+        client, "/setup", code=code, name="Ada", email="ada@example.org", password=PASSWORD
+    )
     assert db.exec(select(User)).one().locale == "ko"
     assert done.headers["location"] == "/dashboard?lang=ko"
     assert '<html lang="ko">' in client.get(done.headers["location"]).text

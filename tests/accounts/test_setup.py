@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 
 from app.accounts import service as accounts
 from app.accounts.models import User
-from tests.helpers import sign_in, submit
+from tests.helpers import submit
 
 PASSWORD = "a long enough password"
 

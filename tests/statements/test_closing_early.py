@@ -52,7 +52,7 @@ def test_a_statement_closed_early_says_so_everywhere(client: TestClient, db: Ses
     assert not COUNTDOWN.search(dashboard)
 
     korean = client.get("/s/closed-early?lang=ko").text
-    assert "서명은" in korean and "일찍 마감되었습니다" in korean
+    assert "서명이 일찍 마감되었습니다:" in korean
     assert "취리히 시간(CE" in korean
     assert statement.closed_at is not None and statement.closed_at < statement.deadline_at
 
@@ -80,9 +80,7 @@ def test_a_statement_finalised_early_is_final_with_its_document(
     assert "확정" in korean.split("다음 단계", 1)[1].split("</section>", 1)[0]
 
 
-def test_an_open_statement_counts_down_and_offers_to_close(
-    client: TestClient, db: Session
-) -> None:
+def test_an_open_statement_counts_down_and_offers_to_close(client: TestClient, db: Session) -> None:
     owner = make_user(db, admin=True)
     open_statement(db, owner=owner, slug="still-open")
     sign_in(client, owner.email, PASSWORD)

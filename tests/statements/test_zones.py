@@ -35,7 +35,9 @@ def test_cities_and_countries_in_both_languages_find_their_zone() -> None:
 
 def test_a_name_that_means_several_zones_or_none_is_not_guessed() -> None:
     assert zones.resolve("United States") is None
-    assert {"America/New_York", "America/Los_Angeles"} <= set(zones.search("United States", limit=100))
+    assert {"America/New_York", "America/Los_Angeles"} <= set(
+        zones.search("United States", limit=100)
+    )
     assert zones.resolve("Atlantis") is None
     assert zones.search("Atlantis") == []
     with using_locale("en"):
