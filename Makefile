@@ -12,13 +12,15 @@ RUN := $(UV) run --frozen
 BUILD_APT := libicu-dev pkg-config g++ fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji
 TEST_APT := chromium poppler-utils postgresql-client
 
-.PHONY: help install run test lint format typecheck system-deps clean bench
+.PHONY: help install run test lint format typecheck system-deps clean bench reset
 
 help:
 	@echo "make run    start the app at http://127.0.0.1:8000 (SQLite, worker, dev mailbox)"
 	@echo "make test   run lint, type checks and the whole test suite"
 	@echo "make lint   ruff and mypy only"
 	@echo "make bench  load and scaling benchmarks (needs PostgreSQL on 127.0.0.1:5432)"
+	@echo "make reset  delete the local instance's data ($(DATA_DIR)/), after asking"
+	@echo "./undersigned COMMAND   the command line (migrate, create-admin, demo, export, backup…)"
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -70,6 +72,17 @@ bench: install
 	@command -v wrk >/dev/null || { echo "Installing Debian packages: wrk"; \
 	  $(APT_INSTALL) wrk >/dev/null; }
 	$(RUN) python -m bench.run
+
+# The local instance keeps everything in DATA_DIR (default ./data): the SQLite database,
+# the development secret key and the development PDF-signing certificate. A PostgreSQL
+# DATABASE_URL is not touched: drop that database yourself.
+DATA_DIR ?= data
+reset:
+	@if [ ! -e "$(DATA_DIR)" ]; then echo "Nothing to reset: $(DATA_DIR)/ does not exist."; exit 0; fi; \
+	echo "This deletes $(DATA_DIR)/: every statement, signature, account and email of the local instance."; \
+	read -r -p "Type yes to delete it: " answer; \
+	if [ "$$answer" = yes ]; then rm -rf -- "$(DATA_DIR)" && echo "Deleted. 'make run' starts afresh with a new set-up code."; \
+	else echo "Nothing deleted."; fi
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache

@@ -133,3 +133,22 @@ def test_export_refuses_what_it_cannot_do(cli_env: dict[str, str], tmp_path: Pat
         text=True,
     )
     assert wrong.returncode == 2 and "unknown format" in wrong.stderr
+
+
+def test_the_wrapper_in_the_repository_root_runs_the_cli_from_any_directory(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`./undersigned …` as the README says: here through the activated virtualenv (the
+    wrapper's first choice; uv is its second), run from another directory, where relative
+    paths are read."""
+    env = {**cli_env, "VIRTUAL_ENV": sys.prefix, "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [str(ROOT / "undersigned"), "export", "hrc58-example", "--format", "txt", "--out", "l.txt"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "Kim Kyu Li and Kim Hyuk" in (tmp_path / "l.txt").read_text()

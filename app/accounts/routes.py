@@ -71,7 +71,7 @@ def setup_submit(
     if service.has_users(session):
         return templating.redirect("/login")
     with db.attempt(session, AppError) as outcome:
-        service.create_first_admin(
+        admin = service.create_first_admin(
             session, code=code, name=name, email=email, password=password, locale=get_locale()
         )
     if outcome.error is not None:
@@ -81,7 +81,18 @@ def setup_submit(
             {"form": {"name": name, "email": email}, "error": outcome.error.message},
             status_code=outcome.error.status_code,
         )
-    return templating.redirect("/login", notice="setup-done")
+    return _signed_in(request, session, admin, notice="setup-done")
+
+
+def _signed_in(request: Request, session: SessionDep, user: User, *, notice: str) -> Response:
+    """A lead who has just chosen their password is signed in (a new account has no second
+    factor yet), on their dashboard in the language they chose."""
+    opened = service.open_session(
+        session, user=user, ip=client_ip(request), user_agent=request.headers.get("user-agent", "")
+    )
+    response = templating.redirect(f"/dashboard?lang={user.locale}", notice=notice)
+    set_session_cookie(response, token=opened.token, max_age=opened.max_age_seconds)
+    return response
 
 
 @router.get("/login")
@@ -409,7 +420,7 @@ def invite_submit(
     password: PasswordField = "",
 ) -> Response:
     with db.attempt(session, AppError) as outcome:
-        service.accept_invite(
+        lead = service.accept_invite(
             session, token=token, name=name, password=password, locale=get_locale()
         )
     if (error := outcome.error) is not None:
@@ -425,4 +436,4 @@ def invite_submit(
         )
         response.headers.update(headers.SECRET_PAGE)
         return response
-    return templating.redirect("/login", notice="invite-accepted")
+    return _signed_in(request, session, lead, notice="invite-accepted")

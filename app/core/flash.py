@@ -12,11 +12,11 @@ COOKIE = "flash"
 
 def _messages() -> dict[str, str]:
     return {
-        "setup-done": _("Your administrator account is ready. Sign in to continue."),
+        "setup-done": _("Your administrator account is ready, and you are signed in."),
         "signed-out": _("You are signed out."),
         "invite-sent": _("Invitation sent."),
         "invite-revoked": _("Invitation withdrawn."),
-        "invite-accepted": _("Your account is ready. Sign in to continue."),
+        "invite-accepted": _("Welcome! Your account is ready, and you are signed in."),
         "session-revoked": _("That session has been signed out."),
         "sessions-revoked": _("Every other session has been signed out."),
         "password-changed": _("Your password is changed. Your other sessions are signed out."),

@@ -36,6 +36,8 @@ environment.globals["supported_locales"] = i18n.SUPPORTED_LOCALES
 environment.globals["language_options"] = i18n.language_options
 environment.filters["when"] = dates.when
 environment.filters["day"] = dates.format_day
+environment.filters["deadline"] = dates.deadline
+environment.filters["zone_name"] = dates.zone_name
 environment.filters["language_name"] = translations.language_name
 
 templates = Jinja2Templates(env=environment)

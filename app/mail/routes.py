@@ -8,7 +8,7 @@ import ipaddress
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.accounts.deps import CurrentAdmin
+from app.accounts.deps import CurrentAdmin, OptionalUser
 from app.core import templating
 from app.core.config import get_settings
 from app.core.db import SessionDep
@@ -35,14 +35,16 @@ def _is_loopback(address: str) -> bool:
 
 
 @router.get("/dev/mailbox")
-def dev_mailbox(request: Request, session: SessionDep) -> Response:
+def dev_mailbox(request: Request, session: SessionDep, _user: OptionalUser) -> Response:
     _require_dev_mailbox(request)
     messages = service.list_messages(session, limit=200)
     return templating.page(request, "mail/mailbox.html", {"messages": messages})
 
 
 @router.get("/dev/mailbox/{message_id}")
-def dev_message(request: Request, message_id: int, session: SessionDep) -> Response:
+def dev_message(
+    request: Request, message_id: int, session: SessionDep, _user: OptionalUser
+) -> Response:
     _require_dev_mailbox(request)
     message = service.get_message(session, message_id=message_id)
     if message is None:

@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from babel.dates import format_datetime, format_timedelta, get_timezone_name
+from babel.dates import format_timedelta
 
+from app.core import dates
 from app.core.errors import FieldErrors
 from app.core.i18n import babel_locale
 from app.core.i18n import gettext as _
@@ -109,13 +110,8 @@ def to_local(instant: datetime, zone_name: str) -> datetime:
 
 
 def describe(instant: datetime, zone_name: str) -> str:
-    """ "21 March 2025 at 13:00 Central European Standard Time", in the reader's language."""
-    local = to_local(instant, zone_name)
-    locale = babel_locale()
-    when = format_datetime(local, "d MMMM y, HH:mm", tzinfo=local.tzinfo, locale=locale)
-    if str(locale.language) == "ko":
-        when = format_datetime(local, "y년 M월 d일 HH:mm", tzinfo=local.tzinfo, locale=locale)
-    return f"{when} {get_timezone_name(local, width='long', locale=locale)}"
+    """ "21 March 2025, 13:00 Zurich time (CET)", in the reader's language (app.core.dates)."""
+    return dates.format_when(instant, zone_name)
 
 
 def countdown(instant: datetime, now: datetime) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 from app.core.errors import FieldErrors, about
 from app.core.i18n import gettext as _
 from app.core.text import normalise_email
-from app.statements import deadlines
+from app.statements import deadlines, zones
 from app.statements.models import ListOrder, Moderation, SignerKinds, Statement
 from app.statements.text import markdown
 
@@ -143,11 +143,12 @@ def clean_input(
     )
 
     deadline_at = opens_at = None
-    if data.deadline_zone.strip() not in deadlines.zone_names():
-        errors["deadline_zone"] = _("Unknown time zone “%(zone)s”.") % {
-            "zone": data.deadline_zone.strip()[:64]
-        }
+    # "Geneva", "서울" or "Europe/Zurich": the zone is stored by its IANA name.
+    zone = zones.resolve(data.deadline_zone)
+    if zone is None:
+        errors["deadline_zone"] = zones.not_found(data.deadline_zone)
     else:
+        data = data.model_copy(update={"deadline_zone": zone})
         deadline_at = _deadline(errors, data)
     if data.opens_date.strip() and "deadline_zone" not in errors:
         opens_at = _instant(
@@ -208,9 +209,22 @@ def _instant(
         return None
 
 
+SLUG_LENGTH = 40
+
+
 def slugify(title: str) -> str:
+    """A short address from a title: its ASCII words, cut at a word so that it stays within
+    SLUG_LENGTH characters ("joint-statement-on-the-situation-of" from a long title)."""
     ascii_only = title.lower().encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_only).strip("-")[:80].strip("-")
+    words = [w for w in re.split(r"[^a-z0-9]+", ascii_only) if w]
+    slug = ""
+    for word in words:
+        longer = f"{slug}-{word}" if slug else word
+        if len(longer) > SLUG_LENGTH:
+            break
+        slug = longer
+    # A first word longer than the limit is cut rather than dropped.
+    return slug or (words[0][:SLUG_LENGTH] if words else "")
 
 
 def _slug_taken(session: Session, slug: str, existing: Statement | None) -> bool:

@@ -14,10 +14,12 @@ from app.core import db, templating
 from app.core.db import SessionDep, utcnow
 from app.core.errors import FieldErrors, NotFound
 from app.core.forms import FormDep
+from app.core.i18n import get_locale
+from app.demo import load as demo
 from app.signatures.digests import service as digests
 from app.signatures.moderation import service as moderation
 from app.signatures.retention import service as retention
-from app.statements import deadlines, editing, service
+from app.statements import deadlines, editing, service, zones
 from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.inputs import StatementInput
 from app.statements.models import Statement, StatementStatus
@@ -33,7 +35,8 @@ ShortText = Annotated[str, Form(max_length=2000)]
 
 
 def zone_options() -> list[tuple[str, str]]:
-    return [(zone, zone.replace("_", " ")) for zone in deadlines.zone_names()]
+    """The time zones a deadline form suggests, named in the reader's language."""
+    return zones.options(get_locale())
 
 
 def _fold(local: datetime, zone: str) -> str:
@@ -107,14 +110,18 @@ def dashboard(request: Request, session: SessionDep, user: CurrentUser) -> Respo
             "version": service.current_version(session, statement=statement),
             "status": service.public_status(statement, now),
             "role": team.role_label(role),
-            "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
             "countdown": deadlines.countdown(statement.deadline_at, now),
+            "closed_at": service.signing_closed_at(statement, now),
             "counts": moderation.counts_by_status(session, statement=statement),
         }
         for statement, role in team.statements_for(session, user=user)
     ]
+    # Admins are offered the example until it is loaded, whatever else exists.
+    example_loaded = service.get_by_slug(session, slug=demo.SLUG) is not None
     return templating.page(
-        request, "statements/dashboard.html", {"rows": rows, "status_label": service.status_label}
+        request,
+        "statements/dashboard.html",
+        {"rows": rows, "status_label": service.status_label, "example_loaded": example_loaded},
     )
 
 
@@ -157,8 +164,9 @@ def overview(
             "statement": statement,
             "version": version,
             "status": service.public_status(statement, now),
-            "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
             "countdown": deadlines.countdown(statement.deadline_at, now),
+            "closed_at": service.signing_closed_at(statement, now),
+            "closed_early": service.closed_early(statement, now),
             "zone_options": zone_options(),
             "comments": review.list_comments(session, statement=statement)[:5],
             "events": audit.list_events(session, statement_id=statement.id or 0, limit=10),
@@ -253,15 +261,18 @@ def extend_deadline(
     reason: ShortText = "",
 ) -> Response:
     with db.attempt(session, FieldErrors) as outcome:
+        zone = zones.resolve(deadline_zone)
+        if zone is None:
+            raise FieldErrors({"deadline_zone": zones.not_found(deadline_zone)})
         instant = deadlines.parse_deadline(
-            day=deadline_date, clock=deadline_time, zone_name=deadline_zone, fold=deadline_fold
+            day=deadline_date, clock=deadline_time, zone_name=zone, fold=deadline_fold
         )
         service.extend_deadline(
             session,
             statement=acc.statement,
             actor=user,
             new_deadline=instant,
-            zone=deadline_zone,
+            zone=zone,
             reason=reason,
         )
     if outcome.error is not None:

@@ -322,6 +322,23 @@ def public_status(statement: Statement, now: datetime) -> StatementStatus:
     return statement.status
 
 
+def signing_closed_at(statement: Statement, now: datetime) -> datetime | None:
+    """When signing stopped (None while it has not): the moment a lead closed it, or the
+    deadline, whichever came first. Finalising an open statement before its deadline
+    closes it then; finalising after the deadline does not move the closing time."""
+    if statement.status in (StatementStatus.CLOSED, StatementStatus.FINAL):
+        return min(statement.closed_at or statement.deadline_at, statement.deadline_at)
+    if statement.status == StatementStatus.OPEN and now >= statement.deadline_at:
+        return statement.deadline_at
+    return None
+
+
+def closed_early(statement: Statement, now: datetime) -> bool:
+    """Closed (or finalised) before the deadline that was announced."""
+    closed = signing_closed_at(statement, now)
+    return closed is not None and closed < statement.deadline_at
+
+
 def status_label(status: StatementStatus) -> str:
     return {
         StatementStatus.DRAFT: _("draft"),

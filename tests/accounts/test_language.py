@@ -89,6 +89,12 @@ def test_an_invitation_goes_in_the_chosen_language_and_sets_the_new_leads(
     assert accepted.status_code == 303
     user = db.exec(select(User).where(col(User.email) == "ko@example.org")).one()
     assert user.locale == "ko"
+    # Signed in at once, on a Korean dashboard; the language stays Korean afterwards.
+    assert accepted.headers["location"] == "/dashboard?lang=ko"
+    dashboard = client.get(accepted.headers["location"])
+    assert '<html lang="ko">' in dashboard.text
+    assert "Korean Lead" in dashboard.text and "로그인되었습니다" in dashboard.text
+    assert '<html lang="ko">' in client.get("/account").text
 
 
 def test_an_invitation_defaults_to_the_inviters_interface_language(
@@ -107,5 +113,9 @@ def test_the_first_administrator_keeps_the_set_up_language(client: TestClient, d
     code = accounts.issue_setup_code(db)
     assert code
     client.get("/setup?lang=ko")
-    submit(client, "/setup", code=code, name="Ada", email="ada@example.org", password=PASSWORD)
+    done = submit(
+        client, "/setup", code=code, name="Ada", email="ada@example.org", password=PASSWORD
+    )
     assert db.exec(select(User)).one().locale == "ko"
+    assert done.headers["location"] == "/dashboard?lang=ko"
+    assert '<html lang="ko">' in client.get(done.headers["location"]).text

@@ -1,5 +1,6 @@
-"""The newcomer's first run, in a real browser: set-up code → administrator → sign in →
-invite a second lead → the invitation arrives by email → the second lead joins."""
+"""The newcomer's first run, in a real browser: set-up code → administrator, signed in at
+once → invite a second lead in Korean → the invitation arrives by email → the second lead
+joins and lands, signed in, on a Korean dashboard."""
 
 from __future__ import annotations
 
@@ -31,16 +32,16 @@ def test_setup_sign_in_invite_and_join(
     page.get_by_label("Password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Create administrator").click()
 
-    expect(page).to_have_url(re.compile(r"/login$"))
-    expect(page.get_by_role("status")).to_contain_text("administrator account is ready")
-    page.get_by_label("Email address").fill("ada@example.org")
-    page.get_by_label("Password").fill(ADMIN_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    # Signed in at once: no second sign-in with the password just chosen.
+    expect(page).to_have_url(re.compile(r"/dashboard\?lang=en$"))
+    expect(page.get_by_role("status")).to_contain_text("you are signed in")
     expect(page.get_by_role("heading", name="Welcome, Ada Administrator")).to_be_visible()
+    expect(page.get_by_role("button", name="Load the example")).to_be_visible()
     screenshot(page, "02-dashboard")
 
     page.get_by_role("link", name="Team").click()
     page.get_by_label("Email address").fill("second@example.org")
+    page.get_by_label("Language of the invitation").select_option("ko")
     page.get_by_role("button", name="Send invitation").click()
     expect(page.get_by_role("status")).to_contain_text("Invitation sent")
     expect(page.get_by_role("cell", name="second@example.org")).to_be_visible()
@@ -55,16 +56,18 @@ def test_setup_sign_in_invite_and_join(
     newcomer.goto(link)
     expect(newcomer.get_by_text("second@example.org")).to_be_visible()
     screenshot(newcomer, "04-accept-invite")
-    newcomer.get_by_label("Your name").fill("Second Lead")
-    newcomer.get_by_label("Password").fill(LEAD_PASSWORD)
-    newcomer.get_by_role("button", name="Create my account").click()
-    expect(newcomer).to_have_url(re.compile(r"/login$"))
-    newcomer.get_by_label("Email address").fill("second@example.org")
-    newcomer.get_by_label("Password").fill(LEAD_PASSWORD)
-    newcomer.get_by_role("button", name="Sign in").click()
-    expect(newcomer.get_by_role("heading", name="Welcome, Second Lead")).to_be_visible()
+    expect(newcomer.locator("html")).to_have_attribute("lang", "ko")
+    newcomer.locator("#f-name, input[name=name]").first.fill("Second Lead")
+    newcomer.locator("input[name=password]").fill(LEAD_PASSWORD)
+    newcomer.locator("main form button[type=submit]").click()
+    # Signed in, on a Korean dashboard (the language the invitation was accepted in).
+    expect(newcomer).to_have_url(re.compile(r"/dashboard\?lang=ko$"))
+    expect(newcomer.locator("html")).to_have_attribute("lang", "ko")
+    expect(newcomer.get_by_role("status")).to_contain_text("로그인되었습니다")
+    expect(newcomer.get_by_role("heading", level=1)).to_contain_text("Second Lead")
+    screenshot(newcomer, "05-invited-lead-korean-dashboard")
 
-    # The link worked once; it does not work again.
-    newcomer.goto(link)
+    # The link worked once; it does not work again (asked here in English).
+    newcomer.goto(link.split("?", 1)[0] + "?lang=en")
     expect(newcomer.get_by_text("already been used")).to_be_visible()
     newcomer.context.close()

@@ -222,3 +222,13 @@ def test_dev_mailbox_behind_a_proxy_looks_at_the_forwarded_client(
         assert remote.status_code == 404
         mine = proxy.get("/dev/mailbox", headers={"X-Forwarded-For": "127.0.0.1"})
         assert mine.status_code == 200
+
+
+def test_the_dev_mailbox_shows_the_signed_in_header(local: TestClient, db: Session) -> None:
+    row = add(db, status=OutboxStatus.SENT)
+    sign_in_admin(local, db)
+    for path in ("/dev/mailbox", f"/dev/mailbox/{row.id}", "/outbox"):
+        page = local.get(path)
+        assert page.status_code == 200, path
+        assert "Sign out" in page.text, path
+        assert 'href="/login"' not in page.text, path

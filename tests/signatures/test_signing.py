@@ -416,11 +416,11 @@ def test_the_confirmation_email_and_page_state_the_rule(
     [message] = _mail(db, "signature_confirm")
     # 12:00 UTC is 13:00 in Zurich; the 90-minute grace ends at 14:30 there.
     for body in (message.text_body, message.html_body):
-        assert "confirm by 21 March 2099, 14:30 Central European" in body
-        assert "close on 21 March 2099, 13:00 Central European" in body
+        assert "confirm by 21 March 2099, 14:30 Zurich time (CET)" in body
+        assert "close on 21 March 2099, 13:00 Zurich time (CET)" in body
         assert "Signatures confirmed later are not counted." in body
     page = client.get(_link(message, "confirm")).text
-    assert "Confirm by" in page and "14:30 Europe/Zurich" in page
+    assert "Confirm by" in page and "14:30 Zurich time (CET)" in page
     assert "signatures confirmed later are not counted" in page
 
 

@@ -46,6 +46,8 @@ def _public_context(
         "accepting": service.accepts_signatures(statement, now),
         "deadline_text": deadlines.describe(statement.deadline_at, statement.deadline_zone),
         "countdown": deadlines.countdown(statement.deadline_at, now),
+        "closed_at": service.signing_closed_at(statement, now),
+        "closed_early": service.closed_early(statement, now),
         "body_html": markdown.render_markdown(version.body),
         "coordinators": [c for c in statement.coordinators.splitlines() if c],
         "canonical_url": f"{base}/s/{statement.slug}"
