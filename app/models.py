@@ -16,6 +16,7 @@ from app.security.throttle import SignInFailures
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
 from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.signatures.retention.models import PrivacyRequest
+from app.signatures.verification.models import OrgVerification, VerificationPolicy
 from app.statements.groups.models import SignatoryGroup
 from app.statements.models import (
     ReviewComment,
@@ -32,6 +33,7 @@ __all__ = [
     "BlocklistHit",
     "Invite",
     "LoginSession",
+    "OrgVerification",
     "OutboxMessage",
     "Passkey",
     "PasswordReset",
@@ -53,5 +55,6 @@ __all__ = [
     "TeamMember",
     "TotpFactor",
     "User",
+    "VerificationPolicy",
     "WebAuthnChallenge",
 ]
