@@ -24,6 +24,7 @@ from app.signatures import details as signer_details
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.public import anonymous_label, public_line
 from app.signatures.reconsent import service as reconsent
+from app.signatures.verification import service as verification
 from app.statements import deadlines
 from app.statements import service as statements
 from app.statements.groups import service as groups
@@ -75,9 +76,10 @@ def approved(session: Session, *, statement: Statement) -> list[Signature]:
     return [s for s in rows if reconsent.listed_after_reconsent(s, latest)]
 
 
-def entry_for(signature: Signature) -> Entry | None:
+def entry_for(signature: Signature, *, verified: bool = False) -> Entry | None:
     """The public form of a signature, or None for counted-only signers. An anonymous
-    signer is only their label: no country, note, title or organisation."""
+    signer is only their label: no country, note, title or organisation. `verified`:
+    the organisation's verification mark is shown."""
     if signature.listing == Listing.COUNTED:
         return None
     if signature.listing == Listing.ANONYMOUS:
@@ -99,6 +101,7 @@ def entry_for(signature: Signature) -> Entry | None:
         note=note,
         country=signature.country,
         country_name=countries.name(signature.country) if signature.country else "",
+        verified=verified and signature.kind == SignerKind.ORGANISATION,
     )
 
 
@@ -112,10 +115,20 @@ def build(
 ) -> SignatoryList:
     now = now or utcnow()
     version = version or statements.current_version(session, statement=statement)
-    signatures = approved(session, statement=statement)
+    signatures, verified = verification.public_view(
+        session, statement_id=statement.id, signatures=approved(session, statement=statement)
+    )
     as_of = as_of or statement.list_as_of or deadlines.to_local(now, statement.deadline_zone).date()
     tiers = groups.groups_for(session, statement=statement)
-    return assemble(statement, version, signatures, as_of=as_of, generated_at=now, tiers=tiers)
+    return assemble(
+        statement,
+        version,
+        signatures,
+        as_of=as_of,
+        generated_at=now,
+        tiers=tiers,
+        verified=verified,
+    )
 
 
 def assemble(
@@ -126,9 +139,14 @@ def assemble(
     as_of: date,
     generated_at: datetime | None,
     tiers: Sequence[SignatoryGroup] = (),
+    verified: frozenset[int] = frozenset(),
 ) -> SignatoryList:
     """The list for `signatures` (approved ones) in `tiers` (the statement's groups, in
-    order) — pure: no database access."""
+    order) — pure: no database access. `verified`: the signatures shown with the mark."""
+
+    def entry_of(signature: Signature) -> Entry | None:
+        return entry_for(signature, verified=signature.id in verified)
+
     language = statement.language
     order = _order(statement)
     by_tier: dict[int | None, list[Signature]] = {}
@@ -144,7 +162,7 @@ def assemble(
     listed: list[Group] = []
     tier_models: list[Tier] = []
     for index, (tier, members) in enumerate(named_tiers):
-        positioned = [(s, e) for s in members if (e := entry_for(s)) is not None]
+        positioned = [(s, e) for s in members if (e := entry_of(s)) is not None]
         ordered = [entry for _sig, entry in sorted(positioned, key=order)]
         listed += _groups(statement.list_order, ordered, tier=index, several=several)
         tier_counts = _counts(members, positioned)
@@ -157,7 +175,7 @@ def assemble(
                 in_prose=bool(tier and tier.in_prose),
             )
         )
-    named = [(s, e) for s in signatures if (e := entry_for(s)) is not None]
+    named = [(s, e) for s in signatures if (e := entry_of(s)) is not None]
     counts = _counts(signatures, named)
     as_of_text = format_date(as_of, format="long", locale=babel_locale())
     heading = statement.list_heading or _("Signatories")

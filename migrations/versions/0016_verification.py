@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("signature_id", name=op.f("pk_org_verification")),
     )
     op.create_index("ix_org_verification_due", "org_verification", ["check_due_at"])
-    op.create_index(
-        op.f("ix_org_verification_statement_id"), "org_verification", ["statement_id"]
-    )
+    op.create_index(op.f("ix_org_verification_statement_id"), "org_verification", ["statement_id"])
     op.create_table(
         "verification_policy",
         sa.Column("statement_id", sa.Integer(), nullable=False),
