@@ -143,7 +143,7 @@ class Settings(BaseSettings):
                 raise ValueError("SMTP_HOST must be set in production: mail cannot be delivered")
             if self.verification_fetch_allow:
                 raise ValueError(
-                    "VERIFICATION_FETCH_ALLOW is for tests: production only reaches public addresses"
+                    "VERIFICATION_FETCH_ALLOW is only for tests: refused in production"
                 )
         elif not self.secret_key.get_secret_value():
             self.secret_key = SecretStr(_development_secret(self.data_dir))

@@ -11,7 +11,7 @@ from app.signatures.verification import checks, fetch
 from app.signatures.verification import service as verification
 from app.signatures.verification.models import Dmarc, Level, OrgVerification
 from tests.factories import approve_signers, make_user, open_statement, organisation
-from tests.verification_servers import Web, Zone, web, zone  # noqa: F401
+from tests.verification_servers import Web, Zone
 
 
 def _org(db: Session, website: str, email: str, **more: str) -> OrgVerification:

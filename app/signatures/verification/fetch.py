@@ -113,7 +113,7 @@ def vetted_address(host: str) -> str:
         except lookups.LookupFailed as exc:
             raise Refused(N_("The website's name could not be looked up.")) from exc
         if not found:
-            raise Refused(N_("The website's name does not exist."))
+            raise Refused(N_("The website's name does not exist.")) from None
         ips = [ipaddress.ip_address(a) for a in found]
     else:
         ips = [literal]
