@@ -172,3 +172,6 @@ class TeamRow:
     decided_at: datetime | None
     withdrawn_at: datetime | None
     flags: str
+    # Organisations: their verification level (app.signatures.verification), "disputed"
+    # appended when their known address said "this wasn't us"; "" for individuals.
+    verification: str = ""

@@ -379,6 +379,7 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
         .order_by(col(Signature.id))
         .execution_options(yield_per=2000)
     )
+    levels = verification.team_levels(session, statement_id=statement.id)
     for row in rows:
         value = dict(zip(_TEAM_NAMES, row, strict=True))
         display_name, display_acronym = value["display_name"], value["display_acronym"]
@@ -403,4 +404,7 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
             decided_at=value["decided_at"],
             withdrawn_at=value["withdrawn_at"],
             flags=value["flags"],
+            verification=levels.get(value["id"], "declared")
+            if value["kind"] == SignerKind.ORGANISATION.value
+            else "",
         )

@@ -174,7 +174,7 @@ def test_a_slow_answer_is_given_up(
     def stall(h: object) -> None:
         web.release.wait(60)  # until the test is over: the fetch must give up first
 
-    web.routes[checks.WELL_KNOWN] = stall  # type: ignore[assignment]
+    web.routes[checks.WELL_KNOWN] = stall
     zone.a("ngo.example", "127.0.0.1")
     row = _org(db, f"http://ngo.example:{web.port}", "a@elsewhere.example")
     assert row.level == Level.DECLARED

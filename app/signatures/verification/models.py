@@ -15,6 +15,7 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from app.core.db import StrEnumType, UTCDateTime, utcnow
+from app.core.i18n import N_
 
 
 class Level(StrEnum):
@@ -24,6 +25,12 @@ class Level(StrEnum):
     DOMAIN_CONTROL = "domain_control"  # our code in a TXT record or under /.well-known/
 
 
+LEVEL_LABELS = {
+    Level.DECLARED: N_("Declared"),
+    Level.MAILBOX: N_("Mailbox on the domain"),
+    Level.SECOND_PERSON: N_("Second person"),
+    Level.DOMAIN_CONTROL: N_("Domain control"),
+}
 RANK = {Level.DECLARED: 0, Level.MAILBOX: 1, Level.SECOND_PERSON: 2, Level.DOMAIN_CONTROL: 3}
 
 

@@ -25,6 +25,7 @@ from app.signatures import similarity
 from app.signatures.models import Signature, SignatureStatus, SignerKind
 from app.signatures.verification import checks, known
 from app.signatures.verification.models import (
+    LEVEL_LABELS,
     RANK,
     Level,
     OrgVerification,
@@ -33,13 +34,8 @@ from app.signatures.verification.models import (
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus, TeamMember, TeamRole
 
-LEVEL_LABELS = {
-    Level.DECLARED: N_("Declared"),
-    Level.MAILBOX: N_("Mailbox on the domain"),
-    Level.SECOND_PERSON: N_("Second person"),
-    Level.DOMAIN_CONTROL: N_("Domain control"),
-}
 BATCH = 200
+NOT_YET = N_("Not checked yet: the worker looks at new signatures within a minute.")
 LINK_DAYS = 14
 
 
@@ -205,6 +201,8 @@ def ask_second_person(
     """Email another mailbox on the organisation's domain a link to confirm. FieldErrors
     for an address that is not on the domain or is the signer's own."""
     signature, row = row_for(session, statement=statement, signature_id=signature_id)
+    if not row.code:
+        raise Conflict(_(NOT_YET))
     try:
         cleaned = normalise_email(address)
     except BadRequest as exc:
@@ -290,15 +288,30 @@ def confirm_second_person(session: Session, *, token: str, now: datetime | None 
 def row_for(
     session: Session, *, statement: Statement, signature_id: int
 ) -> tuple[Signature, OrgVerification]:
+    """An organisation signature and its verification row. One the worker has not seen
+    yet gets a row that is shown but not stored (no code yet, nothing checked)."""
     signature = session.get(Signature, signature_id)
-    row = session.get(OrgVerification, signature_id)
-    if signature is None or signature.statement_id != statement.id or row is None:
+    if (
+        signature is None
+        or signature.statement_id != statement.id
+        or signature.kind != SignerKind.ORGANISATION
+    ):
         raise NotFound()
+    row = session.get(OrgVerification, signature_id)
+    if row is None:
+        row = OrgVerification(
+            signature_id=signature_id,
+            statement_id=signature.statement_id,
+            code="",
+            reason=NOT_YET,
+        )
     return signature, row
 
 
 def check_again(session: Session, *, statement: Statement, signature_id: int) -> None:
     _signature, row = row_for(session, statement=statement, signature_id=signature_id)
+    if not row.code:
+        raise Conflict(_(NOT_YET))
     if not row.site:
         raise Conflict(_(checks.NO_SITE))
     row.check_due_at = utcnow()
@@ -399,3 +412,17 @@ def public_view(
         if rule.show_mark and RANK[row.level] > RANK[Level.DECLARED]
     )
     return kept, marked
+
+
+def team_levels(session: Session, *, statement_id: int | None) -> dict[int, str]:
+    """Every organisation's level on a statement for the team export: "mailbox", or
+    "mailbox disputed"; organisations the worker has not seen yet are "declared"."""
+    rows = session.exec(
+        select(
+            OrgVerification.signature_id, OrgVerification.level, OrgVerification.disputed_at
+        ).where(col(OrgVerification.statement_id) == statement_id)
+    ).all()
+    return {
+        signature_id: Level(level).value + (" disputed" if disputed else "")
+        for signature_id, level, disputed in rows
+    }
