@@ -74,11 +74,11 @@ def verification_submit(
     signature_id: int,
     session: SessionDep,
     user: CurrentUser,
-    action: ShortText = "",
+    step: ShortText = "",
     address: ShortText = "",
 ) -> Response:
     with db.attempt(session, AppError) as outcome:
-        if action == "second":
+        if step == "second":
             service.ask_second_person(
                 session,
                 statement=acc.statement,
