@@ -57,9 +57,7 @@ class Fetcher:
                 url = urljoin(url, location)
                 continue
             if status != 200:
-                raise Refused(
-                    N_("The website has no verification file (or answered with an error).")
-                )
+                raise Refused(N_("The website has no verification file yet."))
             return body
         raise Refused(N_("The website redirected too many times."))
 
