@@ -196,3 +196,22 @@ def test_dns_answers_are_cached_for_their_ttl(db: Session, zone: Zone) -> None:
     assert signature is not None
     checks.check(row, website=signature.website, confirmed=True)
     assert len(zone.asked) == asked
+
+
+def test_production_refuses_the_test_allowance() -> None:
+    from pydantic import SecretStr, ValidationError
+
+    from app.core.config import Settings
+
+    def production(allow: str) -> Settings:
+        return Settings(
+            app_env="production",
+            secret_key=SecretStr("k" * 40),
+            base_url="https://undersigned.example",
+            smtp_host="mail.example",
+            verification_fetch_allow=allow,
+        )
+
+    assert production("").verification_fetch_allow == ""
+    with pytest.raises(ValidationError, match="VERIFICATION_FETCH_ALLOW"):
+        production("127.0.0.1")

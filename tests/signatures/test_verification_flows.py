@@ -100,6 +100,19 @@ def test_the_known_address_is_asked_and_can_hold_the_signature(
     assert client.get(link[:-3] + "abc").status_code == 404
 
 
+def test_signing_waits_for_no_check(client: TestClient, db: Session, zone: Zone) -> None:
+    """The sign request and confirmation touch no DNS server or website: only the worker
+    does, later."""
+    owner = make_user(db)
+    open_statement(db, owner=owner, slug="hrc58")
+    _sign_and_confirm(client, db, "hrc58")
+    assert zone.asked == []
+    assert db.exec(select(OrgVerification)).all() == []
+    verification.prepare(db)
+    checks.check_due(db)
+    assert ("_dmarc.tjwg.org", "TXT") in zone.asked
+
+
 def test_nobody_is_asked_without_an_earlier_signature_of_the_team(
     client: TestClient, db: Session
 ) -> None:
@@ -195,9 +208,18 @@ def test_the_minimum_level_holds_the_rest_and_the_mark_is_the_leads_choice(
     assert submit(client, "/statements/hrc58/verification", min_level="nonsense").status_code == 422
     saved = submit(client, "/statements/hrc58/verification", min_level="mailbox", show_mark="true")
     assert saved.status_code == 303
+    assert db.exec(
+        select(AuditEvent).where(AuditEvent.action == "verification policy changed")
+    ).one()
     public = client.get("/s/hrc58")
     assert "Transitional Justice Working Group (TJWG) ✓" in public.text
     assert "NKHR" not in public.text
+    for fmt in ("txt", "md"):
+        document = client.get(f"/s/hrc58/signatories.{fmt}").text
+        assert "Transitional Justice Working Group (TJWG) ✓" in document
+        assert "NKHR" not in document
+    pdf = client.get("/s/hrc58/signatories.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     moderation = client.get(f"/statements/hrc58/signatures/{nkhr.id}/verification")
     assert "below the statement's minimum verification level" in html.unescape(moderation.text)
     assert "Verification: Declared" in client.get("/statements/hrc58/signatures").text
