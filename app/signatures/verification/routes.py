@@ -13,6 +13,7 @@ from app.accounts.deps import CurrentUser
 from app.core import db, templating
 from app.core.db import SessionDep
 from app.core.errors import AppError, FieldErrors
+from app.core.i18n import gettext as _
 from app.security import headers
 from app.signatures.forms import TRUE
 from app.signatures.moderation import service as moderation
@@ -117,7 +118,7 @@ def _policy_page(
             "access": acc,
             "statement": acc.statement,
             "rule": service.policy(session, statement_id=acc.statement.id),
-            "levels": [(level.value, LEVEL_LABELS[level]) for level in Level],
+            "levels": [(level.value, _(LEVEL_LABELS[level])) for level in Level],
             "errors": problem.errors if isinstance(problem, FieldErrors) else {},
         },
         status_code=problem.status_code if problem else 200,
