@@ -106,6 +106,8 @@ def worker(
     from app.signatures.digests import service as digests
     from app.signatures.retention import service as retention
     from app.signatures.signing import service as signing
+    from app.signatures.verification import checks as verification_checks
+    from app.signatures.verification import service as verification
 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -113,8 +115,10 @@ def worker(
     mail_worker.run(
         get_settings(),
         once=once,
-        periodic=[digests.run_due, retention.run_due],
-        each_batch=[signing.write_notices],
+        # Verification checks wait on DNS servers and websites: once a minute, a few at
+        # a time, never in a request.
+        periodic=[digests.run_due, retention.run_due, verification_checks.check_due],
+        each_batch=[signing.write_notices, verification.prepare],
     )
 
 

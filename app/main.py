@@ -39,6 +39,7 @@ from app.signatures.moderation import routes as moderation_routes
 from app.signatures.reconsent import routes as reconsent_routes
 from app.signatures.retention import routes as retention_routes
 from app.signatures.signing import routes as signature_routes
+from app.signatures.verification import routes as verification_routes
 from app.statements import api as api_statements
 from app.statements import routes as statement_routes
 from app.statements.groups import api as api_groups
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconsent_routes.router)
     app.include_router(digest_routes.router)
     app.include_router(retention_routes.router)
+    app.include_router(verification_routes.router)
     app.include_router(list_routes.router)
     app.include_router(list_team_routes.router)
     app.include_router(hrc_routes.router)

@@ -17,6 +17,7 @@ from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
 from app.signatures.editing.models import SignatureChange
 from app.signatures.models import Signature, SignatureNote, SigningNotice
 from app.signatures.retention.models import PrivacyRequest
+from app.signatures.verification.models import OrgVerification, VerificationPolicy
 from app.statements.groups.models import SignatoryGroup
 from app.statements.models import (
     ReviewComment,
@@ -33,6 +34,7 @@ __all__ = [
     "BlocklistHit",
     "Invite",
     "LoginSession",
+    "OrgVerification",
     "OutboxMessage",
     "Passkey",
     "PasswordReset",
@@ -55,5 +57,6 @@ __all__ = [
     "TeamMember",
     "TotpFactor",
     "User",
+    "VerificationPolicy",
     "WebAuthnChallenge",
 ]

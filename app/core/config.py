@@ -104,6 +104,17 @@ class Settings(BaseSettings):
     privacy_limit_per_ip_per_hour: int = 10
     privacy_limit_per_email_per_hour: int = 3
 
+    # Organisation verification (app.signatures.verification), run by the worker.
+    # A DNS server "host:port" to ask instead of the system's resolvers.
+    verification_resolver: str = ""
+    verification_dns_timeout: float = Field(default=3.0, gt=0)
+    # A /.well-known/ fetch: the most it reads, and the longest it takes in all.
+    verification_fetch_max_bytes: int = Field(default=8192, ge=64)
+    verification_fetch_timeout: float = Field(default=5.0, gt=0)
+    # Tests only: addresses (comma-separated) a fetch may reach although not public.
+    # Production refuses to start with it.
+    verification_fetch_allow: str = ""
+
     # Requests. Every size limit is here, read at request time.
     max_body_bytes: int = 1_000_000
     # A CSV import's request body: the file, or (on the later steps) that file again,
@@ -138,6 +149,10 @@ class Settings(BaseSettings):
                 raise ValueError("BASE_URL must be an https:// address in production")
             if not self.smtp_host:
                 raise ValueError("SMTP_HOST must be set in production: mail cannot be delivered")
+            if self.verification_fetch_allow:
+                raise ValueError(
+                    "VERIFICATION_FETCH_ALLOW is only for tests: refused in production"
+                )
         elif not self.secret_key.get_secret_value():
             self.secret_key = SecretStr(_development_secret(self.data_dir))
         self._encryption_keys()

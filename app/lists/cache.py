@@ -17,6 +17,7 @@ from app.core.db import utcnow
 from app.core.i18n import get_locale
 from app.lists.data import SignatoryList
 from app.signatures.models import Signature, SignatureStatus
+from app.signatures.verification import service as verification
 from app.statements import deadlines
 from app.statements.models import Statement
 
@@ -46,6 +47,8 @@ def _key(session: Session, statement: Statement) -> tuple[object, ...]:
         newest_withdrawal,
         get_locale(),
         deadlines.to_local(utcnow(), statement.deadline_zone).date(),
+        # Organisations' verification marks and holds (their policy touches updated_at).
+        verification.version_key(session, statement_id=statement.id),
     )
 
 

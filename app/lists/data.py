@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+VERIFIED_MARK = "\u2713"  # ✓
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -23,6 +25,9 @@ class Entry:
     # Organisations: ECOSOC consultative status as stated (general, special, roster,
     # none); "" in lists frozen before it was asked. The HRC layout groups by it.
     ecosoc: str = ""
+    # An organisation verified beyond its own word (app.signatures.verification), on a
+    # statement whose lead chose to show it: the entry's line ends with VERIFIED_MARK.
+    verified: bool = False
 
     def __post_init__(self) -> None:
         # An anonymous entry is its label and nothing more, however it was made (a builder
@@ -30,15 +35,17 @@ class Entry:
         if self.anonymous:
             for detail in ("acronym", "note", "country", "country_name", "ecosoc"):
                 object.__setattr__(self, detail, "")
+            object.__setattr__(self, "verified", False)
 
     @property
     def line(self) -> str:
-        """The entry as one line of text: "Name (ACR)" or "Name (note)"."""
+        """The entry as one line of text: "Name (ACR)" or "Name (note)", and the mark."""
+        mark = f" {VERIFIED_MARK}" if self.verified else ""
         if self.acronym:
-            return f"{self.name} ({self.acronym})"
+            return f"{self.name} ({self.acronym}){mark}"
         if self.note:
-            return f"{self.name} ({self.note})"
-        return self.name
+            return f"{self.name} ({self.note}){mark}"
+        return self.name + mark
 
 
 @dataclass(frozen=True)
@@ -169,3 +176,6 @@ class TeamRow:
     decided_at: datetime | None
     withdrawn_at: datetime | None
     flags: str
+    # Organisations: their verification level (app.signatures.verification), "disputed"
+    # appended when their known address said "this wasn't us"; "" for individuals.
+    verification: str = ""

@@ -25,6 +25,7 @@ from app.signatures import details as signer_details
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.public import anonymous_label, public_line
 from app.signatures.reconsent import service as reconsent
+from app.signatures.verification import service as verification
 from app.statements import deadlines
 from app.statements import service as statements
 from app.statements.groups import service as groups
@@ -76,9 +77,10 @@ def approved(session: Session, *, statement: Statement) -> list[Signature]:
     return [s for s in rows if reconsent.listed_after_reconsent(s, latest)]
 
 
-def entry_for(signature: Signature) -> Entry | None:
+def entry_for(signature: Signature, *, verified: bool = False) -> Entry | None:
     """The public form of a signature, or None for counted-only signers. An anonymous
-    signer is only their label: no country, note, title or organisation."""
+    signer is only their label: no country, note, title or organisation. `verified`:
+    the organisation's verification mark is shown."""
     if signature.listing == Listing.COUNTED:
         return None
     if signature.listing == Listing.ANONYMOUS:
@@ -101,6 +103,7 @@ def entry_for(signature: Signature) -> Entry | None:
         country=signature.shown_country,
         country_name=countries.name(signature.shown_country) if signature.shown_country else "",
         ecosoc=signature.ecosoc_status.value if signature.kind == SignerKind.ORGANISATION else "",
+        verified=verified and signature.kind == SignerKind.ORGANISATION,
     )
 
 
@@ -114,10 +117,20 @@ def build(
 ) -> SignatoryList:
     now = now or utcnow()
     version = version or statements.current_version(session, statement=statement)
-    signatures = approved(session, statement=statement)
+    signatures, verified = verification.public_view(
+        session, statement_id=statement.id, signatures=approved(session, statement=statement)
+    )
     as_of = as_of or statement.list_as_of or deadlines.to_local(now, statement.deadline_zone).date()
     tiers = groups.groups_for(session, statement=statement)
-    return assemble(statement, version, signatures, as_of=as_of, generated_at=now, tiers=tiers)
+    return assemble(
+        statement,
+        version,
+        signatures,
+        as_of=as_of,
+        generated_at=now,
+        tiers=tiers,
+        verified=verified,
+    )
 
 
 def assemble(
@@ -128,9 +141,14 @@ def assemble(
     as_of: date,
     generated_at: datetime | None,
     tiers: Sequence[SignatoryGroup] = (),
+    verified: frozenset[int] = frozenset(),
 ) -> SignatoryList:
     """The list for `signatures` (approved ones) in `tiers` (the statement's groups, in
-    order) — pure: no database access."""
+    order) — pure: no database access. `verified`: the signatures shown with the mark."""
+
+    def entry_of(signature: Signature) -> Entry | None:
+        return entry_for(signature, verified=signature.id in verified)
+
     language = statement.language
     order = _order(statement)
     by_tier: dict[int | None, list[Signature]] = {}
@@ -146,7 +164,7 @@ def assemble(
     listed: list[Group] = []
     tier_models: list[Tier] = []
     for index, (tier, members) in enumerate(named_tiers):
-        positioned = [(s, e) for s in members if (e := entry_for(s)) is not None]
+        positioned = [(s, e) for s in members if (e := entry_of(s)) is not None]
         ordered = [entry for _sig, entry in sorted(positioned, key=order)]
         listed += _groups(statement.list_order, ordered, tier=index, several=several)
         tier_counts = _counts(members, positioned)
@@ -159,7 +177,7 @@ def assemble(
                 in_prose=bool(tier and tier.in_prose),
             )
         )
-    named = [(s, e) for s in signatures if (e := entry_for(s)) is not None]
+    named = [(s, e) for s in signatures if (e := entry_of(s)) is not None]
     counts = _counts(signatures, named)
     as_of_text = format_date(as_of, format="long", locale=babel_locale())
     heading = statement.list_heading or _("Signatories")
@@ -375,6 +393,7 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
     # with one cipher object per key, not per value through the ORM's type machinery.
     open_sealed = encryption.keyring().decrypt
     sealed = _TEAM_SEALED
+    levels = verification.team_levels(session, statement_id=statement.id)
     for row in rows:
         value = dict(zip(_TEAM_NAMES, row, strict=True))
         for name in sealed:
@@ -402,4 +421,7 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
             decided_at=value["decided_at"],
             withdrawn_at=value["withdrawn_at"],
             flags=value["flags"],
+            verification=levels.get(value["id"], "declared")
+            if value["kind"] == SignerKind.ORGANISATION.value
+            else "",
         )

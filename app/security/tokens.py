@@ -39,6 +39,10 @@ class Purpose(StrEnum):
     PASSWORD_RESET = "undersigned.password-reset"  # noqa: S105 - a salt, not a secret
     # The CSV carried from one import step to the next (signed, not secret).
     IMPORT = "undersigned.import"
+    # "This wasn't us", sent to the address known for an organisation that just signed.
+    NOT_US = "undersigned.signature.not-us"
+    # A second person on an organisation's domain confirming its signature.
+    SECOND_PERSON = "undersigned.signature.second-person"
     # A correct password waiting for its second factor (a short-lived cookie).
     SECOND_FACTOR = "undersigned.login.second-factor"
 

@@ -28,6 +28,9 @@ from app.signatures import schemas as sig
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
 from app.signatures.moderation import service as moderation
 from app.signatures.signing import service
+from app.signatures.verification import service as verification
+from app.signatures.verification.models import OrgVerification
+from app.signatures.verification.schemas import Verification
 from app.statements import service as statements
 from app.statements.deps import ApiStatementEditor, ApiStatementViewer, PublicStatement
 from app.statements.models import Statement, StatementStatus
@@ -119,7 +122,9 @@ def _version_numbers(session: SessionDep, statement: Statement) -> dict[int, int
     }
 
 
-def _team_signature(signature: Signature, versions: dict[int, int]) -> sig.TeamSignature:
+def _team_signature(
+    signature: Signature, versions: dict[int, int], levels: dict[int, OrgVerification]
+) -> sig.TeamSignature:
     assert signature.id is not None
     return sig.TeamSignature(
         id=signature.id,
@@ -153,6 +158,9 @@ def _team_signature(signature: Signature, versions: dict[int, int]) -> sig.TeamS
         confirmed_at=signature.confirmed_at,
         decided_at=signature.decided_at,
         withdrawn_at=signature.withdrawn_at,
+        verification=Verification.of(levels.get(signature.id))
+        if signature.kind == SignerKind.ORGANISATION
+        else None,
     )
 
 
@@ -181,8 +189,9 @@ def list_signatures(
         per_page=per_page,
     )
     versions = _version_numbers(session, acc.statement)
+    levels = verification.levels(session, signature_ids=[s.id for s in rows if s.id])
     return sig.SignaturePage(
-        items=[_team_signature(s, versions) for s in rows],
+        items=[_team_signature(s, versions, levels) for s in rows],
         total=total,
         page=page,
         per_page=per_page,
@@ -197,7 +206,8 @@ def get_signature(
     session: SessionDep,
 ) -> sig.TeamSignature:
     found = moderation.get_signature(session, statement=acc.statement, signature_id=signature_id)
-    return _team_signature(found, _version_numbers(session, acc.statement))
+    levels = verification.levels(session, signature_ids=[signature_id])
+    return _team_signature(found, _version_numbers(session, acc.statement), levels)
 
 
 def _decide(
@@ -209,7 +219,8 @@ def _decide(
     if found.status != target or acc.statement.status == StatementStatus.FINAL:
         transition = lifecycle.approve if approve else lifecycle.reject
         transition(session, statement=acc.statement, signature=found, actor=user)
-    return _team_signature(found, _version_numbers(session, acc.statement))
+    levels = verification.levels(session, signature_ids=[signature_id])
+    return _team_signature(found, _version_numbers(session, acc.statement), levels)
 
 
 @router.post("/{slug}/signatures/{signature_id}/approve", responses=WRITE_ERRORS)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, StrictBool, create_model
 from app.signatures import details
 from app.signatures.forms import SignInput
 from app.signatures.models import EcosocStatus, Flag, Listing, SignatureStatus, SignerKind, Source
+from app.signatures.verification.schemas import Verification
 from app.statements.schemas import ApiInput
 
 
@@ -126,6 +127,9 @@ class TeamSignature(BaseModel):
     confirmed_at: datetime | None
     decided_at: datetime | None
     withdrawn_at: datetime | None
+    verification: Verification | None = Field(
+        default=None, description="Organisations: how sure it is that they signed."
+    )
 
 
 class SignaturePage(BaseModel):

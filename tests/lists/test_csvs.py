@@ -116,14 +116,16 @@ def test_team_csv_has_contacts_times_in_utc_and_consent() -> None:
             consent_privacy=False,
             version_confirmed=None,
             confirmed_at=None,
+            verification="mailbox disputed",
         ),
     ]
     data, read = _read(csvs.iter_team_csv(rows))
     assert data.startswith(BOM)
     header = read[0]
-    assert header[:3] == ["ID", "Kind", "Status"] and len(header) == 23
+    assert header[:3] == ["ID", "Kind", "Status"] and len(header) == 24
     assert header[header.index("Website") + 1] == "ECOSOC status"
     first = dict(zip(header, read[1], strict=True))
+    assert header[-1] == "Verification" and read[2][-1] == "Mailbox on the domain · disputed"
     assert first["Email"] == "person1@example.org"
     assert first["Title"] == "Director" and first["ECOSOC status"] == "special"
     assert first["Privacy consent"] == "yes" and first["Updates opt-in"] == "no"

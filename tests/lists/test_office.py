@@ -192,17 +192,20 @@ def test_xlsx_neutralises_formulas_and_keeps_names_intact() -> None:
 def test_team_xlsx_has_contacts_and_utc_times() -> None:
     rows = [
         samples.team_row(1),
-        samples.team_row(2, email="@evil", note="=1+1", withdrawn_at=samples.SUBMITTED),
+        samples.team_row(
+            2, email="@evil", note="=1+1", withdrawn_at=samples.SUBMITTED, verification="mailbox"
+        ),
     ]
     workbook = _xlsx(office.render_team_xlsx(iter(rows), title="hrc58"))
     sheet = workbook.active
-    assert sheet is not None and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:W3"
+    assert sheet is not None and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:X3"
     table = [[cell.value for cell in row] for row in sheet.iter_rows()]
     header = table[0]
     first = dict(zip(header, table[1], strict=True))
     assert first["ID"] == 1 and first["Email"] == "person1@example.org"
     assert first["Submitted (UTC)"] == datetime(2025, 3, 10, 9, 30, 15)
     assert first["Privacy consent"] == "yes" and first["Version confirmed"] == 3
+    assert header[-1] == "Verification" and table[2][-1] == "Mailbox on the domain"
     second = dict(zip(header, table[2], strict=True))
     assert second["Email"] == "'@evil" and second["Note"] == "'=1+1"
     assert second["Withdrawn (UTC)"] == datetime(2025, 3, 10, 9, 30, 15)

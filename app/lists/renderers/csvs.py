@@ -18,6 +18,7 @@ from app.core.i18n import gettext as _
 from app.lists.data import Entry, SignatoryList, TeamRow
 from app.lists.renderers.text import clean_text, in_language
 from app.signatures import details
+from app.signatures.verification.models import LEVEL_LABELS, Level
 
 BOM: Final = "\ufeff".encode()
 # OWASP "CSV injection": spreadsheets treat a cell starting with these as a formula.
@@ -74,7 +75,7 @@ def team_header() -> list[str]:
         _("ID"), _("Kind"), _("Status"), _("Listing"), _("Public line"),
         *(_(detail.header) for detail in details.exported()),
         _("Version confirmed"), _("Source"), _("Submitted (UTC)"), _("Confirmed (UTC)"),
-        _("Decided (UTC)"), _("Withdrawn (UTC)"), _("Flags"),
+        _("Decided (UTC)"), _("Withdrawn (UTC)"), _("Flags"), _("Verification"),
     ]  # fmt: skip
 
 
@@ -116,7 +117,17 @@ def team_record(
         stamp(row.decided_at),
         stamp(row.withdrawn_at),
         safe_cell(row.flags),
+        safe_cell(_verification_cell(row.verification)),
     ]
+
+
+def _verification_cell(value: str) -> str:
+    """ "mailbox" or "mailbox disputed" as the team reads it, in their language."""
+    if not value:
+        return ""
+    level, _space, disputed = value.partition(" ")
+    text = _(LEVEL_LABELS[Level(level)])
+    return f"{text} · {_('disputed')}" if disputed else text
 
 
 def _signer_cell(row: TeamRow, detail: details.Detail, yes: str, no: str) -> str:

@@ -392,7 +392,7 @@ def render_team_xlsx(rows: Iterable[TeamRow], *, title: str) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Signatures")[:31])
     header = csvs.team_header()
-    _header(sheet, header, [8, 14, 12, 12, 40, 28, 20, 30, 30, 12, 30, 9, 30] + [14] * 9)
+    _header(sheet, header, [8, 14, 12, 12, 40, 28, 20, 30, 30, 12, 30, 9, 30] + [14] * 9 + [24])
     yes, no = _("yes"), _("no")
     count = 0
     for row in rows:

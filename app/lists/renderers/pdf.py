@@ -30,7 +30,7 @@ from typing import Any, Final, Literal
 import typst
 
 from app.core.i18n import gettext as _
-from app.lists.data import Entry, SignatoryList, TranslatedText
+from app.lists.data import VERIFIED_MARK, Entry, SignatoryList, TranslatedText
 from app.lists.renderers import text
 from app.lists.renderers.pdf_markdown import Node, markdown_tree
 
@@ -259,6 +259,8 @@ def _entry(entry: Entry) -> Node:
     entries stay plain strings, which keeps 20,000 of them cheap."""
     name, detail = text.one_line(entry.name), text.one_line(entry.acronym or entry.note)
     line = f"{name} ({detail})" if detail else name
+    if entry.verified:
+        line += f" {VERIFIED_MARK}"
     tags: dict[str, Any] = {}
     if _KANA.search(line):
         tags["script"] = "ja"

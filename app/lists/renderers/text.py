@@ -18,7 +18,7 @@ from babel.lists import format_list
 from app.core import i18n
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.lists.data import Entry, Section, SignatoryList
+from app.lists.data import VERIFIED_MARK, Entry, Section, SignatoryList
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -81,7 +81,8 @@ def escape_markdown(value: str) -> str:
 def _line(entry: Entry, escape: Callable[[str], str]) -> str:
     detail = entry.acronym or entry.note
     name = escape(entry.name)
-    return f"{name} ({escape(detail)})" if detail.strip() else name
+    mark = f" {VERIFIED_MARK}" if entry.verified else ""
+    return (f"{name} ({escape(detail)})" if detail.strip() else name) + mark
 
 
 # --- Formats -----------------------------------------------------------------------------

@@ -26,6 +26,8 @@ from app.signatures.editing import service as editing
 from app.signatures.forms import TRUE, SignInput
 from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.moderation import service as moderation
+from app.signatures.verification import models as verification_models
+from app.signatures.verification import service as verification
 from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.groups import service as groups
 from app.statements.models import StatementStatus
@@ -116,6 +118,9 @@ def _list_page(
             "filters": filters,
             "rows": rows,
             "held": blocklists.hits_for(session, signature_ids=[s.id for s in rows if s.id]),
+            "verifications": verification.levels(
+                session, signature_ids=[s.id for s in rows if s.id]
+            ),
             "total": total,
             "pages": max((total + per_page - 1) // per_page, 1),
             "counts": moderation.counts_by_status(session, statement=acc.statement),
@@ -141,6 +146,7 @@ def _common(acc: team.Access) -> dict[str, object]:
         "public_name": public.public_name,
         "country_name": countries.name,
         "can_decide": moderation.can_decide,
+        "level_labels": verification_models.LEVEL_LABELS,
     }
 
 
@@ -347,6 +353,9 @@ def _detail_page(
                 signature.id or 0, []
             ),
             "deliveries": moderation.troubled_deliveries(session, signature=signature),
+            "verification": verification.levels(session, signature_ids=[signature.id or 0]).get(
+                signature.id or 0
+            ),
             "signatory_groups": found,
             "signature_group": groups.group_of(signature, found),
             "values": values
