@@ -102,6 +102,7 @@ def worker(
 ) -> None:
     """Run the background worker that sends queued email."""
     from app.mail import worker as mail_worker
+    from app.outreach import reminders
     from app.signatures.digests import service as digests
     from app.signatures.retention import service as retention
     from app.signatures.signing import service as signing
@@ -112,7 +113,7 @@ def worker(
     mail_worker.run(
         get_settings(),
         once=once,
-        periodic=[digests.run_due, retention.run_due],
+        periodic=[digests.run_due, retention.run_due, reminders.run_due],
         each_batch=[signing.write_notices],
     )
 

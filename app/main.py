@@ -22,6 +22,7 @@ from app.lists import routes as list_routes
 from app.lists.exports import routes as list_team_routes
 from app.lists.final import routes as final_routes
 from app.mail import routes as mail_routes
+from app.outreach import routes as outreach_routes
 from app.security import csrf
 from app.security import input as input_guard
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconsent_routes.router)
     app.include_router(digest_routes.router)
     app.include_router(retention_routes.router)
+    app.include_router(outreach_routes.router)
+    app.include_router(outreach_routes.public_router)
     app.include_router(list_routes.router)
     app.include_router(list_team_routes.router)
     app.include_router(final_routes.router)

@@ -35,6 +35,8 @@ class Purpose(StrEnum):
     IMPORT = "undersigned.import"
     # A correct password waiting for its second factor (a short-lived cookie).
     SECOND_FACTOR = "undersigned.login.second-factor"
+    # A partner's personal invitation link (app.outreach: sign, decline, stop reminders).
+    OUTREACH = "undersigned.outreach.invitation"
 
 
 class Keyed(StrEnum):

@@ -14,6 +14,7 @@ from app.core.errors import FieldErrors
 from app.core.forms import FormDep
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.outreach import service as outreach
 from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import countries, lifecycle
@@ -41,6 +42,8 @@ def _sign_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The sign form. `values` may carry an outreach link's "invitation" token or
+    "ref" code (app.outreach), sent back with the form."""
     version = statements.current_version(session, statement=statement)
     return templating.page(
         request,
@@ -69,9 +72,17 @@ def _kind_options(statement: Statement) -> list[tuple[str, str]]:
     return options
 
 
+sign_page = _sign_page  # for app.outreach's personal links
+
+
 @router.get("/s/{slug}/sign")
-def sign_form(request: Request, statement: PublicStatement, session: SessionDep) -> Response:
-    return _sign_page(request, session, statement)
+def sign_form(
+    request: Request, statement: PublicStatement, session: SessionDep, ref: str = ""
+) -> Response:
+    values = {"kind": "", "listing": "named"}
+    if outreach.referral_by_code(session, statement=statement, code=ref):
+        values["ref"] = ref
+    return _sign_page(request, session, statement, values=values)
 
 
 async def sign_values(request: Request, form: FormDep) -> dict[str, str]:
@@ -122,8 +133,15 @@ def sign_submit(
         honeypot=values.get(HONEYPOT_FIELD, ""),
     )
     with db.attempt(session, FieldErrors) as outcome:
-        service.submit(
+        signature_id = service.submit(
             session, statement=statement, data=SignInput.model_validate(values), context=context
+        )
+        outreach.record_arrival(
+            session,
+            statement=statement,
+            signature_id=signature_id,
+            invitation_token=values.get("invitation", ""),
+            referral_code=values.get("ref", ""),
         )
     if outcome.error is not None:
         return _sign_page(

@@ -82,8 +82,9 @@ def submit(
     data: SignInput,
     context: Context,
     now: datetime | None = None,
-) -> None:
-    """Record a signature and queue its notice. Returns nothing, and does the same work,
+) -> int | None:
+    """Record a signature and queue its notice. Returns the signature's id (for the
+    outreach links: app.outreach.service.record_arrival), and does the same work,
     whether this is a first signature, a repeat or a signature after a withdrawal: one
     upsert that writes a new row, or reopens a withdrawn one, or leaves an existing one as
     it is; then one notice row for whichever row that is. What the notice becomes (a
@@ -106,7 +107,7 @@ def submit(
             where=col(Signature.status) == SignatureStatus.WITHDRAWN,
         ).returning(col(Signature.id))
     ).scalar_one_or_none()
-    session.execute(
+    signature_id = session.execute(
         insert(SigningNotice).from_select(
             ["signature_id", "status", "created_at"],
             select(
@@ -116,12 +117,13 @@ def submit(
                 col(Signature.kind) == clean.kind,
                 col(Signature.email_key) == clean.email_key,
             ),
-        )
-    )
+        ).returning(col(SigningNotice.signature_id))
+    ).scalar_one_or_none()
     if written is not None and Flag.BLOCKLISTED in flags:
         record_blocklist_hits(
             session, statement=statement, signature_id=written, clean=clean, context=context
         )
+    return signature_id
 
 
 def _signed_again(excluded: Any, values: dict[str, object]) -> dict[str, object]:
