@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.core.config import get_settings
 from app.core.db import utcnow
@@ -45,7 +46,7 @@ def parse_hours(values: Sequence[str]) -> list[int]:
             raise FieldErrors(
                 {
                     "reminders": _(
-                        "Give each reminder as a whole number of hours before the deadline, from 1 to %(max)d."
+                        "Give each reminder as a whole number of hours before the deadline, from 1 to %(max)d."  # noqa: E501
                     )
                     % {"max": MAX_HOURS}
                 }
@@ -71,7 +72,7 @@ def reminder_times(statement: Statement, hours: Sequence[int]) -> list[datetime]
     return sorted(times)
 
 
-def _waiting(statement_id: int, before: datetime) -> object:
+def _waiting(statement_id: int, before: datetime) -> SelectOfScalar[Invitation]:
     """Invitations of the statement still waiting for an answer and not reminded for
     the time `before`: not declined, not stopped, not signed, not bounced."""
     return (
@@ -119,7 +120,7 @@ def _remind(
     session: Session, statement: Statement, plan: OutreachPlan, *, latest: datetime, now: datetime
 ) -> int:
     assert statement.id is not None
-    waiting = list(session.exec(_waiting(statement.id, latest)).all())  # type: ignore[call-overload]
+    waiting = list(session.exec(_waiting(statement.id, latest)).all())
     title = statements.current_version(session, statement=statement).title
     host = urlsplit(get_settings().base_url).hostname or "undersigned.localhost"
     rows = []
@@ -180,10 +181,6 @@ def schedule(
     times = reminder_times(statement, hours)
     planned = []
     for at, h in zip(times, sorted(hours, reverse=True), strict=True):
-        waiting = [
-            i
-            for i in session.exec(_waiting(statement.id, at)).all()  # type: ignore[call-overload]
-            if i.invited_at < at
-        ]
+        waiting = [i for i in session.exec(_waiting(statement.id, at)).all() if i.invited_at < at]
         planned.append(Planned(at=at, hours=h, invitees=len(waiting), past=at <= now))
     return planned

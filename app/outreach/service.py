@@ -13,7 +13,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,8 +42,8 @@ from app.outreach.models import (
 from app.security import tokens
 from app.signatures.forms import email_key
 from app.signatures.models import Signature, SignatureStatus
-from app.statements import service as statements
 from app.statements import deadlines
+from app.statements import service as statements
 from app.statements.models import Statement
 
 MAX_PASTED = 5000
@@ -91,7 +90,7 @@ def save_plan(
     session: Session, *, statement: Statement, actor: User, message: str, reminders: Sequence[str]
 ) -> OutreachPlan:
     """The invitation's message and up to two reminder times (hours before the deadline)."""
-    from app.outreach import reminders as reminder_rules  # noqa: PLC0415 - no import cycle
+    from app.outreach import reminders as reminder_rules
 
     if len(message) > MAX_MESSAGE:
         raise FieldErrors({"message": _("The message is too long.")})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
@@ -23,13 +24,7 @@ from app.statements.models import Statement
 from tests.factories import approve_signers, make_user, open_statement, organisation
 from tests.helpers import run_signing_worker, sign_in, submit
 
-ROSTER_CSV = """organisation,acronym,website,country,group,name,email,language
-Transitional Justice Working Group,TJWG,https://tjwg.org,KR,Asia,Hubert Lee,director@tjwg.org,en
-Citizens' Alliance for North Korean Human Rights,NKHR,https://nkhr.or.kr,KR,Asia,Joanna Hosaniak,joanna@nkhr.or.kr,ko
-No Chain,,https://nochain.example,US,Americas,Jung Gwang-il,gwangil@nochain.example,en
-The Citizens Alliance for North Korean Human Rights,,,KR,,,other@nkhr.example,en
-Broken Row,,,ZZ,,,not-an-address,en
-"""
+ROSTER_CSV = (Path(__file__).parents[1] / "fixtures" / "outreach_roster.csv").read_text()
 
 
 def _lead(db: Session) -> tuple[User, Statement]:
@@ -62,12 +57,12 @@ def test_the_roster_keeps_one_entry_per_organisation(db: Session) -> None:
     assert roster.find_organisation(
         db, statement_id=statement.id or 0, organisation="Something else", acronym="nkhr"
     )
-    assert not roster.find_organisation(
-        db, statement_id=statement.id or 0, organisation="Daily NK"
-    )
+    assert not roster.find_organisation(db, statement_id=statement.id or 0, organisation="Daily NK")
     try:
         roster.add_contact(
-            db, statement=statement, actor=owner,
+            db,
+            statement=statement,
+            actor=owner,
             values={"organisation": "TJWG e.V.", "acronym": "TJWG", "email": "x@tjwg.org"},
         )
     except FieldErrors as exc:
@@ -130,7 +125,9 @@ def _confirm_latest(db: Session, email: str) -> None:
     run_signing_worker(db)
     message = db.exec(
         select(OutboxMessage)
-        .where(col(OutboxMessage.to_address) == email, col(OutboxMessage.kind) == "signature_confirm")
+        .where(
+            col(OutboxMessage.to_address) == email, col(OutboxMessage.kind) == "signature_confirm"
+        )
         .order_by(col(OutboxMessage.id).desc())
     ).first()
     assert message is not None
@@ -173,9 +170,17 @@ def test_a_declined_invitee_can_still_sign(client: TestClient, db: Session) -> N
     assert submit(client, f"/o/{token}/decline").status_code == 200
     assert _status(db, statement)["gwangil@nochain.example"] == InvitationStatus.DECLINED
     submit(
-        client, f"/s/hrc61/sign/i/{token}", action="/s/hrc61/sign", invitation=token,
-        **organisation(organisation="No Chain", acronym="", website="", country="US",
-                       email="gwangil@nochain.example"),
+        client,
+        f"/s/hrc61/sign/i/{token}",
+        action="/s/hrc61/sign",
+        invitation=token,
+        **organisation(
+            organisation="No Chain",
+            acronym="",
+            website="",
+            country="US",
+            email="gwangil@nochain.example",
+        ),
     )
     _confirm_latest(db, "gwangil@nochain.example")
     assert _status(db, statement)["gwangil@nochain.example"] == InvitationStatus.SIGNED
@@ -202,7 +207,9 @@ def _reminders_to(db: Session) -> list[str]:
     ]
 
 
-def test_reminders_follow_the_deadline_at_most_two_and_stop(client: TestClient, db: Session) -> None:
+def test_reminders_follow_the_deadline_at_most_two_and_stop(
+    client: TestClient, db: Session
+) -> None:
     owner, statement = _lead(db)
     _invite_all(db, owner, statement)
     deadline = statement.deadline_at
@@ -220,8 +227,13 @@ def test_reminders_follow_the_deadline_at_most_two_and_stop(client: TestClient, 
     assert reminder is not None and "/stop" in reminder.text_body
     # TJWG signs: the second reminder goes to No Chain only, and a third never comes.
     token = _token(db, "director@tjwg.org")
-    submit(client, f"/s/hrc61/sign/i/{token}", action="/s/hrc61/sign", invitation=token,
-           **organisation())
+    submit(
+        client,
+        f"/s/hrc61/sign/i/{token}",
+        action="/s/hrc61/sign",
+        invitation=token,
+        **organisation(),
+    )
     assert reminders.send_due_reminders(db, now=times[1] + timedelta(minutes=5)) == 1
     assert _reminders_to(db).count("gwangil@nochain.example") == 2
     assert _reminders_to(db).count("director@tjwg.org") == 1
@@ -252,7 +264,9 @@ def test_the_reminder_times_are_validated(db: Session) -> None:
             assert "reminders" in exc.errors
         else:
             raise AssertionError(bad)
-    plan = service.save_plan(db, statement=statement, actor=owner, message="Hi", reminders=["24", ""])
+    plan = service.save_plan(
+        db, statement=statement, actor=owner, message="Hi", reminders=["24", ""]
+    )
     assert plan.reminder_hours == "24"
 
 
@@ -264,8 +278,13 @@ def test_referral_links_count_confirmed_signatures_per_partner(
     page = client.get(f"/s/hrc61/sign?ref={partner.code}")
     assert f'name="ref" value="{partner.code}"' in page.text
     assert 'name="ref"' not in client.get("/s/hrc61/sign?ref=unknown").text
-    submit(client, f"/s/hrc61/sign?ref={partner.code}", action="/s/hrc61/sign",
-           ref=partner.code, **organisation())
+    submit(
+        client,
+        f"/s/hrc61/sign?ref={partner.code}",
+        action="/s/hrc61/sign",
+        ref=partner.code,
+        **organisation(),
+    )
     [count] = service.referral_counts(db, statement=statement)
     assert count.signatures == 0  # not confirmed yet
     _confirm_latest(db, "director@tjwg.org")
@@ -274,14 +293,20 @@ def test_referral_links_count_confirmed_signatures_per_partner(
 
 
 def test_the_chart_and_the_public_counts(client: TestClient, db: Session) -> None:
-    owner, statement = _lead(db)
+    _owner, statement = _lead(db)
     approve_signers(
         db,
         statement,
         [
             organisation(),
-            organisation(organisation="Hidden", acronym="", website="", country="CN",
-                         email="h@example.org", listing="anonymous"),
+            organisation(
+                organisation="Hidden",
+                acronym="",
+                website="",
+                country="CN",
+                email="h@example.org",
+                listing="anonymous",
+            ),
         ],
     )
     for s in db.exec(select(Signature)).all():
@@ -311,10 +336,12 @@ def test_the_roster_goes_with_the_contact_details(db: Session) -> None:
 
 
 def test_the_outreach_pages_for_the_team(client: TestClient, db: Session) -> None:
-    owner, statement = _lead(db)
+    _owner, statement = _lead(db)
     sign_in(client, "lead@example.org", "correct horse battery staple")
     response = submit(
-        client, "/statements/hrc61/outreach/roster", action="/statements/hrc61/outreach/roster/import",
+        client,
+        "/statements/hrc61/outreach/roster",
+        action="/statements/hrc61/outreach/roster/import",
         csv=ROSTER_CSV,
     )
     assert response.status_code == 200 and "3 organisations added." in response.text
@@ -322,15 +349,24 @@ def test_the_outreach_pages_for_the_team(client: TestClient, db: Session) -> Non
     bad = submit(client, "/statements/hrc61/outreach/roster", organisation="", email="nope")
     assert bad.status_code == 422
     review = submit(
-        client, "/statements/hrc61/outreach/invite", addresses="x@example.org\nbad address",
-        message="Dear partners", reminder="24", step="review",
+        client,
+        "/statements/hrc61/outreach/invite",
+        addresses="x@example.org\nbad address",
+        message="Dear partners",
+        reminder="24",
+        step="review",
     )
     assert review.status_code == 200 and "bad address" in review.text
     assert not db.exec(select(Invitation)).all()
     ids = [str(c.id) for c in roster.roster(db, statement=statement)]
     sent = submit(
-        client, "/statements/hrc61/outreach/invite", contact=ids,
-        addresses="x@example.org\nbad address", message="Dear partners", reminder="24", step="send",
+        client,
+        "/statements/hrc61/outreach/invite",
+        contact=ids,
+        addresses="x@example.org\nbad address",
+        message="Dear partners",
+        reminder="24",
+        step="send",
     )
     assert sent.status_code == 303
     assert len(db.exec(select(Invitation)).all()) == 4

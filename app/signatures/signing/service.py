@@ -108,7 +108,8 @@ def submit(
         ).returning(col(Signature.id))
     ).scalar_one_or_none()
     signature_id = session.execute(
-        insert(SigningNotice).from_select(
+        insert(SigningNotice)
+        .from_select(
             ["signature_id", "status", "created_at"],
             select(
                 col(Signature.id), literal(NoticeStatus.QUEUED.value), literal(now, UTCDateTime)
@@ -117,7 +118,8 @@ def submit(
                 col(Signature.kind) == clean.kind,
                 col(Signature.email_key) == clean.email_key,
             ),
-        ).returning(col(SigningNotice.signature_id))
+        )
+        .returning(col(SigningNotice.signature_id))
     ).scalar_one_or_none()
     if written is not None and Flag.BLOCKLISTED in flags:
         record_blocklist_hits(
