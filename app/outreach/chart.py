@@ -26,8 +26,9 @@ TOP_COUNTRIES = 5
 OTHER = ""  # the key for every other country (and none)
 # Colours with a 3:1 contrast against white, told apart without colour by the legend order.
 PALETTE = ("#0b5cad", "#b3441b", "#1d7a3a", "#7b3fa0", "#8a6d00", "#5c6670")
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 640, 240, 40, 40, 16
-_AXIS = 'text-anchor="end" font-size="12" fill="#1f2328"'
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 480, 220, 40, 32, 16
+MAX_BAR = 40
+_AXIS = 'text-anchor="end" font-size="14" fill="#1f2328"'
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,15 @@ def country_label(code: str) -> str:
 
 
 def svg(series: Series) -> Markup:
-    """Stacked bars, one per day, one colour per country, with a legend. The figure is
-    described in its title; the table beside it on the page has the same numbers."""
+    """Stacked bars, one per day, one colour per country (the legend is HTML beside it:
+    `legend`). The figure is described in its title; the table on the page has the same
+    numbers."""
     if not series.days:
         return Markup("")
     peak = max(series.total(d) for d in series.days) or 1
     plot_w, plot_h = WIDTH - LEFT - 8, HEIGHT - BOTTOM - TOP
     step = plot_w / len(series.days)
-    bar = max(step * 0.7, 1.0)
+    bar = min(max(step * 0.7, 1.0), MAX_BAR)
     total = sum(series.total(d) for d in series.days)
     title = ngettext(
         "%(num)d signature over %(days)d days, per day and by country",
@@ -98,7 +100,7 @@ def svg(series: Series) -> Markup:
     ) % {"num": total, "days": len(series.days)}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT + 24 * len(series.countries)}" '
+        f'viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-labelledby="chart-title" class="chart">',
         f'<title id="chart-title">{escape(title)}</title>',
         f'<line x1="{LEFT}" y1="{TOP + plot_h}" x2="{WIDTH - 8}" y2="{TOP + plot_h}" '
@@ -126,18 +128,16 @@ def svg(series: Series) -> Markup:
         anchor = "start" if i == 0 else "end"
         x = LEFT if i == 0 else WIDTH - 8
         parts.append(
-            f'<text x="{x}" y="{TOP + plot_h + 18}" text-anchor="{anchor}" font-size="12" '
+            f'<text x="{x}" y="{TOP + plot_h + 18}" text-anchor="{anchor}" font-size="14" '
             f'fill="#1f2328">{escape(format_day(day))}</text>'
-        )
-    for i, country in enumerate(series.countries):
-        y = HEIGHT + 24 * i
-        parts.append(
-            f'<rect x="{LEFT}" y="{y - 12}" width="14" height="14" fill="{colours[country]}"/>'
-            f'<text x="{LEFT + 22}" y="{y}" font-size="13" fill="#1f2328">'
-            f"{escape(country_label(country))}</text>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text in it is escaped above
+
+
+def legend(series: Series) -> list[tuple[str, str]]:
+    """(colour, country name) for each series, in the order the bars stack."""
+    return [(PALETTE[i % len(PALETTE)], country_label(c)) for i, c in enumerate(series.countries)]
 
 
 def public_counts(session: Session, *, statement_id: int, zone_name: str) -> dict[str, object]:

@@ -62,6 +62,7 @@ def _overview(
             "referrals": service.referral_counts(session, statement=statement),
             "series": series,
             "chart": chart.svg(series),
+            "legend": chart.legend(series),
             "country_label": chart.country_label,
             "errors": errors or {},
             "values": values or {},
