@@ -124,6 +124,7 @@ def _remind(
     title = statements.current_version(session, statement=statement).title
     host = urlsplit(get_settings().base_url).hostname or "undersigned.localhost"
     rows = []
+    cache: service.Bodies = {}
     for invitation in waiting:
         if invitation.invited_at < latest:
             to = service.Invitee(
@@ -138,7 +139,9 @@ def _remind(
                         statement,
                         kind=service.REMINDER_KIND,
                         template="outreach_reminder",
-                        subject=_("Reminder: %(title)s closes soon") % {"title": title},
+                        subject=service.one_line(
+                            _("Reminder: %(title)s closes soon") % {"title": title}
+                        ),
                         to=to,
                         nonce=invitation.nonce,
                         context={
@@ -147,6 +150,7 @@ def _remind(
                             "zone": statement.deadline_zone,
                         },
                         host=host,
+                        cache=cache,
                     )
                 )
             invitation.reminders_sent += 1
