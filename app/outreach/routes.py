@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -27,6 +28,11 @@ router = APIRouter(prefix="/statements")
 public_router = APIRouter()
 ShortText = Annotated[str, Form(max_length=2000)]
 LongText = Annotated[str, Form(max_length=900_000)]
+
+
+def _digest(pasted: str) -> str:
+    """Which pasted list the lead has seen checked (sent back with the form)."""
+    return hashlib.sha256(pasted.strip().encode()).hexdigest()[:16]
 
 
 def _base(acc: Access) -> str:
@@ -208,6 +214,7 @@ def _invite_page(
     chosen: set[int] | None,
     pasted: str = "",
     check: service.PastedCheck | None = None,
+    reviewed: str = "",
     message: str | None = None,
     hours: list[str] | None = None,
     errors: dict[str, str] | None = None,
@@ -240,6 +247,7 @@ def _invite_page(
             "country_label": chart.country_label,
             "pasted": pasted,
             "check": check,
+            "reviewed": reviewed,
             "message": plan.message if message is None else message,
             "hours": (hours if hours is not None else planned) + ["", ""],
             "errors": errors or {},
@@ -279,6 +287,9 @@ def invite_submit(
         service.save_plan(
             session, statement=acc.statement, actor=user, message=message, reminders=hours
         )
+        # Addresses that will not be sent are shown first, whichever button was pressed.
+        if (check.invalid or check.duplicates) and form.get("reviewed") != _digest(pasted):
+            sending = False
         if sending:
             invitees = service.invitees_from_roster(
                 session, statement=acc.statement, contact_ids=sorted(chosen)
@@ -296,6 +307,7 @@ def invite_submit(
             chosen=chosen,
             pasted=pasted,
             check=None if outcome.error else check,
+            reviewed=_digest(pasted),
             message=message,
             hours=hours,
             errors=outcome.error.errors if outcome.error else {},

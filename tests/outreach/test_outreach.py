@@ -359,15 +359,20 @@ def test_the_outreach_pages_for_the_team(client: TestClient, db: Session) -> Non
     assert review.status_code == 200 and "bad address" in review.text
     assert not db.exec(select(Invitation)).all()
     ids = [str(c.id) for c in roster.roster(db, statement=statement)]
-    sent = submit(
-        client,
-        "/statements/hrc61/outreach/invite",
-        contact=ids,
-        addresses="x@example.org\nbad address",
-        message="Dear partners",
-        reminder="24",
-        step="send",
-    )
+    fields = {
+        "contact": ids,
+        "addresses": "x@example.org\nbad address",
+        "message": "Dear partners",
+        "reminder": "24",
+        "step": "send",
+    }
+    # "Send" at once: the bad address is shown first, and nothing is sent.
+    shown = submit(client, "/statements/hrc61/outreach/invite", **fields)
+    assert shown.status_code == 200 and "bad address" in shown.text
+    assert not db.exec(select(Invitation)).all()
+    reviewed = re.search(r'name="reviewed" value="([0-9a-f]+)"', shown.text)
+    assert reviewed
+    sent = submit(client, "/statements/hrc61/outreach/invite", reviewed=reviewed.group(1), **fields)
     assert sent.status_code == 303
     assert len(db.exec(select(Invitation)).all()) == 4
     overview = client.get("/statements/hrc61/outreach")
