@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
@@ -359,7 +360,7 @@ def test_the_outreach_pages_for_the_team(client: TestClient, db: Session) -> Non
     assert review.status_code == 200 and "bad address" in review.text
     assert not db.exec(select(Invitation)).all()
     ids = [str(c.id) for c in roster.roster(db, statement=statement)]
-    fields = {
+    fields: dict[str, Any] = {
         "contact": ids,
         "addresses": "x@example.org\nbad address",
         "message": "Dear partners",
