@@ -103,6 +103,7 @@ def worker(
 ) -> None:
     """Run the background worker that sends queued email."""
     from app.mail import worker as mail_worker
+    from app.outreach import reminders
     from app.signatures.digests import service as digests
     from app.signatures.retention import service as retention
     from app.signatures.signing import service as signing
@@ -116,8 +117,13 @@ def worker(
         get_settings(),
         once=once,
         # Verification checks wait on DNS servers and websites: once a minute, a few at
-        # a time, never in a request.
-        periodic=[digests.run_due, retention.run_due, verification_checks.check_due],
+        # a time, never in a request. Outreach reminders go at their hour before the deadline.
+        periodic=[
+            digests.run_due,
+            retention.run_due,
+            verification_checks.check_due,
+            reminders.run_due,
+        ],
         each_batch=[signing.write_notices, verification.prepare],
     )
 

@@ -25,6 +25,7 @@ from app.lists.final import routes as final_routes
 from app.lists.hrc import api as api_hrc
 from app.lists.hrc import routes as hrc_routes
 from app.mail import routes as mail_routes
+from app.outreach import routes as outreach_routes
 from app.security import csrf
 from app.security import input as input_guard
 from app.security.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
@@ -98,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(digest_routes.router)
     app.include_router(retention_routes.router)
     app.include_router(verification_routes.router)
+    app.include_router(outreach_routes.router)
+    app.include_router(outreach_routes.public_router)
     app.include_router(list_routes.router)
     app.include_router(list_team_routes.router)
     app.include_router(hrc_routes.router)

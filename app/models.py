@@ -11,6 +11,7 @@ from app.accounts.models import ApiToken, Invite, LoginSession, PasswordReset, S
 from app.audit.models import AuditEvent
 from app.lists.final.models import StatementSnapshot
 from app.mail.models import OutboxMessage
+from app.outreach.models import Arrival, Invitation, OutreachPlan, Referral, RosterContact
 from app.security.ratelimit import RateCounter
 from app.security.throttle import SignInFailures
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit
@@ -29,20 +30,25 @@ from app.statements.models import (
 
 __all__ = [
     "ApiToken",
+    "Arrival",
     "AuditEvent",
     "BlocklistEntry",
     "BlocklistHit",
+    "Invitation",
     "Invite",
     "LoginSession",
     "OrgVerification",
     "OutboxMessage",
+    "OutreachPlan",
     "Passkey",
     "PasswordReset",
     "PrivacyRequest",
     "RateCounter",
     "RecoveryCode",
+    "Referral",
     "ReviewComment",
     "ReviewLink",
+    "RosterContact",
     "SetupCode",
     "SignInFailures",
     "SignatoryGroup",

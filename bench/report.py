@@ -127,6 +127,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             "counting the worker's start)",
             rate >= 250 and outbox["all_delivered"],
         )
+    for database, queued in (results.get("outreach") or {}).items():
+        add(
+            f"Outreach ({DB_NAMES.get(database, database)}): "
+            f"{queued['invitations']:,} invitations queued < 5 s",
+            f"{queued['seconds']:.2f} s ({queued['cpu_seconds']:.2f} s CPU), "
+            "sent at the outbox's rate",
+            queued["met"],
+        )
     for database, timing in (results.get("repeat_timing") or {}).items():
         difference = timing["difference_ms"]
         add(

@@ -45,6 +45,8 @@ class Purpose(StrEnum):
     SECOND_PERSON = "undersigned.signature.second-person"
     # A correct password waiting for its second factor (a short-lived cookie).
     SECOND_FACTOR = "undersigned.login.second-factor"
+    # A partner's personal invitation link (app.outreach: sign, decline, stop reminders).
+    OUTREACH = "undersigned.outreach.invitation"
 
 
 class Keyed(StrEnum):

@@ -32,6 +32,7 @@ from app.core.i18n import gettext as _
 from app.core.text import normalise_email
 from app.mail import service as mail
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.outreach import roster as outreach_roster
 from app.security import ratelimit, tokens
 from app.signatures import forms, lifecycle
 from app.signatures.editing.models import SignatureChange
@@ -198,6 +199,8 @@ def purge_statement(
                 )
             )
         )
+        assert statement.id is not None
+        outreach_roster.purge_contacts(session, statement_id=statement.id)
         statement.contact_purged_at = now
     if batch or emails:
         audit.record(

@@ -14,6 +14,7 @@ from app.core.errors import FieldErrors
 from app.core.forms import FormDep
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
+from app.outreach import service as outreach
 from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import countries, lifecycle
@@ -42,6 +43,8 @@ def _sign_page(
     status_code: int = 200,
     again: bool = False,
 ) -> Response:
+    """The sign form. `values` may carry an outreach link's "invitation" token or
+    "ref" code (app.outreach), sent back with the form."""
     version = statements.current_version(session, statement=statement)
     now = utcnow()
     accepting = statements.accepts_signatures(statement, now)
@@ -75,14 +78,25 @@ def _kind_options(statement: Statement) -> list[tuple[str, str]]:
     return options
 
 
+sign_page = _sign_page  # for app.outreach's personal links
+
+
 @router.get("/s/{slug}/sign")
 def sign_form(
-    request: Request, statement: PublicStatement, session: SessionDep, again: str = ""
+    request: Request,
+    statement: PublicStatement,
+    session: SessionDep,
+    again: str = "",
+    ref: str = "",
 ) -> Response:
-    """`?again=1`: "wrong address? sign again", with what this browser just sent."""
+    """`?again=1`: "wrong address? sign again", with what this browser just sent;
+    `?ref=`: a partner's referral link (app.outreach), sent back with the form."""
     values = sent.recall(request, slug=statement.slug) if again else None
-    response = _sign_page(request, session, statement, values=values, again=values is not None)
-    if values is not None:
+    recalled = values is not None
+    if ref and outreach.referral_by_code(session, statement=statement, code=ref):
+        values = (values or {"kind": "", "listing": "named"}) | {"ref": ref}
+    response = _sign_page(request, session, statement, values=values, again=recalled)
+    if recalled:
         response.headers.update(headers.SECRET_PAGE)
     return response
 
@@ -146,7 +160,14 @@ def sign_submit(
         return _sign_page(
             request, session, statement, values=values, errors=exc.errors, status_code=422
         )
-    service.record(session, statement=statement, clean=clean, context=context)
+    signature_id = service.record(session, statement=statement, clean=clean, context=context)
+    outreach.record_arrival(
+        session,
+        statement=statement,
+        signature_id=signature_id,
+        invitation_token=values.get("invitation", ""),
+        referral_code=values.get("ref", ""),
+    )
     response = templating.redirect(f"/s/{statement.slug}/sign/check-your-email")
     sent.remember(response, slug=statement.slug, values=values)
     return response

@@ -83,11 +83,11 @@ def submit(
     data: SignInput,
     context: Context,
     now: datetime | None = None,
-) -> None:
-    """Check a submission and record it (`check`, then `record`)."""
+) -> int | None:
+    """Check a submission and record it (`check`, then `record`); the signature's id."""
     now = now or utcnow()
     clean = check(statement=statement, data=data, now=now)
-    record(session, statement=statement, clean=clean, context=context, now=now)
+    return record(session, statement=statement, clean=clean, context=context, now=now)
 
 
 def check(*, statement: Statement, data: SignInput, now: datetime | None = None) -> CleanSign:
@@ -106,9 +106,10 @@ def record(
     clean: CleanSign,
     context: Context,
     now: datetime | None = None,
-) -> None:
-    """Record a checked signature and queue its notice. Returns nothing, and does the same
-    work, whether this is a first signature, a repeat or a signature after a withdrawal:
+) -> int | None:
+    """Record a checked signature and queue its notice. Returns the signature's id (for
+    the outreach links: app.outreach.service.record_arrival), and does the same work,
+    whether this is a first signature, a repeat or a signature after a withdrawal:
     one upsert that writes a new row, or reopens a withdrawn one, or leaves an existing one
     as it is; then one notice row for whichever row that is. What the notice becomes (a
     confirmation, a repeat notice, or nothing) is decided by the worker (`write_notices`).
@@ -141,24 +142,32 @@ def record(
     columns = ["signature_id", "status", "created_at"]
     connection = session.connection()
     written: int | None
+    signature_id: int | None
     if postgres:
         # One statement: the upsert, and the notice for the row it wrote or (from the
         # statement's snapshot, before the upsert) the row that was there. UNION, not
         # UNION ALL: a withdrawn row signed again is both, and gets one notice.
         upserted = write.cte("written")
-        notice = insert(notices).from_select(
-            columns, union(sa_select(upserted.c.id, *queued), existing)
+        notice = (
+            insert(notices)
+            .from_select(columns, union(sa_select(upserted.c.id, *queued), existing))
+            .returning(notices.c.signature_id)
+            .cte("notice")
         )
-        written = connection.execute(
-            sa_select(upserted.c.id).add_cte(notice.cte("notice"))
-        ).scalar_one_or_none()
+        row = connection.execute(
+            sa_select(notice.c.signature_id, sa_select(upserted.c.id).scalar_subquery())
+        ).one()
+        signature_id, written = row[0], row[1]
     else:
         # SQLite has no data-modifying WITH: the notice reads the row the upsert left.
         written = connection.execute(write).scalar_one_or_none()
-        connection.execute(insert(notices).from_select(columns, existing))
+        signature_id = connection.execute(
+            insert(notices).from_select(columns, existing).returning(notices.c.signature_id)
+        ).scalar_one_or_none()
     if written is not None and checks.blocklisted:
         # The entries found by the check itself: no second blocklist query.
         blocklists.record_hits(session, signature_id=written, entries=checks.blocklisted)
+    return signature_id
 
 
 def _signed_again(excluded: Any, values: dict[str, object]) -> dict[str, object]:
