@@ -36,6 +36,9 @@ from bench.seed import drop_database
 
 RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"  # noqa: S105 (throwaway)
+# Signer data is encrypted at rest in production, so the figures include it (base64 of
+# 32 throwaway bytes).
+ENCRYPTION_KEY = "YmVuY2gtZW5jcnlwdGlvbi1rZXktbm90LXNlY3JldCE="  # noqa: S105 (throwaway)
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ class Bench(LoadPhases, RepeatPhases, ScalingPhases):
             **keep,
             "APP_ENV": "production",
             "SECRET_KEY": SECRET,
+            "ENCRYPTION_KEY": ENCRYPTION_KEY,
             "BASE_URL": "https://bench.invalid",
             "DATA_DIR": str(WORK / "data"),
             "DATABASE_URL": database_url,

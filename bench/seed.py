@@ -36,6 +36,7 @@ from app.security import tokens
 from app.signatures.models import Signature
 from app.signatures.signing import service as signatures
 from app.statements import service as statements
+from app.statements import deadlines
 from app.statements.models import Statement
 from app.statements.service import StatementInput
 from bench import names
@@ -305,6 +306,7 @@ def seed_outbox(url: str, *, count: int) -> dict:
     schema.upgrade(url)
     engine = make_engine(url)
     settings = get_settings()
+    deadline = utcnow() + timedelta(days=14)
     with new_session(engine) as session:
         for i in range(count):
             person = f"Signer {i}"
@@ -321,6 +323,11 @@ def seed_outbox(url: str, *, count: int) -> dict:
                     "organisation": "",
                     "link": f"{settings.base_url}/confirm/{secrets.token_urlsafe(48)}",
                     "days": settings.signature_confirm_days,
+                    "again": False,
+                    "confirm_until": deadline,
+                    "deadline": deadline,
+                    "zone": "Europe/Zurich",
+                    "describe_instant": deadlines.describe,
                 },
             )
         session.commit()
