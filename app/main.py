@@ -46,6 +46,7 @@ from app.statements import routes as statement_routes
 from app.statements.groups import api as api_groups
 from app.statements.groups import routes as group_routes
 from app.statements.public import routes as public_routes
+from app.statements.public.fast_path import PublicPageFastPath
 from app.statements.review import routes as review_routes
 from app.statements.team import routes as team_routes
 from app.statements.translations import api as api_translations
@@ -136,4 +137,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         },
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.cookie_secure)
+    # Outermost of all: a cached public page goes out with the headers the stack gave it.
+    app.add_middleware(PublicPageFastPath)
     return app

@@ -152,6 +152,19 @@ def _merge_vary(headers: MutableHeaders, *names: str) -> None:
     headers["vary"] = ", ".join(present + [n for n in names if n.lower() not in known])
 
 
+def choose(scope: Scope) -> tuple[str, bool]:
+    """The request's language (?lang=, then the cookie, then Accept-Language), and whether
+    the response must remember a ?lang= choice in the cookie."""
+    conn = HTTPConnection(scope)
+    asked = conn.query_params.get("lang")
+    cookie = conn.cookies.get(LOCALE_COOKIE)
+    chosen = asked if asked in SUPPORTED_LOCALES else cookie
+    if chosen not in SUPPORTED_LOCALES:
+        chosen = negotiate(conn.headers.get("accept-language", ""))
+    assert chosen is not None
+    return chosen, asked in SUPPORTED_LOCALES and asked != cookie
+
+
 class LocaleMiddleware:
     """Chooses the interface language: ?lang=, then the cookie, then Accept-Language.
 
@@ -169,14 +182,7 @@ class LocaleMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        conn = HTTPConnection(scope)
-        asked = conn.query_params.get("lang")
-        cookie = conn.cookies.get(LOCALE_COOKIE)
-        chosen = asked if asked in SUPPORTED_LOCALES else cookie
-        if chosen not in SUPPORTED_LOCALES:
-            chosen = negotiate(conn.headers.get("accept-language", ""))
-        assert chosen is not None
-        remember = asked in SUPPORTED_LOCALES and asked != cookie
+        chosen, remember = choose(scope)
         static = scope["path"].startswith("/static/")
 
         async def send_with_language(message: Message) -> None:

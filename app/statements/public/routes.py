@@ -18,7 +18,7 @@ from app.lists import service as lists
 from app.security import headers as security_headers
 from app.statements import deadlines, deps, service
 from app.statements.models import Statement, StatementStatus
-from app.statements.public import page_cache
+from app.statements.public import fast_path, page_cache
 from app.statements.review import service as review
 from app.statements.text import markdown
 from app.statements.translations import service as translations
@@ -88,11 +88,12 @@ async def public_page(
     """Async on purpose: a cached page is sent without a thread hop or a database session
     (the page of a shared statement is read thousands of times a minute); only a render
     goes to the thread pool, with the request's session."""
-    # The query is part of the key: the language switcher's links repeat it.
-    key = ("/s/", slug, request.url.query, get_locale())
+    key = fast_path.page_key(request.scope, slug, get_locale())
     page = page_cache.peek(key)
     if page is None:
         page = await run_in_threadpool(_render, request, slug, text, key)
+    # The next reader of this page is answered by the fast path, with this response's headers.
+    setattr(request.state, fast_path.STATE_KEY, (key, page.etag))
     headers = {"ETag": page.etag, "Cache-Control": security_headers.PUBLIC_CACHE}
     if request.headers.get("if-none-match") == page.etag:
         return Response(status_code=304, headers=headers)
