@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
 from fastapi import Request
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, Insert, Table, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -57,22 +58,35 @@ def record_many(
     """Count one event in each (bucket, key) at once, in one statement (a signature counts
     against its email and its address); returns each one's events so far in this window."""
     start = _window_start(utcnow(), window)
-    rows = [
-        {"bucket": b, "key": _stored_key(k), "window_start": start, "count": 1} for b, k in events
-    ]
-    dialect = session.get_bind().dialect.name
+    params: dict[str, object] = {"window_start": start}
+    for index, (bucket, key) in enumerate(events):
+        params[f"bucket_{index}"] = bucket
+        params[f"key_{index}"] = _stored_key(key)
+    upsert = _upsert(session.get_bind().dialect.name, len(events))
+    counts = {(b, k): n for b, k, n in session.connection().execute(upsert, params).all()}
+    return [counts[(params[f"bucket_{i}"], params[f"key_{i}"])] for i in range(len(events))]
+
+
+@cache
+def _upsert(dialect: str, size: int) -> Insert:
+    """The counting statement for `size` events, built once per process: building an
+    upsert (its `excluded` columns above all) cost more than running it, on the sign path."""
+    table: Table = RateCounter.__table__  # type: ignore[attr-defined]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = (
-        insert(RateCounter)
+    start = bindparam("window_start", type_=table.c.window_start.type)
+    rows = [
+        {"bucket": bindparam(f"bucket_{i}"), "key": bindparam(f"key_{i}"), "window_start": start,
+         "count": 1}
+        for i in range(size)
+    ]  # fmt: skip
+    return (
+        insert(table)
         .values(rows)
         .on_conflict_do_update(
-            index_elements=["bucket", "key", "window_start"],
-            set_={"count": col(RateCounter.count) + 1},
+            index_elements=["bucket", "key", "window_start"], set_={"count": table.c.count + 1}
         )
-        .returning(col(RateCounter.bucket), col(RateCounter.key), col(RateCounter.count))
+        .returning(table.c.bucket, table.c.key, table.c.count)
     )
-    counts = {(b, k): n for b, k, n in session.execute(upsert).all()}
-    return [counts[(row["bucket"], row["key"])] for row in rows]
 
 
 def _stored_key(key: str) -> str:

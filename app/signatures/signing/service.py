@@ -10,19 +10,31 @@ the mailbox owner, at most EMAILS_PER_WINDOW times.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from disposable_email_domains import blocklist as disposable_domains
-from sqlalchemy import ColumnElement, Table, delete, func, literal, or_, union
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    union,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.audit import service as audit
 from app.core.config import get_settings
-from app.core.db import UTCDateTime, utcnow
+from app.core.db import utcnow
 from app.core.errors import Conflict
 from app.core.i18n import N_, get_locale
 from app.core.i18n import gettext as _
@@ -120,61 +132,73 @@ def record(
     checks = checks_for(session, statement=statement, clean=clean, context=context)
     values = _row(statement, clean, flags=checks.flags, context=context, now=now)
     postgres = session.get_bind().dialect.name == "postgresql"
-    insert = postgresql.insert if postgres else sqlite.insert
-    # Core tables, not the ORM entities: SQLAlchemy's ORM cannot compile an INSERT inside
-    # a WITH, and nothing here needs ORM objects.
-    signatures: Table = Signature.__table__  # type: ignore[attr-defined]
-    notices: Table = SigningNotice.__table__  # type: ignore[attr-defined]
-    upsert = insert(signatures).values(**values)
-    # The id comes back when this submission wrote the row (new, or signed again after a
-    # withdrawal), nothing when it left an existing signature as it was.
-    write = upsert.on_conflict_do_update(
-        index_elements=["statement_id", "kind", "email_key"],
-        set_=_signed_again(upsert.excluded, values),
-        where=signatures.c.status == SignatureStatus.WITHDRAWN.value,
-    ).returning(signatures.c.id)
-    queued = (literal(NoticeStatus.QUEUED.value), literal(now, UTCDateTime))
-    existing = sa_select(signatures.c.id, *queued).where(
-        signatures.c.statement_id == statement.id,
-        signatures.c.kind == clean.kind.value,
-        signatures.c.email_key == clean.email_key,
-    )
-    columns = ["signature_id", "status", "created_at"]
+    write, notice = _record_statements(postgres, tuple(values))
     connection = session.connection()
     written: int | None
     signature_id: int | None
     if postgres:
-        # One statement: the upsert, and the notice for the row it wrote or (from the
-        # statement's snapshot, before the upsert) the row that was there. UNION, not
-        # UNION ALL: a withdrawn row signed again is both, and gets one notice.
-        upserted = write.cte("written")
-        notice = (
-            insert(notices)
-            .from_select(columns, union(sa_select(upserted.c.id, *queued), existing))
-            .returning(notices.c.signature_id)
-            .cte("notice")
-        )
-        row = connection.execute(
-            sa_select(notice.c.signature_id, sa_select(upserted.c.id).scalar_subquery())
-        ).one()
+        row = connection.execute(write, values).one()
         signature_id, written = row[0], row[1]
     else:
         # SQLite has no data-modifying WITH: the notice reads the row the upsert left.
-        written = connection.execute(write).scalar_one_or_none()
-        signature_id = connection.execute(
-            insert(notices).from_select(columns, existing).returning(notices.c.signature_id)
-        ).scalar_one_or_none()
+        written = connection.execute(write, values).scalar_one_or_none()
+        signature_id = connection.execute(notice, values).scalar_one_or_none()
     if written is not None and checks.blocklisted:
         # The entries found by the check itself: no second blocklist query.
         blocklists.record_hits(session, signature_id=written, entries=checks.blocklisted)
     return signature_id
 
 
-def _signed_again(excluded: Any, values: dict[str, object]) -> dict[str, object]:
+@cache
+def _record_statements(postgres: bool, names: tuple[str, ...]) -> tuple[Executable, Executable]:
+    """`record`'s statements, built once per process with a bound parameter for each of
+    `names` (the row's columns): building the upsert (its `excluded` columns above all)
+    cost more CPU than the database spent running it.
+
+    On PostgreSQL the first is the whole of it: the upsert, and the notice for the row it
+    wrote or (from the statement's snapshot, before the upsert) the row that was there;
+    UNION, not UNION ALL: a withdrawn row signed again is both, and gets one notice. On
+    SQLite, the upsert, then the notice."""
+    insert = postgresql.insert if postgres else sqlite.insert
+    # Core tables, not the ORM entities: SQLAlchemy's ORM cannot compile an INSERT inside
+    # a WITH, and nothing here needs ORM objects.
+    signatures: Table = Signature.__table__  # type: ignore[attr-defined]
+    notices: Table = SigningNotice.__table__  # type: ignore[attr-defined]
+    bound = {name: bindparam(name, type_=signatures.c[name].type) for name in names}
+    upsert = insert(signatures).values(bound)
+    # The id comes back when this submission wrote the row (new, or signed again after a
+    # withdrawal), nothing when it left an existing signature as it was.
+    write = upsert.on_conflict_do_update(
+        index_elements=["statement_id", "kind", "email_key"],
+        set_=_signed_again(upsert.excluded, names),
+        where=signatures.c.status == SignatureStatus.WITHDRAWN.value,
+    ).returning(signatures.c.id)
+    queued = (literal(NoticeStatus.QUEUED.value), bound["submitted_at"])
+    existing = sa_select(signatures.c.id, *queued).where(
+        signatures.c.statement_id == bound["statement_id"],
+        signatures.c.kind == bound["kind"],
+        signatures.c.email_key == bound["email_key"],
+    )
+    columns = ["signature_id", "status", "created_at"]
+    if not postgres:
+        notice = insert(notices).from_select(columns, existing).returning(notices.c.signature_id)
+        return write, notice
+    upserted = write.cte("written")
+    notice_cte = (
+        insert(notices)
+        .from_select(columns, union(sa_select(upserted.c.id, *queued), existing))
+        .returning(notices.c.signature_id)
+        .cte("notice")
+    )
+    both = sa_select(notice_cte.c.signature_id, sa_select(upserted.c.id).scalar_subquery())
+    return both, both
+
+
+def _signed_again(excluded: Any, names: Iterable[str]) -> dict[str, object]:
     """A withdrawn row signed again becomes a new pending signature: what was submitted now,
     a new nonce (the old links stop working), and nothing of the old signature's
     confirmation, decision or corrections. `withdrawn_at` stays: it happened."""
-    return {name: excluded[name] for name in values} | {
+    return {name: excluded[name] for name in names} | {
         "org_key": excluded.org_key,
         "site": excluded.site,
         "confirmed_at": None,
