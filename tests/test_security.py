@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -10,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts.models import LoginSession
-from app.security import tokens
+from app.security import ratelimit, tokens
 from tests.factories import PASSWORD, make_user
 from tests.helpers import csrf_from
 
@@ -147,3 +148,13 @@ def test_an_unexpected_error_is_a_500_with_the_security_headers(app: FastAPI) ->
         assert name in page.headers, name
     assert page.headers["cache-control"] == "no-store"
     assert api.status_code == 404 and "x-content-type-options" in api.headers
+
+
+def test_rate_counters_count_each_key_in_one_statement(db: Session) -> None:
+    hour = timedelta(hours=1)
+    pair = [("test-email", "someone@example.org"), ("test-ip", "203.0.113.9")]
+    assert ratelimit.record_many(db, pair, window=hour) == [1, 1]
+    assert ratelimit.record_many(db, pair, window=hour) == [2, 2]
+    assert ratelimit.record(db, bucket="test-ip", key="203.0.113.9", window=hour) == 3
+    assert ratelimit.record(db, bucket="test-ip", key="198.51.100.1", window=hour) == 1
+    assert ratelimit.count(db, bucket="test-email", key="someone@example.org", window=hour) == 2

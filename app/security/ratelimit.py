@@ -8,7 +8,20 @@ from functools import cache
 from typing import Any, cast
 
 from fastapi import Request
-from sqlalchemy import CursorResult, Insert, Table, bindparam, delete, func, select
+from sqlalchemy import (
+    CursorResult,
+    Insert,
+    Integer,
+    String,
+    Table,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -70,18 +83,21 @@ def record_many(
 @cache
 def _upsert(dialect: str, size: int) -> Insert:
     """The counting statement for `size` events, built once per process: building an
-    upsert (its `excluded` columns above all) cost more than running it, on the sign path."""
+    upsert (its `excluded` columns above all) cost more than running it, on the sign path.
+    INSERT … SELECT … UNION ALL rather than a multi-row VALUES, which SQLAlchemy cannot
+    keep compiled."""
     table: Table = RateCounter.__table__  # type: ignore[attr-defined]
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     start = bindparam("window_start", type_=table.c.window_start.type)
+    one = literal(1, Integer)
     rows = [
-        {"bucket": bindparam(f"bucket_{i}"), "key": bindparam(f"key_{i}"), "window_start": start,
-         "count": 1}
+        select(bindparam(f"bucket_{i}", type_=String), bindparam(f"key_{i}", type_=String),
+               start, one).where(true())  # WHERE: SQLite's upsert after a SELECT needs one
         for i in range(size)
     ]  # fmt: skip
     return (
         insert(table)
-        .values(rows)
+        .from_select(["bucket", "key", "window_start", "count"], union_all(*rows))
         .on_conflict_do_update(
             index_elements=["bucket", "key", "window_start"], set_={"count": table.c.count + 1}
         )
