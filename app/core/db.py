@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, Engine, MetaData, String, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -32,6 +33,7 @@ metadata: MetaData = SQLModel.metadata
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 E = TypeVar("E", bound=Exception)
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -195,6 +197,19 @@ def request_session(request: Request) -> Iterator[Session]:
     factory = request.app.dependency_overrides.get(get_session, get_session)
     with contextmanager(factory)(request) as session:
         yield session
+
+
+async def in_one_thread(request: Request, work: Callable[[Session], T]) -> T:
+    """`work(session)` in one thread-pool call, in the request's transaction (committed
+    before this returns). For the hottest routes (signing, confirming): a `def` route with
+    SessionDep and a statement dependency costs a thread hop for each of them and one for
+    the commit; an `async def` route that calls this costs one."""
+
+    def run() -> T:
+        with request_session(request) as session:
+            return work(session)
+
+    return await run_in_threadpool(run)
 
 
 class StrEnumType(TypeDecorator[Any]):

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlmodel import Session
 
 from app.core import error_pages, templating
-from app.core.db import SessionDep, utcnow
+from app.core.db import SessionDep, in_one_thread, utcnow
 from app.core.errors import FieldErrors
 from app.core.forms import FormDep
 from app.core.i18n import N_
@@ -21,6 +22,7 @@ from app.signatures import countries, lifecycle
 from app.signatures.forms import SignInput
 from app.signatures.models import SignerKind
 from app.signatures.signing import closed, sent, service
+from app.statements import deps
 from app.statements import service as statements
 from app.statements.deps import PublicStatement
 from app.statements.models import SignerKinds, Statement
@@ -137,12 +139,18 @@ def _sign_busy_page(request: Request) -> Response:
 
 @router.post("/s/{slug}/sign")
 @error_pages.when_unavailable(_sign_busy_page)
-def sign_submit(
+async def sign_submit(
     request: Request,
+    slug: str,
     values: Annotated[dict[str, str], Depends(sign_values)],  # first: before any query
-    statement: PublicStatement,
-    session: SessionDep,
 ) -> Response:
+    """The whole of the work in one thread-pool call (`in_one_thread`): a share brings
+    thousands of signers in minutes."""
+    return await in_one_thread(request, lambda session: _sign(request, session, slug, values))
+
+
+def _sign(request: Request, session: Session, slug: str, values: dict[str, str]) -> Response:
+    statement = deps.public_statement(slug, session)
     context = service.Context(
         ip=client_ip(request),
         form_age_seconds=service.form_age(values.get("form_token", "")),
@@ -210,9 +218,14 @@ def confirm_page(request: Request, token: str, session: SessionDep) -> Response:
 
 
 @router.post("/confirm/{token}")
-def confirm_submit(request: Request, token: str, session: SessionDep) -> Response:
-    found = lifecycle.confirm(session, token=token)
-    return _token_page(request, "signatures/confirm.html", found, session, done=True)
+async def confirm_submit(request: Request, token: str) -> Response:
+    """In one thread-pool call, like signing: confirmations follow a share's signatures."""
+
+    def confirm(session: Session) -> Response:
+        found = lifecycle.confirm(session, token=token)
+        return _token_page(request, "signatures/confirm.html", found, session, done=True)
+
+    return await in_one_thread(request, confirm)
 
 
 @router.get("/withdraw/{token}")
