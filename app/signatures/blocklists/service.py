@@ -14,10 +14,12 @@ import ipaddress
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import and_, func, or_
+from sqlalchemy import String, and_, bindparam, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.accounts.models import User
 from app.audit import service as audit
@@ -299,28 +301,45 @@ def matching_entries(
     One query that fetches only entries that could match, whatever the list's length."""
     domain = email.rpartition("@")[2]
     labels = domain.split(".")
-    domains = [".".join(labels[i:]) for i in range(len(labels))] if domain else []
-    could_match = [
-        and_(
-            col(BlocklistEntry.kind) == EntryKind.ADDRESS,
-            # Always two values (even when equal): the same statement for every signer.
-            col(BlocklistEntry.value).in_([email, email_key]),
-        ),
-        and_(col(BlocklistEntry.kind) == EntryKind.DOMAIN, col(BlocklistEntry.value).in_(domains)),
-    ]
     address = _address(ip)
-    if address is not None:
-        could_match.append(col(BlocklistEntry.kind) == EntryKind.IP_RANGE)
     entries = session.exec(
-        select(BlocklistEntry)
-        .where(col(BlocklistEntry.statement_id) == statement_id, or_(*could_match))
-        .order_by(col(BlocklistEntry.id))
+        _matching_query(),
+        params={
+            "statement_id": statement_id,
+            # Always two values (even when equal): the same statement for every signer.
+            "addresses": [email, email_key],
+            "domains": [".".join(labels[i:]) for i in range(len(labels))] if domain else [],
+            # Ranges are read only when there is an address to compare (no kind is "").
+            "range_kind": EntryKind.IP_RANGE.value if address is not None else "",
+        },
     ).all()
     return [
         e
         for e in entries
         if e.kind != EntryKind.IP_RANGE or (address is not None and _in_range(address, e.value))
     ]
+
+
+@cache
+def _matching_query() -> SelectOfScalar[BlocklistEntry]:
+    """`matching_entries`' query, built once (it runs on every signature)."""
+    kind = col(BlocklistEntry.kind)
+    value = col(BlocklistEntry.value)
+    return (
+        select(BlocklistEntry)
+        .where(
+            col(BlocklistEntry.statement_id) == bindparam("statement_id"),
+            or_(
+                and_(
+                    kind == EntryKind.ADDRESS,
+                    value.in_(bindparam("addresses", expanding=True)),
+                ),
+                and_(kind == EntryKind.DOMAIN, value.in_(bindparam("domains", expanding=True))),
+                kind == bindparam("range_kind", type_=String),
+            ),
+        )
+        .order_by(col(BlocklistEntry.id))
+    )
 
 
 def _address(ip: str) -> IpAddress | None:
