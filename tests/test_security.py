@@ -158,3 +158,9 @@ def test_rate_counters_count_each_key_in_one_statement(db: Session) -> None:
     assert ratelimit.record(db, bucket="test-ip", key="203.0.113.9", window=hour) == 3
     assert ratelimit.record(db, bucket="test-ip", key="198.51.100.1", window=hour) == 1
     assert ratelimit.count(db, bucket="test-email", key="someone@example.org", window=hour) == 2
+
+
+def test_pages_link_their_own_static_files_on_this_host(client: TestClient) -> None:
+    page = client.get("/login").text
+    assert 'href="/static/css/app.css"' in page
+    assert client.get("/static/css/app.css").status_code == 200
