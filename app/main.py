@@ -81,6 +81,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # In production templates do not change under a running server: no stat() per render.
     templating.environment.auto_reload = not settings.is_production
 
+    # The pages a share sends thousands to (the statement, signing, confirming) first:
+    # a request is matched against the routes in this order.
+    app.include_router(public_routes.router)
+    app.include_router(signature_routes.router)
     app.include_router(accounts_routes.router)
     app.include_router(factor_routes.router)
     app.include_router(mail_routes.router)
@@ -90,8 +94,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(group_routes.router)
     app.include_router(review_routes.router)
     app.include_router(translation_routes.router)
-    app.include_router(public_routes.router)
-    app.include_router(signature_routes.router)
     app.include_router(moderation_routes.router)
     app.include_router(editing_routes.router)
     app.include_router(blocklist_routes.router)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
@@ -386,7 +387,11 @@ def get_version(session: Session, *, statement: Statement, number: int) -> State
 
 
 def get_by_slug(session: Session, *, slug: str) -> Statement | None:
-    return session.exec(select(Statement).where(col(Statement.slug) == slug)).first()
+    return session.exec(_BY_SLUG, params={"slug": slug}).first()
+
+
+# Built once: every public request (signing above all) looks its statement up by slug.
+_BY_SLUG = select(Statement).where(col(Statement.slug) == bindparam("slug"))
 
 
 def count_versions(session: Session, *, statement: Statement) -> int:
