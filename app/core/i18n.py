@@ -17,7 +17,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
@@ -123,6 +123,7 @@ def babel_locale() -> Locale:
         return Locale.parse(DEFAULT_LOCALE)
 
 
+@lru_cache(maxsize=256)
 def negotiate(accept_language: str) -> str:
     """Pick the best supported locale from an Accept-Language header."""
     preferred: list[tuple[float, str]] = []
@@ -155,6 +156,18 @@ def _merge_vary(headers: MutableHeaders, *names: str) -> None:
 def choose(scope: Scope) -> tuple[str, bool]:
     """The request's language (?lang=, then the cookie, then Accept-Language), and whether
     the response must remember a ?lang= choice in the cookie."""
+    if b"lang" not in scope["query_string"]:
+        # Most readers of a shared page: no ?lang=, often no cookie. Read the two headers
+        # directly rather than parsing the request (the public page's fast path).
+        accept, cookies = "", False
+        for name, value in scope["headers"]:
+            if name == b"cookie":
+                cookies = True
+                break
+            if name == b"accept-language":
+                accept = value.decode("latin-1")
+        if not cookies:
+            return negotiate(accept), False
     conn = HTTPConnection(scope)
     asked = conn.query_params.get("lang")
     cookie = conn.cookies.get(LOCALE_COOKIE)
