@@ -3,6 +3,9 @@ server settings as `undersigned serve` (uvicorn, uvloop/httptools, access log at
 proxy headers, 2 workers) and the same database engine settings (app.core.db.make_engine).
 
     GET  /page    a fixed 15 KB HTML page, from an `async def` route (no thread-pool hop)
+    GET  /raw     the same page from a bare ASGI callable in front of FastAPI (no routing):
+                  reported beside the first, since the app's cached public page is also
+                  answered in front of its router (app/statements/public/fast_path.py)
     POST /insert  a urlencoded form like the sign form's; one row inserted and committed
 
     python -m bench.ceiling_app init           create its table in DATABASE_URL
@@ -19,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI, Form
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, func, insert
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core.db import make_engine, writer
 
@@ -43,6 +47,25 @@ def _page() -> bytes:
     return (head + body)[: PAGE_BYTES - len(tail)] + tail
 
 
+class RawPage:
+    """`GET /raw`: the page from the outermost layer, before FastAPI's routing."""
+
+    def __init__(self, app: ASGIApp, *, page: bytes) -> None:
+        self.app = app
+        self.page = page
+        self.headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(page)).encode()),
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/raw":
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            await send({"type": "http.response.body", "body": self.page})
+            return
+        await self.app(scope, receive, send)
+
+
 def create_app() -> FastAPI:
     engine = writer(make_engine(os.environ["DATABASE_URL"]))
     page = _page()
@@ -62,6 +85,7 @@ def create_app() -> FastAPI:
             conn.execute(insert(rows).values(name=name, email=email))
         return RedirectResponse("/page", status_code=303)
 
+    app.add_middleware(RawPage, page=page)
     return app
 
 

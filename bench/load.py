@@ -91,6 +91,13 @@ class LoadPhases:
                             server.url + "/page", "get.lua", connections=c, seconds=cfg.seconds
                         ),
                     )
+                # For reference: the same page before FastAPI's routing.
+                result["get_raw_c50"] = self.repeat(
+                    "ceiling GET bare ASGI c50",
+                    lambda _label: wrk(
+                        server.url + "/raw", "get.lua", connections=50, seconds=cfg.seconds
+                    ),
+                )
             wrk(server.url, "insert.lua", connections=10, seconds=cfg.warmup, args=["warm"])
             for c in (10, 50):
 

@@ -24,9 +24,9 @@ def _get(data: dict[str, Any], *path: str) -> Any:
     return data
 
 
-def _ceiling_get(results: dict[str, Any], c: int) -> float | None:
+def _ceiling_get(results: dict[str, Any], c: int, key: str = "get_c") -> float | None:
     for ceiling in results["ceiling"].values():
-        rate = _get(ceiling, f"get_c{c}", "rps", "median")
+        rate = _get(ceiling, f"{key}{c}", "rps", "median")
         if rate:
             return float(rate)
     return None
@@ -61,11 +61,13 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         ceiling_p99 = _ceiling_p99(results, "get_c50")
         if rate is not None and ceiling and ceiling_p99:
             ratio = rate / ceiling
+            raw = _ceiling_get(results, 50, "get_raw_c")
+            beside = f"; {rate / raw:.0%} of the bare-ASGI page ({raw:,.0f}/s)" if raw else ""
             add(
                 f"Public page ({db}), c50: ≥ 80 % of the ceiling's GET rate, p99 ≤ 2× the "
                 "ceiling's",
                 f"{ratio:.1%} ({rate:,.0f} of {ceiling:,.0f}/s), p99 {p99:.1f} ms "
-                f"(ceiling {ceiling_p99:.1f} ms)",
+                f"(ceiling {ceiling_p99:.1f} ms){beside}",
                 ratio >= 0.80 and p99 <= 2 * ceiling_p99,
             )
         if database == "postgresql":
@@ -233,6 +235,11 @@ def markdown(results: dict[str, Any]) -> str:
                 rows.append(["Ceiling: GET 15 KB page", "–", str(c), _spread(s["rps"]),
                              _spread(s["p50_ms"], "{:.1f}"), _spread(s["p99_ms"], "{:.1f}"),
                              "100 %", _load(s)])  # fmt: skip
+            if c == 50 and "get_raw_c50" in ceil:
+                s = ceil["get_raw_c50"]
+                rows.append(["Reference: the same page, bare ASGI before routing", "–", "50",
+                             _spread(s["rps"]), _spread(s["p50_ms"], "{:.1f}"),
+                             _spread(s["p99_ms"], "{:.1f}"), "–", _load(s)])  # fmt: skip
     for database, ceil in results["ceiling"].items():
         for c in (10, 50):
             s = ceil.get(f"insert_c{c}")

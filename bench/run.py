@@ -38,7 +38,7 @@ RESULTS = ROOT / "bench" / "results"
 SECRET = "bench-secret-key-not-for-production-0123456789abcdef"  # noqa: S105 (throwaway)
 # Signer data is encrypted at rest in production, so the figures include it (base64 of
 # 32 throwaway bytes).
-ENCRYPTION_KEY = "YmVuY2gtZW5jcnlwdGlvbi1rZXktbm90LXNlY3JldCE="  # noqa: S105 (throwaway)
+ENCRYPTION_KEY = "YmVuY2gtZW5jcnlwdGlvbi1rZXktbm90LXNlY3JldCE="
 
 
 @dataclass(frozen=True)

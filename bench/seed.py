@@ -35,8 +35,8 @@ from app.mail import service as mail
 from app.security import tokens
 from app.signatures.models import Signature
 from app.signatures.signing import service as signatures
-from app.statements import service as statements
 from app.statements import deadlines
+from app.statements import service as statements
 from app.statements.models import Statement
 from app.statements.service import StatementInput
 from bench import names
