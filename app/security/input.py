@@ -103,8 +103,10 @@ class UnstorableBodyMiddleware:
         await self.app(scope, replay, send)
 
 
-def refuse_unstorable(request: Request) -> None:
-    """An app-wide dependency: runs before every route's own dependencies and handler."""
+async def refuse_unstorable(request: Request) -> None:
+    """An app-wide dependency: runs before every route's own dependencies and handler.
+    `async` because it only reads the request: a plain `def` dependency costs every
+    request a thread-pool hop (a tenth of a signature's CPU)."""
     raw_path = request.scope.get("raw_path") or request.url.path.encode("utf-8", "surrogatepass")
     if not storable_bytes(unquote_to_bytes(raw_path)) or not storable_text(request.url.path):
         raise BadRequest(_("The address contains characters that cannot be stored."))
