@@ -3,12 +3,15 @@ and the import all reaching that one cleaning."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
+from app.core import text
 from app.core.errors import BadRequest
 from app.core.text import check_website, clean_line
 from app.mail.models import OutboxMessage
@@ -237,3 +240,23 @@ def test_the_api_refuses_a_website_that_is_no_address(client: TestClient, db: Se
     assert response.status_code == 422, response.text
     assert WEBSITE_MESSAGE in response.text
     assert db.exec(select(Signature)).first() is None
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Kim Jeong-sam", "  two   spaces ", "김정삼", "납북자 가족", "Lucía García", "e\u0301cole",
+        "flag \U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",
+        "family \U0001f468\u200d\U0001f469\u200d\U0001f467", "thumb \U0001f44d\U0001f3fd",
+        "\u3164", "a\u3164b", "\uffa0x", "tab\there", "nbsp\u00a0here", "line\u2028break",
+        "\u202eevil", "zero\u200bwidth", "می\u200cخواهم",
+    ],
+)  # fmt: skip
+def test_clean_line_takes_its_shortcut_only_where_the_full_pass_changes_nothing(
+    value: str,
+) -> None:
+    full = unicodedata.normalize("NFC", value)
+    full = text.drop_invisible(full)
+    full = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in full)
+    full = re.sub(r"\s+", " ", full).strip()
+    assert text.clean_line(value, max_length=200) == full

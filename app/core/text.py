@@ -24,6 +24,8 @@ _INVISIBLE = frozenset(
     + "".join(map(chr, range(0xFFF9, 0xFFFC)))  # interlinear annotations
     + "".join(map(chr, range(0x1D173, 0x1D17B)))  # musical formatting
 )
+# The invisible characters that are letters (Lo), not format characters: printable.
+_HANGUL_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
 _ZWNJ, _ZWJ = "\u200c", "\u200d"
 # Tag characters spell the flags of Scotland or Wales after a black flag; anywhere else
 # they are an invisible copy of ASCII text.
@@ -41,9 +43,19 @@ _SPACES = re.compile(r"\s+")
 
 def clean_line(value: str, *, max_length: int) -> str:
     """A single line of text: NFC, no control or invisible characters, spaces collapsed."""
-    value = unicodedata.normalize("NFC", value)
-    value = drop_invisible(value)
-    value = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value)
+    if not (
+        # Almost every line: printable (no control, format or separator character but the
+        # space, which rules out every invisible character but the Hangul fillers) and
+        # already NFC. Checked in C, without the character-by-character pass below.
+        value.isprintable()
+        and _HANGUL_FILLERS.isdisjoint(value)
+        and unicodedata.is_normalized("NFC", value)
+    ):
+        value = unicodedata.normalize("NFC", value)
+        value = drop_invisible(value)
+        value = "".join(
+            " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value
+        )
     value = _SPACES.sub(" ", value).strip()
     if len(value) > max_length:
         raise BadRequest(_("Please keep this under %(n)d characters.") % {"n": max_length})
