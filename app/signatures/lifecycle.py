@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from app.accounts.models import User
@@ -85,19 +86,27 @@ def confirm(session: Session, *, token: str, now: datetime | None = None) -> Fou
         if not late_but_allowed:
             raise Conflict(_("Signatures for this statement have closed."))
     version = statements.current_version(session, statement=statement)
+    # Approved at once, or confirmed and waiting for a lead: decided before the one UPDATE
+    # (the flags and the moderation setting are already at hand).
+    changed: dict[str, object] = {
+        "status": SignatureStatus.CONFIRMED,
+        "confirmed_at": now,
+        "version_id": version.id,
+    }
+    if _auto_approves(statement, signature):
+        changed |= {"status": SignatureStatus.APPROVED, "decided_at": now}
     # Single use, settled by the database: only one request moves it out of "pending".
     claimed = session.exec(
         update(Signature)
         .where(col(Signature.id) == signature.id, col(Signature.status) == SignatureStatus.PENDING)
-        .values(status=SignatureStatus.CONFIRMED, confirmed_at=now, version_id=version.id)
+        .values(**changed)
+        .execution_options(synchronize_session=False)
     )
     if claimed.rowcount != 1:
         session.refresh(signature)
         return found
-    session.refresh(signature)
-    if _auto_approves(statement, signature):
-        signature.status = SignatureStatus.APPROVED
-        signature.decided_at = now
+    for name, value in changed.items():  # what the row now holds, without reading it again
+        set_committed_value(signature, name, value)
     _queue_confirmed(session, statement=statement, signature=signature, title=version.title)
     session.flush()
     return found
