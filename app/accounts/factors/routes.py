@@ -82,12 +82,30 @@ def _second_factor_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
+    return _proof_page(
+        request, session, "accounts/second_factor.html", user, next_path, error, status_code
+    )
+
+
+def _proof_page(
+    request: Request,
+    session: SessionDep,
+    name: str,
+    user: User,
+    next_path: str,
+    error: str | None,
+    status_code: int,
+    **extra: object,
+) -> Response:
+    """A page asking `user` to prove a factor (the second step, step-up), first shown or
+    shown again with why the last try was refused."""
     context = {
         "factors": factors.factors_of(session, user=user),
         "next": safe_next(next_path),
         "error": error,
+        **extra,
     }
-    return secret_page(request, "accounts/second_factor.html", context, status_code)
+    return secret_page(request, name, context, status_code)
 
 
 @router.get("/login/second-factor")
@@ -150,13 +168,17 @@ def _step_up_page(
     error: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    context = {
-        "factors": factors.factors_of(session, user=user),
-        "next": safe_next(next_path),
-        "error": error,
-        "minutes": get_settings().step_up_minutes,
-    }
-    return secret_page(request, "accounts/step_up.html", context, status_code)
+    minutes = get_settings().step_up_minutes
+    return _proof_page(
+        request,
+        session,
+        "accounts/step_up.html",
+        user,
+        next_path,
+        error,
+        status_code,
+        minutes=minutes,
+    )
 
 
 @router.get("/step-up")

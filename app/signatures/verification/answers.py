@@ -27,8 +27,7 @@ from app.security import tokens
 from app.signatures.models import Signature, SignatureStatus
 from app.signatures.verification import checks
 from app.signatures.verification.models import RANK, Level, OrgVerification
-from app.signatures.verification.service import NOT_YET, email_domain, row_for
-from app.statements import service as statements
+from app.signatures.verification.service import NOT_YET, email_about, email_domain, row_for
 from app.statements.models import Statement, StatementStatus, TeamMember, TeamRole
 
 LINK_DAYS = 14
@@ -156,22 +155,15 @@ def ask_second_person(
     token = tokens.make_token(
         tokens.Purpose.SECOND_PERSON, {"s": signature_id, "n": row.second_nonce}
     )
-    title = statements.current_version(session, statement=statement).title
-    with using_locale(statement.language):
-        mail.queue_email(
-            session,
-            kind="verification_second",
-            to_address=cleaned,
-            subject=_("Please confirm your organisation signed “%(title)s”") % {"title": title},
-            template="verification_second",
-            context={
-                "title": title,
-                "organisation": signature.organisation,
-                "signer": signature.name,
-                "link": f"{get_settings().base_url}/second-person/{token}",
-            },
-            statement_id=statement.id,
-        )
+    email_about(
+        session,
+        statement=statement,
+        signature=signature,
+        to=[cleaned],
+        template="verification_second",
+        subject=N_("Please confirm your organisation signed “%(title)s”"),
+        path=f"/second-person/{token}",
+    )
     audit.record(
         session,
         statement_id=statement.id,

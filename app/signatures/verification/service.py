@@ -100,20 +100,44 @@ def _ask_known(session: Session, *, row: OrgVerification, signature: Signature) 
     if not addresses:
         return
     token = tokens.make_token(tokens.Purpose.NOT_US, {"s": signature.id, "c": row.code})
+    email_about(
+        session,
+        statement=statement,
+        signature=signature,
+        to=addresses,
+        template="verification_known",
+        subject=N_("Did your organisation sign “%(title)s”?"),
+        path=f"/not-us/{token}",
+    )
+
+
+def email_about(
+    session: Session,
+    *,
+    statement: Statement,
+    signature: Signature,
+    to: Iterable[str],
+    template: str,
+    subject: str,
+    path: str,
+) -> None:
+    """An email about an organisation's signature to addresses outside the team, in the
+    statement's language: the statement's title, the organisation, who signed, and a
+    link to `path`. `subject`: a message marked with N_, given the title."""
     title = statements.current_version(session, statement=statement).title
     with using_locale(statement.language):
-        for address in addresses:
+        for address in to:
             mail.queue_email(
                 session,
-                kind="verification_known",
+                kind=template,
                 to_address=address,
-                subject=_("Did your organisation sign “%(title)s”?") % {"title": title},
-                template="verification_known",
+                subject=_(subject) % {"title": title},
+                template=template,
                 context={
                     "title": title,
                     "organisation": signature.organisation,
                     "signer": signature.name,
-                    "link": f"{get_settings().base_url}/not-us/{token}",
+                    "link": f"{get_settings().base_url}{path}",
                 },
                 statement_id=statement.id,
             )
