@@ -73,37 +73,27 @@ def _pending_user(request: Request, session: SessionDep) -> User:
     return user
 
 
-def _second_factor_page(
-    request: Request,
-    session: SessionDep,
-    *,
-    user: User,
-    next_path: str,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    return _proof_page(
-        request, session, "accounts/second_factor.html", user, next_path, error, status_code
-    )
+SECOND_STEP = "accounts/second_factor.html"
+STEP_UP = "accounts/step_up.html"
 
 
 def _proof_page(
     request: Request,
     session: SessionDep,
     name: str,
+    *,
     user: User,
     next_path: str,
-    error: str | None,
-    status_code: int,
-    **extra: object,
+    error: str | None = None,
+    status_code: int = 200,
 ) -> Response:
-    """A page asking `user` to prove a factor (the second step, step-up), first shown or
-    shown again with why the last try was refused."""
+    """A page asking `user` to prove a factor (SECOND_STEP of signing in, or STEP_UP),
+    first shown or shown again with why the last try was refused."""
     context = {
         "factors": factors.factors_of(session, user=user),
         "next": safe_next(next_path),
         "error": error,
-        **extra,
+        "minutes": get_settings().step_up_minutes,
     }
     return secret_page(request, name, context, status_code)
 
@@ -111,7 +101,7 @@ def _proof_page(
 @router.get("/login/second-factor")
 def second_factor_form(request: Request, session: SessionDep, next: str = "/dashboard") -> Response:
     user = _pending_user(request, session)
-    return _second_factor_page(request, session, user=user, next_path=next)
+    return _proof_page(request, session, SECOND_STEP, user=user, next_path=next)
 
 
 @router.post("/login/second-factor/options")
@@ -145,9 +135,10 @@ def second_factor_submit(
             code=code,
         )
     except AppError as exc:
-        return _second_factor_page(
+        return _proof_page(
             request,
             session,
+            SECOND_STEP,
             user=user,
             next_path=next,
             error=exc.message,
@@ -159,33 +150,11 @@ def second_factor_submit(
 # --- step-up ------------------------------------------------------------------------
 
 
-def _step_up_page(
-    request: Request,
-    session: SessionDep,
-    *,
-    user: User,
-    next_path: str,
-    error: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    minutes = get_settings().step_up_minutes
-    return _proof_page(
-        request,
-        session,
-        "accounts/step_up.html",
-        user,
-        next_path,
-        error,
-        status_code,
-        minutes=minutes,
-    )
-
-
 @router.get("/step-up")
 def step_up_form(
     request: Request, session: SessionDep, user: CurrentUser, next: str = "/dashboard"
 ) -> Response:
-    return _step_up_page(request, session, user=user, next_path=next)
+    return _proof_page(request, session, STEP_UP, user=user, next_path=next)
 
 
 @router.post("/step-up/options")
@@ -222,9 +191,10 @@ def step_up_submit(
             factors.verify_password_step_up(session, user=user, password=password)
             method = "password (no second factor enrolled)"
     except AppError as exc:
-        return _step_up_page(
+        return _proof_page(
             request,
             session,
+            STEP_UP,
             user=user,
             next_path=next,
             error=exc.message,

@@ -68,7 +68,7 @@ def answer_requests(session: Session, *, limit: int = 50) -> int:
             for signature in lifecycle.signatures_of(session, address=request.email)
         ]
         if held:
-            _queue_report(session, request=request, held=list(held))
+            _queue_report(session, request=request, held=held)
             queued += 1
         session.delete(request)
     session.flush()
@@ -164,7 +164,8 @@ def erase_signature(
     assert signature.id is not None
     stripping.strip(session, [signature.id], published=published)
     stripping.drop_notes(session, [signature.id])
-    # Addresses are encrypted: compare after reading (a rare request, one statement's mail).
+    # The outbox keeps no blind index of its addresses (encrypted): compare after reading
+    # (a rare request, one statement's mail).
     mine = [
         message_id
         for message_id, to_address in session.exec(
