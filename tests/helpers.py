@@ -10,6 +10,7 @@ from httpx import Response
 from sqlmodel import Session, col, select
 
 from app.mail.models import OutboxMessage
+from app.signatures import lifecycle
 from app.signatures.models import Signature
 from app.signatures.signing import service as signing
 
@@ -46,9 +47,8 @@ def run_signing_worker(db: Session) -> int:
 
 
 def signature_with_email(db: Session, email: str) -> Signature:
-    """The one signature with this address. Emails are encrypted at rest, so no query can
-    compare them: read the signatures and compare after decrypting."""
-    (found,) = [s for s in db.exec(select(Signature)) if s.email == email]
+    """The one signature with this address (found by its blind index, as the app does)."""
+    (found,) = lifecycle.signatures_of(db, address=email)
     return found
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
-from app.accounts import service
 from app.accounts.factors import service as factors
 from app.accounts.models import LoginSession, User
+from app.accounts.sessions import service as sessions
 from app.core.config import get_settings
 from app.core.db import SessionDep
 from app.core.errors import AppError, Forbidden, SeeOther
@@ -61,7 +61,7 @@ def optional_user(request: Request, session: SessionDep) -> User | None:
     token = request.cookies.get(session_cookie_name())
     if not token:
         return None
-    found = service.user_for_session_token(session, token=token)
+    found = sessions.user_for_session_token(session, token=token)
     if found is None:
         return None
     user, login = found

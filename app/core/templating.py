@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core import dates, flash, i18n
+from app.core.errors import AppError, FieldErrors
 from app.security import csrf
 from app.statements.translations import service as translations
 
@@ -96,3 +97,24 @@ def redirect(url: str, *, notice: str | None = None) -> RedirectResponse:
     if notice:
         flash.flash(response, notice)
     return response
+
+
+def form_page(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    values: dict[str, str] | None = None,
+    problem: AppError | None = None,
+) -> HTMLResponse:
+    """A page with a form, first shown or shown again after `problem` (the error a
+    `db.attempt` handed back): the values typed, the errors next to their fields
+    (FieldErrors) or one message (any other AppError), with the problem's status."""
+    by_field = problem.errors if isinstance(problem, FieldErrors) else {}
+    message = None if problem is None or isinstance(problem, FieldErrors) else problem.message
+    return page(
+        request,
+        name,
+        {**context, "values": values or {}, "errors": by_field, "error": message},
+        status_code=problem.status_code if problem is not None else 200,
+    )

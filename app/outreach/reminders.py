@@ -25,7 +25,7 @@ from app.core.errors import FieldErrors
 from app.core.i18n import gettext as _
 from app.core.i18n import using_locale
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.outreach import service
+from app.outreach import messages, service
 from app.outreach.models import Invitation, InvitationStatus, OutreachPlan
 from app.signatures.models import Signature
 from app.statements import service as statements
@@ -124,10 +124,10 @@ def _remind(
     title = statements.current_version(session, statement=statement).title
     host = urlsplit(get_settings().base_url).hostname or "undersigned.localhost"
     rows = []
-    cache: service.Bodies = {}
+    cache: messages.Bodies = {}
     for invitation in waiting:
         if invitation.invited_at < latest:
-            to = service.Invitee(
+            to = messages.Invitee(
                 email=invitation.email,
                 name=invitation.name,
                 organisation=invitation.organisation,
@@ -135,11 +135,11 @@ def _remind(
             )
             with using_locale(invitation.language):
                 rows.append(
-                    service.message_row(
+                    messages.message_row(
                         statement,
                         kind=service.REMINDER_KIND,
                         template="outreach_reminder",
-                        subject=service.one_line(
+                        subject=messages.one_line(
                             _("Reminder: %(title)s closes soon") % {"title": title}
                         ),
                         to=to,

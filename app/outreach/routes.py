@@ -12,11 +12,12 @@ from fastapi.responses import JSONResponse, Response
 from app.accounts.deps import CurrentUser
 from app.core import db, templating
 from app.core.db import SessionDep, utcnow
-from app.core.errors import FieldErrors
+from app.core.errors import AppError, FieldErrors
 from app.core.forms import FormDep
 from app.core.i18n import language_options
-from app.outreach import chart, reminders, roster, service
+from app.outreach import chart, messages, reminders, roster, service
 from app.outreach.models import InvitationStatus
+from app.outreach.referrals import service as referrals
 from app.security import headers
 from app.signatures import countries
 from app.signatures.signing import routes as signing
@@ -45,8 +46,7 @@ def _overview(
     acc: Access,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    problem: AppError | None = None,
 ) -> Response:
     statement = acc.statement
     assert statement.id is not None
@@ -55,7 +55,7 @@ def _overview(
         session, statement_id=statement.id, zone_name=statement.deadline_zone
     )
     totals = {s: sum(1 for r in rows if r.status == s) for s in InvitationStatus}
-    return templating.page(
+    return templating.form_page(
         request,
         "outreach/overview.html",
         {
@@ -65,15 +65,14 @@ def _overview(
             "totals": totals,
             "labels": service.status_labels(),
             "schedule": reminders.schedule(session, statement=statement),
-            "referrals": service.referral_counts(session, statement=statement),
+            "referrals": referrals.referral_counts(session, statement=statement),
             "series": series,
             "chart": chart.svg(series),
             "legend": chart.legend(series),
             "country_label": chart.country_label,
-            "errors": errors or {},
-            "values": values or {},
         },
-        status_code=status_code,
+        values=values,
+        problem=problem,
     )
 
 
@@ -91,16 +90,9 @@ def add_referral(
     label: ShortText = "",
 ) -> Response:
     with db.attempt(session, FieldErrors) as outcome:
-        service.add_referral(session, statement=acc.statement, actor=user, label=label)
+        referrals.add_referral(session, statement=acc.statement, actor=user, label=label)
     if outcome.error is not None:
-        return _overview(
-            request,
-            session,
-            acc,
-            values={"label": label},
-            errors=outcome.error.errors,
-            status_code=422,
-        )
+        return _overview(request, session, acc, values={"label": label}, problem=outcome.error)
     return templating.redirect(_base(acc) + "#referrals")
 
 
@@ -114,11 +106,10 @@ def _roster_page(
     user: CurrentUser,
     *,
     values: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    problem: AppError | None = None,
     result: roster.ImportResult | None = None,
-    status_code: int = 200,
 ) -> Response:
-    return templating.page(
+    return templating.form_page(
         request,
         "outreach/roster.html",
         {
@@ -129,11 +120,10 @@ def _roster_page(
             "countries": countries.options(),
             "languages": language_options(),
             "country_label": chart.country_label,
-            "values": values or {},
-            "errors": errors or {},
             "result": result,
         },
-        status_code=status_code,
+        values=values,
+        problem=problem,
     )
 
 
@@ -152,9 +142,7 @@ def add_contact(
     with db.attempt(session, FieldErrors) as outcome:
         roster.add_contact(session, statement=acc.statement, actor=user, values=values)
     if outcome.error is not None:
-        return _roster_page(
-            request, session, acc, user, values=values, errors=outcome.error.errors, status_code=422
-        )
+        return _roster_page(request, session, acc, user, values=values, problem=outcome.error)
     return templating.redirect(_base(acc) + "/roster")
 
 
@@ -169,15 +157,7 @@ def import_csv(
     with db.attempt(session, FieldErrors) as outcome:
         result = roster.import_csv(session, statement=acc.statement, actor=user, text=csv)
     if outcome.error is not None:
-        return _roster_page(
-            request,
-            session,
-            acc,
-            user,
-            values={"csv": csv},
-            errors=outcome.error.errors,
-            status_code=422,
-        )
+        return _roster_page(request, session, acc, user, values={"csv": csv}, problem=outcome.error)
     return _roster_page(request, session, acc, user, result=result)
 
 
@@ -217,8 +197,7 @@ def _invite_page(
     reviewed: str = "",
     message: str | None = None,
     hours: list[str] | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    problem: AppError | None = None,
 ) -> Response:
     statement = acc.statement
     entries = roster.roster(session, statement=statement)
@@ -231,7 +210,7 @@ def _invite_page(
     )
     plan = service.plan_for(session, statement=statement)
     planned = [str(h) for h in reminders.hours_of(plan)]
-    return templating.page(
+    return templating.form_page(
         request,
         "outreach/invite.html",
         {
@@ -250,9 +229,8 @@ def _invite_page(
             "reviewed": reviewed,
             "message": plan.message if message is None else message,
             "hours": (hours if hours is not None else planned) + ["", ""],
-            "errors": errors or {},
         },
-        status_code=status_code,
+        problem=problem,
     )
 
 
@@ -293,7 +271,7 @@ def invite_submit(
         if sending:
             invitees = service.invitees_from_roster(
                 session, statement=acc.statement, contact_ids=sorted(chosen)
-            ) + [service.Invitee(email=a) for a in check.valid]
+            ) + [messages.Invitee(email=a) for a in check.valid]
             service.send_invitations(
                 session, statement=acc.statement, actor=user, invitees=invitees
             )
@@ -310,8 +288,7 @@ def invite_submit(
             reviewed=_digest(pasted),
             message=message,
             hours=hours,
-            errors=outcome.error.errors if outcome.error else {},
-            status_code=422 if outcome.error else 200,
+            problem=outcome.error,
         )
     return templating.redirect(_base(acc))
 

@@ -1,11 +1,12 @@
-"""Invitations and referral links: whom the team invited, in which language, what each
-invitee answered, and who brought each signature.
+"""Invitations: the team's message and reminder times, choosing whom to invite (the
+roster, pasted addresses), sending in bulk, the invitee's answers, the overview.
 
 An invitation is an outbox row like every other email, written in bulk (one insert for
 the invitations, one for their messages), so thousands queue in seconds. Its personal
 link pre-fills the organisation on the sign form; signing through it is an ordinary
 signature (the signer still confirms their own address). No open tracking, and no link
-tracking beyond the personal link itself.
+tracking beyond the personal link itself. The email itself is made in messages.py;
+referral links and who brought a signature are in referrals/.
 """
 
 from __future__ import annotations
@@ -13,60 +14,40 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from email.utils import make_msgid
 from typing import Any
 from urllib.parse import urlsplit
 
-from markupsafe import escape
 from sqlalchemy import func, insert, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.audit import service as audit
-from app.core import templating
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import BadRequest, FieldErrors, NotFound
 from app.core.i18n import gettext as _
 from app.core.i18n import using_locale
-from app.core.text import clean_line, normalise_email
+from app.core.text import normalise_email
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.outreach.models import (
-    Arrival,
-    Invitation,
-    InvitationStatus,
-    OutreachPlan,
-    Referral,
-    RosterContact,
-)
-from app.security import tokens
+from app.outreach import messages
+from app.outreach.messages import Invitee
+from app.outreach.models import Invitation, InvitationStatus, OutreachPlan, RosterContact
+from app.outreach.referrals.service import COUNTED
+from app.outreach.referrals.service import record_arrival as record_arrival
+from app.outreach.referrals.service import referral_by_code as referral_by_code
 from app.signatures.forms import email_key
 from app.signatures.models import Signature, SignatureStatus
-from app.statements import deadlines
 from app.statements import service as statements
 from app.statements.models import Statement
+
+# record_arrival and referral_by_code (referrals/service.py) are imported here for
+# app/signatures/signing/routes.py, which calls them as outreach.service's.
 
 MAX_PASTED = 5000
 MAX_MESSAGE = 5000
 LIVE = (SignatureStatus.PENDING, SignatureStatus.CONFIRMED, SignatureStatus.APPROVED)
-COUNTED = (SignatureStatus.CONFIRMED, SignatureStatus.APPROVED)
 INVITE_KIND = "outreach_invite"
 REMINDER_KIND = "outreach_reminder"
-
-
-@dataclass(frozen=True)
-class Invitee:
-    """Whom to invite: a roster entry, or a pasted address (organisation unknown)."""
-
-    email: str
-    name: str = ""
-    organisation: str = ""
-    acronym: str = ""
-    website: str = ""
-    country: str = ""
-    language: str = "en"
-    contact_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -186,99 +167,6 @@ def invitees_from_roster(
 # --- sending ---------------------------------------------------------------------------
 
 
-def link_token(invitation_nonce: str) -> str:
-    return tokens.make_token(tokens.Purpose.OUTREACH, invitation_nonce)
-
-
-def links(statement: Statement, nonce: str) -> dict[str, str]:
-    base = get_settings().base_url
-    token = link_token(nonce)
-    return {
-        "sign_link": f"{base}/s/{statement.slug}/sign/i/{token}",
-        "decline_link": f"{base}/o/{token}/decline",
-        "stop_link": f"{base}/o/{token}/stop",
-    }
-
-
-# Stand-ins for what differs between two invitees of one language: the bodies are
-# rendered once per language and shape (with or without a name, an organisation), and
-# each message gets its values put in (HTML-escaped in the HTML body). 5,000 invitations
-# then cost a few renders, not 10,000.
-_SLOTS = ("name", "organisation", "sign_link", "decline_link", "stop_link")
-Bodies = dict[tuple[str, str, bool, bool], tuple[str, str]]
-
-
-def one_line(subject: str) -> str:
-    return clean_line(subject, max_length=300)
-
-
-def _slot(name: str) -> str:
-    return f"@@outreach-{name}@@"
-
-
-def _bodies(template: str, to: Invitee, context: dict[str, Any], cache: Bodies) -> tuple[str, str]:
-    key = (template, to.language, bool(to.name), bool(to.organisation))
-    if key not in cache:
-        ctx = {
-            "base_url": get_settings().base_url,
-            "anti_phishing_phrase": "",
-            "describe_instant": deadlines.describe,
-            **{slot: _slot(slot) for slot in _SLOTS},
-            **context,
-        }
-        if not to.name:
-            ctx["name"] = ""
-        if not to.organisation:
-            ctx["organisation"] = ""
-        cache[key] = (
-            templating.render_text(f"emails/{template}.txt", ctx),
-            templating.render_text(f"emails/{template}.html", ctx),
-        )
-    return cache[key]
-
-
-def _fill(body: str, values: dict[str, str], *, html: bool) -> str:
-    for slot, value in values.items():
-        body = body.replace(_slot(slot), str(escape(value)) if html else value)
-    return body
-
-
-def message_row(
-    statement: Statement,
-    *,
-    kind: str,
-    template: str,
-    subject: str,
-    to: Invitee,
-    nonce: str,
-    context: dict[str, Any],
-    host: str,
-    cache: Bodies,
-) -> dict[str, Any]:
-    """One outbox row in the invitee's language (the current locale), with the same
-    bodies queue_email would render for it. `subject`: one line (`one_line`)."""
-    text, html = _bodies(template, to, context, cache)
-    values = {"name": to.name, "organisation": to.organisation, **links(statement, nonce)}
-    now = utcnow()
-    return {
-        "kind": kind,
-        "to_address": to.email,
-        "to_name": to.name,  # cleaned when it was typed (roster.clean_contact)
-        "subject": subject,
-        "text_body": _fill(text, values, html=False),
-        "html_body": _fill(html, values, html=True),
-        "locale": to.language,
-        "message_id": make_msgid(domain=host),
-        "status": OutboxStatus.READY.value,
-        "attempts": 0,
-        "next_attempt_at": now,
-        "claimed_by": "",
-        "last_error": "",
-        "created_at": now,
-        "statement_id": statement.id,
-    }
-
-
 def send_invitations(
     session: Session, *, statement: Statement, actor: User | None, invitees: Sequence[Invitee]
 ) -> int:
@@ -292,14 +180,14 @@ def send_invitations(
     host = urlsplit(get_settings().base_url).hostname or "undersigned.localhost"
     now = utcnow()
     invitations: list[dict[str, Any]] = []
-    messages: list[dict[str, Any]] = []
+    outbox_rows: list[dict[str, Any]] = []
     context = {
         "title": title,
         "message": plan.message,
         "deadline": statement.deadline_at,
         "zone": statement.deadline_zone,
     }
-    cache: Bodies = {}
+    cache: messages.Bodies = {}
     subjects: dict[str, str] = {}
     for invitee in invitees:
         key = email_key(invitee.email)
@@ -309,11 +197,11 @@ def send_invitations(
         nonce = secrets.token_urlsafe(16)
         with using_locale(invitee.language):
             if invitee.language not in subjects:
-                subjects[invitee.language] = one_line(
+                subjects[invitee.language] = messages.one_line(
                     _("Invitation to sign: %(title)s") % {"title": title}
                 )
             subject = subjects[invitee.language]
-            row = message_row(
+            row = messages.message_row(
                 statement,
                 kind=INVITE_KIND,
                 template="outreach_invite",
@@ -324,7 +212,7 @@ def send_invitations(
                 host=host,
                 cache=cache,
             )
-        messages.append(row)
+        outbox_rows.append(row)
         invitations.append(
             {
                 "statement_id": statement.id,
@@ -350,7 +238,7 @@ def send_invitations(
             {"invitees": _("Choose at least one organisation or address not invited yet.")}
         )
     session.execute(insert(Invitation), invitations)
-    session.execute(insert(OutboxMessage), messages)
+    session.execute(insert(OutboxMessage), outbox_rows)
     audit.record(
         session,
         statement_id=statement.id,
@@ -364,18 +252,8 @@ def send_invitations(
 # --- the invitee's links ---------------------------------------------------------------
 
 
-def by_token(session: Session, *, token: str) -> Invitation | None:
-    try:
-        nonce = tokens.read_token(tokens.Purpose.OUTREACH, token, max_age_seconds=None)
-    except (tokens.TokenInvalid, tokens.TokenExpired):
-        return None
-    if not isinstance(nonce, str):
-        return None
-    return session.exec(select(Invitation).where(col(Invitation.nonce) == nonce)).first()
-
-
 def invitation_for_link(session: Session, *, token: str) -> tuple[Invitation, Statement]:
-    invitation = by_token(session, token=token)
+    invitation = messages.by_token(session, token=token)
     statement = session.get(Statement, invitation.statement_id) if invitation else None
     if invitation is None or statement is None:
         raise NotFound(_("This link is not valid. Check that it was copied whole."))
@@ -408,7 +286,7 @@ def prefill(session: Session, *, statement: Statement, token: str) -> dict[str, 
     """The sign form's values from a personal link: the organisation, never the contact's
     name or address (a forwarded link shows nobody's contact data), and the token, so
     the signature is recorded as coming from this invitation."""
-    invitation = by_token(session, token=token)
+    invitation = messages.by_token(session, token=token)
     if invitation is None or invitation.statement_id != statement.id:
         return {"kind": "", "listing": "named"}
     values = {"listing": "named", "invitation": token, "kind": ""}
@@ -421,113 +299,6 @@ def prefill(session: Session, *, statement: Statement, token: str) -> dict[str, 
             "country": invitation.country,
         }
     return values
-
-
-# --- who brought a signature -----------------------------------------------------------
-
-
-def record_arrival(
-    session: Session,
-    *,
-    statement: Statement,
-    signature_id: int | None,
-    invitation_token: str = "",
-    referral_code: str = "",
-) -> None:
-    """Called after every submission of the sign form: notes the invitation or referral
-    link it came through. The first link a signature came through keeps it."""
-    if signature_id is None or not (invitation_token or referral_code):
-        return
-    invitation = by_token(session, token=invitation_token) if invitation_token else None
-    if invitation is not None and invitation.statement_id != statement.id:
-        invitation = None
-    referral = referral_by_code(session, statement=statement, code=referral_code)
-    if invitation is None and referral is None:
-        return
-    dialect = session.get_bind().dialect.name
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(
-        insert_(Arrival)
-        .values(
-            signature_id=signature_id,
-            statement_id=statement.id,
-            invitation_id=invitation.id if invitation else None,
-            referral_id=referral.id if referral else None,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["signature_id"])
-    )
-    if invitation is not None:
-        session.exec(
-            update(Invitation)
-            .where(col(Invitation.id) == invitation.id)
-            .values(signature_id=signature_id)
-        )
-
-
-# --- referral links -------------------------------------------------------------------
-
-
-def add_referral(session: Session, *, statement: Statement, actor: User, label: str) -> Referral:
-    try:
-        label = clean_line(label, max_length=200)
-    except BadRequest as exc:
-        raise FieldErrors({"label": exc.message}) from exc
-    if not label:
-        raise FieldErrors({"label": _("Enter the co-lead's or partner organisation's name.")})
-    assert statement.id is not None
-    referral = Referral(statement_id=statement.id, label=label, code=secrets.token_urlsafe(9))
-    session.add(referral)
-    session.flush()
-    audit.record(session, statement_id=statement.id, actor=actor, action="outreach.referral added")
-    return referral
-
-
-def referral_by_code(session: Session, *, statement: Statement, code: str) -> Referral | None:
-    code = code.strip()
-    if not code or len(code) > 32:
-        return None
-    return session.exec(
-        select(Referral).where(
-            col(Referral.code) == code, col(Referral.statement_id) == statement.id
-        )
-    ).first()
-
-
-@dataclass(frozen=True)
-class ReferralCount:
-    referral: Referral
-    link: str
-    signatures: int
-
-
-def referral_counts(session: Session, *, statement: Statement) -> list[ReferralCount]:
-    """Confirmed and approved signatures per referral link: counts only, no contact data."""
-    counted = (
-        select(Arrival.referral_id, func.count())
-        .join(Signature, col(Signature.id) == col(Arrival.signature_id))
-        .where(
-            col(Arrival.statement_id) == statement.id,
-            col(Arrival.referral_id).is_not(None),
-            col(Signature.status).in_(COUNTED),
-        )
-        .group_by(col(Arrival.referral_id))
-    )
-    counts = dict(session.exec(counted).all())
-    referrals = session.exec(
-        select(Referral)
-        .where(col(Referral.statement_id) == statement.id)
-        .order_by(col(Referral.id))
-    ).all()
-    base = get_settings().base_url
-    return [
-        ReferralCount(
-            referral=r,
-            link=f"{base}/s/{statement.slug}/sign?ref={r.code}",
-            signatures=counts.get(r.id, 0),
-        )
-        for r in referrals
-    ]
 
 
 # --- the overview ---------------------------------------------------------------------

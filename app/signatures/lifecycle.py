@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.audit import service as audit
@@ -19,6 +19,7 @@ from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.security import tokens
 from app.signatures import emails
+from app.signatures.forms import email_key
 from app.signatures.models import Signature, SignatureStatus, SignerKind
 from app.statements import service as statements
 from app.statements.models import Moderation, Statement, StatementStatus
@@ -49,6 +50,21 @@ def statement_of(session: Session, signature: Signature) -> Statement:
     statement = session.get(Statement, signature.statement_id)
     assert statement is not None
     return statement
+
+
+def signatures_of(
+    session: Session, *, address: str, statement_id: int | None = None
+) -> list[Signature]:
+    """The signatures of this address, on one statement or (None) on all, oldest first.
+
+    Found in SQL by the blind index (`email_key`); of those few rows only the ones whose
+    (decrypted) address is this very one are kept, for the index folds case and plus
+    tags: what another address signed is never told to this one."""
+    query = select(Signature).where(col(Signature.email_key) == email_key(address))
+    if statement_id is not None:
+        query = query.where(col(Signature.statement_id) == statement_id)
+    found = session.exec(query.order_by(col(Signature.id))).all()
+    return [signature for signature in found if signature.email == address]
 
 
 def for_confirmation(session: Session, *, token: str) -> Found:

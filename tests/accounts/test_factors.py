@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.factors import service as factors
 from app.accounts.factors.models import Passkey, RecoveryCode, TotpFactor
+from app.accounts.factors.passkeys import service as passkeys
 from app.accounts.models import LoginSession, User
 from app.audit.models import AuditEvent
 from app.core.db import utcnow
@@ -245,7 +246,7 @@ def test_passkey_only_turns_the_password_off(client: TestClient, db: Session) ->
         .headers["location"]
         .startswith("/login/second-factor")
     )
-    factors.set_passkey_only(db, user=user, enabled=True)
+    passkeys.set_passkey_only(db, user=user, enabled=True)
     refused = submit(client, "/login", email=user.email, password=PASSWORD)
     assert refused.status_code == 400
     assert "do not match an account" in refused.text

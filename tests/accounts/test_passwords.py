@@ -11,8 +11,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.accounts import service
 from app.accounts.models import LoginSession, PasswordReset
+from app.accounts.passwords import service
 from app.audit.models import AuditEvent
 from app.core.db import utcnow
 from app.core.errors import BadRequest, Gone, NotFound

@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.accounts import service
+from app.accounts.passwords import service
 from app.core.db import utcnow
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts import service
 from app.accounts.models import LoginSession, User
+from app.accounts.sessions import service as sessions
 from app.accounts.tokens import service as api_tokens
 from app.accounts.tokens.service import ALL_SCOPES
 from app.audit.models import AuditEvent
@@ -40,14 +41,14 @@ def test_a_session_ends_after_the_idle_timeout(db: Session) -> None:
     user, token = _open(db, at=t0)
     idle = get_settings().session_idle_minutes
     assert idle == 30
-    found = service.user_for_session_token(db, token=token, now=t0 + (idle - 1) * MINUTE)
+    found = sessions.user_for_session_token(db, token=token, now=t0 + (idle - 1) * MINUTE)
     assert found is not None and found[0].id == user.id
     # Used at minute 29, so it lives until minute 59 and no longer.
     later = t0 + (idle - 1) * MINUTE + (idle - 1) * MINUTE
-    assert service.user_for_session_token(db, token=token, now=later) is not None
+    assert sessions.user_for_session_token(db, token=token, now=later) is not None
     gone = later + (idle + 1) * MINUTE
-    assert service.user_for_session_token(db, token=token, now=gone) is None
-    assert service.list_sessions(db, user=user, now=gone) == []
+    assert sessions.user_for_session_token(db, token=token, now=gone) is None
+    assert sessions.list_sessions(db, user=user, now=gone) == []
 
 
 def test_a_session_ends_after_the_absolute_timeout_however_busy(db: Session) -> None:
@@ -58,9 +59,9 @@ def test_a_session_ends_after_the_absolute_timeout_however_busy(db: Session) -> 
     at = t0
     while at < t0 + timedelta(hours=hours) - 20 * MINUTE:
         at += 20 * MINUTE
-        assert service.user_for_session_token(db, token=token, now=at) is not None, at - t0
+        assert sessions.user_for_session_token(db, token=token, now=at) is not None, at - t0
     assert (
-        service.user_for_session_token(db, token=token, now=t0 + timedelta(hours=hours) + MINUTE)
+        sessions.user_for_session_token(db, token=token, now=t0 + timedelta(hours=hours) + MINUTE)
         is None
     )
 
@@ -70,10 +71,10 @@ def test_last_seen_is_written_at_most_once_a_minute(db: Session) -> None:
     _user, token = _open(db, at=t0)
     login = db.exec(select(LoginSession)).one()
     assert login.last_seen_at == t0
-    service.user_for_session_token(db, token=token, now=t0 + timedelta(seconds=50))
+    sessions.user_for_session_token(db, token=token, now=t0 + timedelta(seconds=50))
     db.refresh(login)
     assert login.last_seen_at == t0
-    service.user_for_session_token(db, token=token, now=t0 + 2 * MINUTE)
+    sessions.user_for_session_token(db, token=token, now=t0 + 2 * MINUTE)
     db.refresh(login)
     assert login.last_seen_at == t0 + 2 * MINUTE
 

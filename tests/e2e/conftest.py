@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pydantic import SecretStr
 
 from app.accounts import service as accounts
+from app.accounts.invitations import service as invitations
 from app.accounts.tokens import service as api_tokens
 from app.accounts.tokens.service import ALL_SCOPES
 from app.core.config import get_settings
@@ -311,7 +312,7 @@ def seed_site(server: LiveServer) -> Site:
             session, name="Ben Colleague", email="ben@nochain.example", password=LEAD_PASSWORD
         )
         colleague.is_admin = False
-        invite = accounts.invite_lead(
+        invite = invitations.invite_lead(
             session, inviter=lead, email="newcomer@example.org", locale="en"
         )
         api_tokens.create_token(session, user=lead, name="campaign site sync", scopes=ALL_SCOPES)

@@ -18,6 +18,7 @@ from app.core.errors import FieldErrors
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.outreach import chart, reminders, roster, service
 from app.outreach.models import Invitation, InvitationStatus, RosterContact
+from app.outreach.referrals import service as referrals
 from app.signatures import lifecycle
 from app.signatures.models import Listing, Signature, SignatureStatus
 from app.signatures.retention import service as retention
@@ -264,7 +265,7 @@ def test_referral_links_count_confirmed_signatures_per_partner(
     client: TestClient, db: Session
 ) -> None:
     owner, statement = _lead(db)
-    partner = service.add_referral(db, statement=statement, actor=owner, label="No Chain")
+    partner = referrals.add_referral(db, statement=statement, actor=owner, label="No Chain")
     page = client.get(f"/s/hrc61/sign?ref={partner.code}")
     assert f'name="ref" value="{partner.code}"' in page.text
     assert 'name="ref"' not in client.get("/s/hrc61/sign?ref=unknown").text
@@ -275,10 +276,10 @@ def test_referral_links_count_confirmed_signatures_per_partner(
         ref=partner.code,
         **organisation(),
     )
-    [count] = service.referral_counts(db, statement=statement)
+    [count] = referrals.referral_counts(db, statement=statement)
     assert count.signatures == 0  # not confirmed yet
     _confirm_latest(db, "director@tjwg.org")
-    [count] = service.referral_counts(db, statement=statement)
+    [count] = referrals.referral_counts(db, statement=statement)
     assert count.signatures == 1 and count.link.endswith(f"?ref={partner.code}")
 
 

@@ -20,7 +20,7 @@ from app.signatures import forms
 from app.signatures.forms import SignInput
 from app.signatures.models import Signature
 from app.signatures.moderation import service as moderation
-from app.signatures.retention import service as retention
+from app.signatures.retention.privacy import service as privacy
 from app.signatures.signing import service as signing
 from tests.factories import PASSWORD, individual, make_user, open_statement, organisation
 from tests.helpers import run_signing_worker, sign_in
@@ -96,7 +96,7 @@ def test_a_copy_of_the_database_holds_no_signer_data_the_team_sees_it_all(
         first = session.exec(select(Signature).order_by(col(Signature.id))).first()
         assert first is not None
         moderation.add_note(session, signature=first, actor=lead, body=LEAD_NOTE)
-        retention.request_report(session, email=PRIVACY_ASKER, ip="192.0.2.99")
+        privacy.request_report(session, email=PRIVACY_ASKER, ip="192.0.2.99")
         session.commit()
         first_id = first.id
 

@@ -25,6 +25,7 @@ from app.signatures.forms import SignInput
 from app.signatures.models import Signature, SignatureNote, SignatureStatus
 from app.signatures.retention import service as retention
 from app.signatures.retention.models import PrivacyRequest
+from app.signatures.retention.privacy import service as privacy
 from app.signatures.signing import service as signing
 from app.statements.models import Statement, StatementStatus
 from tests.factories import PASSWORD, individual, make_user, open_statement, organisation
@@ -246,7 +247,7 @@ def test_request_flow_end_to_end(client: TestClient, db: Session) -> None:
     assert known.replace("Asker@Example.org", "") == unknown.replace("stranger@example.org", "")
     assert len(db.exec(select(PrivacyRequest)).all()) == 2
 
-    assert retention.answer_requests(db) == 1  # the unknown address gets nothing
+    assert privacy.answer_requests(db) == 1  # the unknown address gets nothing
     assert db.exec(select(PrivacyRequest)).all() == []
     (report,) = _mail(db, "privacy_report")
     assert report.to_address == "asker@example.org"
@@ -280,7 +281,7 @@ def test_deleting_on_a_final_statement_keeps_the_document(client: TestClient, db
     before = _public(client)
     db.add(PrivacyRequest(email="named@example.org"))
     db.flush()
-    assert retention.answer_requests(db) == 1
+    assert privacy.answer_requests(db) == 1
     match = re.search(r"/privacy/delete/(\S+)", _mail(db, "privacy_report")[-1].text_body)
     assert match
     link = f"/privacy/delete/{match.group(1)}"

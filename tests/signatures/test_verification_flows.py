@@ -18,7 +18,7 @@ from app.lists.renderers import csvs
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
 from app.signatures.models import Signature, SignatureStatus
-from app.signatures.verification import checks
+from app.signatures.verification import answers, checks
 from app.signatures.verification import service as verification
 from app.signatures.verification.models import Level, OrgVerification
 from app.statements.models import Statement
@@ -95,7 +95,7 @@ def test_the_known_address_is_asked_and_can_hold_the_signature(
         select(AuditEvent).where(AuditEvent.action == "signature disputed: this wasn't us")
     ).one()
     assert "the signature is held" in client.get(link).text  # no button a second time
-    verification.dispute(db, token=link.rsplit("/", 1)[1])  # pressed twice: nothing more
+    answers.dispute(db, token=link.rsplit("/", 1)[1])  # pressed twice: nothing more
     assert len(_mail(db, "verification_disputed")) == 1
     assert client.get(link[:-3] + "abc").status_code == 404
 

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from app.accounts.deps import CurrentUser
 from app.core import db, templating
 from app.core.db import SessionDep
-from app.core.errors import AppError, FieldErrors
+from app.core.errors import AppError
 from app.signatures.blocklists import service as blocklists
 from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.team.service import Access
@@ -29,8 +29,7 @@ def _page(
     values: dict[str, str] | None = None,
     problem: AppError | None = None,
 ) -> Response:
-    errors = problem.errors if isinstance(problem, FieldErrors) else {}
-    return templating.page(
+    return templating.form_page(
         request,
         "signatures/blocklist.html",
         {
@@ -43,13 +42,9 @@ def _page(
                 if acc.can_edit
                 else []
             ),
-            "values": values or {},
-            "errors": errors,
-            "error": None
-            if isinstance(problem, FieldErrors) or problem is None
-            else problem.message,
         },
-        status_code=problem.status_code if problem else 200,
+        values=values,
+        problem=problem,
     )
 
 

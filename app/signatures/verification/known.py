@@ -43,7 +43,7 @@ def known_addresses(
     """Addresses the coalition knows for `signature`'s organisation: a confirmed
     signature of the same organisation (same website domain, acronym or look-alike name,
     as in the look-alike check) on an earlier statement of the same team. Never the
-    address that just signed (compared in Python: addresses are not queried in SQL)."""
+    address that just signed (left out by its blind index, `email_key`)."""
     earlier = same_team_earlier(session, statement=statement)
     if not earlier or signature.kind != SignerKind.ORGANISATION:
         return []
@@ -59,13 +59,14 @@ def known_addresses(
             col(Signature.statement_id).in_(earlier),
             col(Signature.kind) == SignerKind.ORGANISATION,
             col(Signature.status).in_(KNOWN_STATUSES),
+            col(Signature.email_key) != signature.email_key,
         )
         .order_by(col(Signature.confirmed_at).desc())
     ).all()
     acronym = signature.acronym.lower()
     found: dict[str, str] = {}
     for email, key, org_key, site, other_acronym in rows:
-        if not email or key == signature.email_key or key in found:
+        if not email or key in found:
             continue
         if (
             (signature.site and site == signature.site)

@@ -17,7 +17,7 @@ from app.core.i18n import gettext as _
 from app.security import headers
 from app.signatures.forms import TRUE
 from app.signatures.moderation import service as moderation
-from app.signatures.verification import checks, service
+from app.signatures.verification import answers, checks, service
 from app.signatures.verification.models import LEVEL_LABELS, Level
 from app.statements import service as statements
 from app.statements.deps import StatementEditor, StatementViewer
@@ -80,7 +80,7 @@ def verification_submit(
 ) -> Response:
     with db.attempt(session, AppError) as outcome:
         if step == "second":
-            service.ask_second_person(
+            answers.ask_second_person(
                 session,
                 statement=acc.statement,
                 signature_id=signature_id,
@@ -164,7 +164,7 @@ def _public(request: Request, session: SessionDep, name: str, **context: object)
 
 @router.get("/not-us/{token}")
 def not_us_page(request: Request, token: str, session: SessionDep) -> Response:
-    signature, row, statement = service.for_dispute(session, token=token)
+    signature, row, statement = answers.for_dispute(session, token=token)
     return _public(
         request,
         session,
@@ -177,8 +177,8 @@ def not_us_page(request: Request, token: str, session: SessionDep) -> Response:
 
 @router.post("/not-us/{token}")
 def not_us_submit(request: Request, token: str, session: SessionDep) -> Response:
-    service.dispute(session, token=token)
-    signature, _row, statement = service.for_dispute(session, token=token)
+    answers.dispute(session, token=token)
+    signature, _row, statement = answers.for_dispute(session, token=token)
     return _public(
         request, session, "signatures/not_us.html", statement=statement, signature=signature,
         done=True,
@@ -187,7 +187,7 @@ def not_us_submit(request: Request, token: str, session: SessionDep) -> Response
 
 @router.get("/second-person/{token}")
 def second_person_page(request: Request, token: str, session: SessionDep) -> Response:
-    signature, _row, statement = service.for_second_person(session, token=token)
+    signature, _row, statement = answers.for_second_person(session, token=token)
     return _public(
         request,
         session,
@@ -200,8 +200,8 @@ def second_person_page(request: Request, token: str, session: SessionDep) -> Res
 
 @router.post("/second-person/{token}")
 def second_person_submit(request: Request, token: str, session: SessionDep) -> Response:
-    signature, _row, statement = service.for_second_person(session, token=token)
-    service.confirm_second_person(session, token=token)
+    signature, _row, statement = answers.for_second_person(session, token=token)
+    answers.confirm_second_person(session, token=token)
     return _public(
         request,
         session,

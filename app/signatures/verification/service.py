@@ -1,6 +1,7 @@
-"""Organisation verification: the rows the worker makes and checks, a statement's policy,
-"this wasn't us", and a second person's confirmation. Checks themselves are in
-`checks.py` (worker only); "was this you?" addresses come from `known.py`."""
+"""Organisation verification: the rows the worker makes and checks, the team's view, a
+statement's policy and the public list's marks and holds. Checks themselves are in
+`checks.py` (worker only); "was this you?" addresses come from `known.py`; the answers
+to its emails ("this wasn't us", a second person's confirmation) are in `answers.py`."""
 
 from __future__ import annotations
 
@@ -15,14 +16,13 @@ from app.accounts.models import User
 from app.audit import service as audit
 from app.core.config import get_settings
 from app.core.db import utcnow
-from app.core.errors import BadRequest, Conflict, FieldErrors, NotFound
+from app.core.errors import Conflict, FieldErrors, NotFound
 from app.core.i18n import N_, using_locale
 from app.core.i18n import gettext as _
-from app.core.text import normalise_email
 from app.mail import service as mail
 from app.security import tokens
 from app.signatures import similarity
-from app.signatures.models import Signature, SignatureStatus, SignerKind
+from app.signatures.models import Signature, SignerKind
 from app.signatures.verification import checks, known
 from app.signatures.verification.models import (
     LEVEL_LABELS,
@@ -32,11 +32,10 @@ from app.signatures.verification.models import (
     VerificationPolicy,
 )
 from app.statements import service as statements
-from app.statements.models import Statement, StatementStatus, TeamMember, TeamRole
+from app.statements.models import Statement
 
 BATCH = 200
 NOT_YET = N_("Not checked yet: the worker looks at new signatures within a minute.")
-LINK_DAYS = 14
 
 
 def email_domain(address: str) -> str:
@@ -101,185 +100,47 @@ def _ask_known(session: Session, *, row: OrgVerification, signature: Signature) 
     if not addresses:
         return
     token = tokens.make_token(tokens.Purpose.NOT_US, {"s": signature.id, "c": row.code})
+    email_about(
+        session,
+        statement=statement,
+        signature=signature,
+        to=addresses,
+        template="verification_known",
+        subject=N_("Did your organisation sign “%(title)s”?"),
+        path=f"/not-us/{token}",
+    )
+
+
+def email_about(
+    session: Session,
+    *,
+    statement: Statement,
+    signature: Signature,
+    to: Iterable[str],
+    template: str,
+    subject: str,
+    path: str,
+) -> None:
+    """An email about an organisation's signature to addresses outside the team, in the
+    statement's language: the statement's title, the organisation, who signed, and a
+    link to `path`. `subject`: a message marked with N_, given the title."""
     title = statements.current_version(session, statement=statement).title
     with using_locale(statement.language):
-        for address in addresses:
+        for address in to:
             mail.queue_email(
                 session,
-                kind="verification_known",
+                kind=template,
                 to_address=address,
-                subject=_("Did your organisation sign “%(title)s”?") % {"title": title},
-                template="verification_known",
+                subject=_(subject) % {"title": title},
+                template=template,
                 context={
                     "title": title,
                     "organisation": signature.organisation,
                     "signer": signature.name,
-                    "link": f"{get_settings().base_url}/not-us/{token}",
+                    "link": f"{get_settings().base_url}{path}",
                 },
                 statement_id=statement.id,
             )
-
-
-# --- "this wasn't us" -----------------------------------------------------------------
-
-
-def for_dispute(session: Session, *, token: str) -> tuple[Signature, OrgVerification, Statement]:
-    try:
-        payload = tokens.read_token(tokens.Purpose.NOT_US, token, max_age_seconds=LINK_DAYS * 86400)
-    except (tokens.TokenExpired, tokens.TokenInvalid) as exc:
-        raise NotFound(_("This link has expired or is not valid.")) from exc
-    row = session.get(OrgVerification, payload.get("s") if isinstance(payload, dict) else None)
-    if row is None or not secrets.compare_digest(row.code, str(payload.get("c", ""))):
-        raise NotFound(_("This link has expired or is not valid."))
-    signature = session.get(Signature, row.signature_id)
-    statement = session.get(Statement, row.statement_id)
-    assert signature is not None and statement is not None
-    return signature, row, statement
-
-
-def dispute(session: Session, *, token: str, now: datetime | None = None) -> Statement:
-    """Hold the signature (out of the public list, back to the leads' decision) and tell
-    the leads. Pressing it again changes nothing."""
-    signature, row, statement = for_dispute(session, token=token)
-    if row.disputed_at is not None:
-        return statement
-    row.disputed_at = now or utcnow()
-    if signature.status == SignatureStatus.APPROVED and statement.status != StatementStatus.FINAL:
-        signature.status = SignatureStatus.CONFIRMED
-        signature.decided_at = row.disputed_at
-        signature.decided_by_id = None
-    audit.record(
-        session,
-        statement_id=statement.id,
-        actor=None,
-        action="signature disputed: this wasn't us",
-        actor_label=_("the organisation's known address"),
-        detail=f"#{signature.id}",
-    )
-    for lead in _editors(session, statement):
-        with using_locale(lead.locale):
-            mail.queue_email(
-                session,
-                kind="verification_disputed",
-                to_address=lead.email,
-                to_name=lead.name,
-                subject=_("Held: an organisation says it did not sign"),
-                template="verification_disputed",
-                context={
-                    "organisation": signature.organisation,
-                    "link": f"{get_settings().base_url}/statements/{statement.slug}"
-                    f"/signatures/{signature.id}/verification",
-                },
-                statement_id=statement.id,
-                anti_phishing_phrase=lead.anti_phishing_phrase,
-            )
-    session.add_all([row, signature])
-    session.flush()
-    return statement
-
-
-def _editors(session: Session, statement: Statement) -> list[User]:
-    return list(
-        session.exec(
-            select(User)
-            .join(TeamMember, col(TeamMember.user_id) == col(User.id))
-            .where(
-                col(TeamMember.statement_id) == statement.id,
-                col(TeamMember.role).in_([TeamRole.OWNER, TeamRole.EDITOR]),
-                col(User.is_active).is_(True),
-            )
-        ).all()
-    )
-
-
-# --- a second person ------------------------------------------------------------------
-
-
-def ask_second_person(
-    session: Session, *, statement: Statement, signature_id: int, address: str, actor: User
-) -> None:
-    """Email another mailbox on the organisation's domain a link to confirm. FieldErrors
-    for an address that is not on the domain or is the signer's own."""
-    signature, row = row_for(session, statement=statement, signature_id=signature_id)
-    if not row.code:
-        raise Conflict(_(NOT_YET))
-    try:
-        cleaned = normalise_email(address)
-    except BadRequest as exc:
-        raise FieldErrors({"address": exc.message}) from exc
-    if not checks.on_domain(email_domain(cleaned), row.site):
-        raise FieldErrors(
-            {"address": _("The address must be on the organisation's website domain.")}
-        )
-    if cleaned.lower() == signature.email.lower():
-        raise FieldErrors({"address": _("Ask someone other than the person who signed.")})
-    row.second_domain = email_domain(cleaned)
-    row.second_nonce = secrets.token_urlsafe(12)
-    token = tokens.make_token(
-        tokens.Purpose.SECOND_PERSON, {"s": signature_id, "n": row.second_nonce}
-    )
-    title = statements.current_version(session, statement=statement).title
-    with using_locale(statement.language):
-        mail.queue_email(
-            session,
-            kind="verification_second",
-            to_address=cleaned,
-            subject=_("Please confirm your organisation signed “%(title)s”") % {"title": title},
-            template="verification_second",
-            context={
-                "title": title,
-                "organisation": signature.organisation,
-                "signer": signature.name,
-                "link": f"{get_settings().base_url}/second-person/{token}",
-            },
-            statement_id=statement.id,
-        )
-    audit.record(
-        session,
-        statement_id=statement.id,
-        actor=actor,
-        action="second person asked to confirm",
-        detail=f"#{signature_id} @{row.second_domain}",
-    )
-    session.add(row)
-    session.flush()
-
-
-def for_second_person(
-    session: Session, *, token: str
-) -> tuple[Signature, OrgVerification, Statement]:
-    try:
-        payload = tokens.read_token(
-            tokens.Purpose.SECOND_PERSON, token, max_age_seconds=LINK_DAYS * 86400
-        )
-    except (tokens.TokenExpired, tokens.TokenInvalid) as exc:
-        raise NotFound(_("This link has expired or is not valid.")) from exc
-    row = session.get(OrgVerification, payload.get("s") if isinstance(payload, dict) else None)
-    nonce = str(payload.get("n", "")) if isinstance(payload, dict) else ""
-    if row is None or not row.second_nonce or not secrets.compare_digest(row.second_nonce, nonce):
-        raise NotFound(_("This link has expired or is not valid."))
-    signature = session.get(Signature, row.signature_id)
-    statement = session.get(Statement, row.statement_id)
-    assert signature is not None and statement is not None
-    return signature, row, statement
-
-
-def confirm_second_person(session: Session, *, token: str, now: datetime | None = None) -> None:
-    _signature, row, statement = for_second_person(session, token=token)
-    row.second_confirmed_at = now or utcnow()
-    row.second_nonce = ""  # single use
-    if RANK[row.level] < RANK[Level.SECOND_PERSON]:
-        row.level = Level.SECOND_PERSON
-    audit.record(
-        session,
-        statement_id=statement.id,
-        actor=None,
-        action="second person confirmed",
-        actor_label=_("a second person on the domain"),
-        detail=f"#{row.signature_id}",
-    )
-    session.add(row)
-    session.flush()
 
 
 # --- the team's view, the policy and the public list -----------------------------------
