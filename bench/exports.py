@@ -50,7 +50,7 @@ def _signing_settings(settings: Settings) -> Settings:
     throwaway one (the development certificate, made once in the bench's data folder)."""
     if settings.signing_p12_path is not None:
         return settings
-    p12, passphrase = signing._development_certificate(settings.data_dir)  # noqa: SLF001
+    p12, passphrase = signing._development_certificate(settings.data_dir)
     path = settings.data_dir / signing.DEV_P12_FILE
     assert path.read_bytes() == p12
     return settings.model_copy(
@@ -79,10 +79,10 @@ def document(slug: str, fmt: str, *, final: bool, database_url: str) -> dict[str
         else:
             # The public download's path (app.lists.routes.statement_document), without
             # the cache: a first request after a change.
-            model = text.in_language(
-                statement.language, lists.build, session, statement=statement
+            model = text.in_language(statement.language, lists.build, session, statement=statement)
+            carried = (
+                lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
             )
-            carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
     built = time.perf_counter()
     rss_model = _rss_kib()
     sign_seconds = 0.0

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -389,9 +390,22 @@ def version_key(session: Session, *, statement_id: int | None) -> tuple[object, 
     )
 
 
+class _Listed(Protocol):
+    """What `public_view` reads of a signature (an ORM `Signature` or the list's plain
+    values, `app.lists.service.Listed`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> SignerKind: ...
+
+
+_S = TypeVar("_S", bound=_Listed)
+
+
 def public_view(
-    session: Session, *, statement_id: int | None, signatures: list[Signature]
-) -> tuple[list[Signature], frozenset[int]]:
+    session: Session, *, statement_id: int | None, signatures: list[_S]
+) -> tuple[list[_S], frozenset[int]]:
     """The approved signatures the public list shows (organisations held by the policy or
     disputed left out) and those of them shown with the verification mark."""
     rule = policy(session, statement_id=statement_id)
