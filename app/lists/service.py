@@ -155,14 +155,12 @@ def listed_signatures(session: Session, *, statement: Statement) -> list[Listed]
         # the database chooses.
         .order_by(col(Signature.id))
     )
-    open_sealed = encryption.keyring().decrypt
+    open_sealed = encryption.keyring().open_in_place
     sealed, enums = _LISTED_SEALED, _LISTED_ENUMS
     found = []
     for row in rows:
         values = list(row)
-        for index in sealed:
-            if values[index]:
-                values[index] = open_sealed(values[index])
+        open_sealed(values, sealed)
         for index, members, enum_cls in enums:
             value = values[index]
             values[index] = members.get(value) or enum_cls(value)
@@ -460,6 +458,8 @@ _TEAM_NAMES = (
     "confirmed_at", "decided_at", "withdrawn_at", "flags", "display_name", "display_acronym",
     "display_note",
 )  # fmt: skip
+# TeamRow is made by position below: its signer fields are these columns, in this order.
+assert tuple(TeamRow.__dataclass_fields__)[5 : 5 + len(_SIGNER_COLUMNS)] == _SIGNER_COLUMNS
 _TEAM_COLUMNS = tuple(
     type_coerce(column, column.type.impl if isinstance(column.type, TypeDecorator) else column.type)
     for column in (Signature.__table__.c[name] for name in _TEAM_NAMES)  # type: ignore[attr-defined]
@@ -490,37 +490,45 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
     )
     # Encrypted columns come back sealed (past their type): opened here in one tight loop
     # with one cipher object per key, not per value through the ORM's type machinery.
-    open_sealed = encryption.keyring().decrypt
-    sealed = _TEAM_SEALED
+    open_sealed = encryption.keyring().open_in_place
+    at = {name: index for index, name in enumerate(_TEAM_NAMES)}
+    sealed = [at[name] for name in _TEAM_SEALED]
+    signer = [at[name] for name in _SIGNER_COLUMNS]
+    (id_, kind_, status_, listing_, name_, note_, organisation_, acronym_, version_,
+     source_, submitted_, confirmed_, decided_, withdrawn_, flags_, shown_name_,
+     shown_acronym_, shown_note_) = (at[name] for name in (
+        "id", "kind", "status", "listing", "name", "note", "organisation", "acronym",
+        "version_id", "source", "submitted_at", "confirmed_at", "decided_at",
+        "withdrawn_at", "flags", "display_name", "display_acronym", "display_note",
+    ))  # fmt: skip
+    organisation_kind = SignerKind.ORGANISATION.value
     levels = verification.team_levels(session, statement_id=statement.id)
+    # By position, not by name: this loop runs once per signature (100,000s).
     for row in rows:
-        value = dict(zip(_TEAM_NAMES, row, strict=True))
-        for name in sealed:
-            if value[name]:
-                value[name] = open_sealed(value[name])
-        display_name, display_acronym = value["display_name"], value["display_acronym"]
-        yield TeamRow(
-            id=value["id"],
-            kind=value["kind"],
-            status=value["status"],
-            listing=value["listing"],
-            public_line=public_line(
-                listing=value["listing"],
-                kind=value["kind"],
-                name=display_name or value["name"],
-                organisation=display_name or value["organisation"],
-                acronym=value["acronym"] if display_acronym is None else display_acronym,
-                note=value["note"] if value["display_note"] is None else value["display_note"],
+        value = list(row)
+        open_sealed(value, sealed)
+        kind, listing = value[kind_], value[listing_]
+        display_name, display_acronym = value[shown_name_], value[shown_acronym_]
+        yield TeamRow(  # type: ignore[call-arg]  # by position: see the assert above
+            value[id_],
+            kind,
+            value[status_],
+            listing,
+            public_line(
+                listing=listing,
+                kind=kind,
+                name=display_name or value[name_],
+                organisation=display_name or value[organisation_],
+                acronym=value[acronym_] if display_acronym is None else display_acronym,
+                note=value[note_] if value[shown_note_] is None else value[shown_note_],
             ),
-            **{name: value[name] for name in _SIGNER_COLUMNS},
-            version_confirmed=versions.get(value["version_id"]),
-            source=value["source"],
-            submitted_at=value["submitted_at"],
-            confirmed_at=value["confirmed_at"],
-            decided_at=value["decided_at"],
-            withdrawn_at=value["withdrawn_at"],
-            flags=value["flags"],
-            verification=levels.get(value["id"], "declared")
-            if value["kind"] == SignerKind.ORGANISATION.value
-            else "",
+            *[value[index] for index in signer],
+            versions.get(value[version_]),
+            value[source_],
+            value[submitted_],
+            value[confirmed_],
+            value[decided_],
+            value[withdrawn_],
+            value[flags_],
+            levels.get(value[id_], "declared") if kind == organisation_kind else "",
         )

@@ -340,9 +340,7 @@ class _Reconsented(Protocol):
     def keep_listed(self) -> bool | None: ...
 
 
-def listed_after_reconsent(
-    signature: _Reconsented, latest_material_version_id: int | None
-) -> bool:
+def listed_after_reconsent(signature: _Reconsented, latest_material_version_id: int | None) -> bool:
     """For the list code: whether re-consent keeps this signature on the list. One that
     has not re-confirmed the latest material version stays listed unless the team
     decided otherwise (keep_listed=False)."""
