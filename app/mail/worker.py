@@ -138,6 +138,7 @@ def run(
     restore = _install_signal_handlers(stop)
     mode = "keeping mail in the dev mailbox" if settings.dev_mailbox else "sending over SMTP"
     log.info("Outbox worker %s started, %s", worker_id, mode)
+    kept = KeptConnection()
     try:
         run_jobs(engine, MAINTENANCE)
         next_maintenance = utcnow() + MAINTENANCE_INTERVAL
@@ -156,9 +157,14 @@ def run(
                 next_jobs = utcnow() + PERIODIC_INTERVAL
             try:
                 claimed = process_batch(
-                    engine, settings=settings, worker_id=worker_id, due_by=started if once else None
+                    engine,
+                    settings=settings,
+                    worker_id=worker_id,
+                    due_by=started if once else None,
+                    kept=kept,
                 )
             except Exception as exc:
+                kept.close()
                 if once:
                     raise
                 # The engine replaces dead connections (pre-ping) on the next try.
@@ -170,8 +176,10 @@ def run(
             if once and claimed == 0:
                 break
             if claimed < settings.outbox_batch_size:
+                kept.close()  # idle: no connection held open while waiting
                 stop.wait(settings.outbox_poll_seconds)
     finally:
+        kept.close()
         restore()
         engine.dispose()
         log.info("Outbox worker %s stopped", worker_id)
@@ -217,10 +225,44 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
     return _restore
 
 
+class KeptConnection:
+    """The SMTP connection a full batch leaves open for the next one, which follows at once
+    (connecting, STARTTLS and AUTH once per batch were a tenth of the worker's time).
+    It is checked with NOOP before it is used again, and closed when the worker goes idle."""
+
+    def __init__(self) -> None:
+        self.smtp: smtplib.SMTP | None = None
+
+    def take(self) -> smtplib.SMTP | None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is None:
+            return None
+        try:
+            code, _reply = smtp.noop()
+        except (OSError, smtplib.SMTPException):
+            code = 0
+        if code == 250:
+            return smtp
+        smtp.close()
+        return None
+
+    def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None:
+            _quit(smtp)
+
+
 def process_batch(
-    engine: Engine, *, settings: Settings, worker_id: str, due_by: datetime | None = None
+    engine: Engine,
+    *,
+    settings: Settings,
+    worker_id: str,
+    due_by: datetime | None = None,
+    kept: KeptConnection | None = None,
 ) -> int:
-    """Claim (and commit), send, record (and commit). Returns how many were claimed."""
+    """Claim (and commit), send, record (and commit). Returns how many were claimed.
+    `kept`: where the batch leaves its SMTP connection for the next (the caller closes it
+    when it waits)."""
     with new_session(engine) as session:
         rows = claim_batch(
             session, worker_id=worker_id, settings=settings, now=utcnow(), due_by=due_by
@@ -228,7 +270,7 @@ def process_batch(
         session.commit()
     if not rows:
         return 0
-    outcomes = send_batch(rows, settings=settings)
+    outcomes = send_batch(rows, settings=settings, kept=kept)
     with new_session(engine) as session:
         record_outcomes(
             session, rows, outcomes, worker_id=worker_id, settings=settings, now=utcnow()
@@ -267,8 +309,11 @@ def claim_batch(
     return rows
 
 
-def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Outcome]:
-    """Send each row over one SMTP connection. Outcomes are keyed by Message-ID.
+def send_batch(
+    rows: list[OutboxMessage], *, settings: Settings, kept: KeptConnection | None = None
+) -> dict[str, Outcome]:
+    """Send each row over one SMTP connection (`kept`'s, when it is still open; left there
+    afterwards). Outcomes are keyed by Message-ID.
 
     A failure is charged to the message it happened to. When the server hangs up (a 421
     for one recipient, a dropped connection), that message is tried again later and the
@@ -281,7 +326,7 @@ def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Ou
             outcomes[row.message_id] = Outcome("sent")
         return outcomes
     try:
-        smtp: smtplib.SMTP | None = _connect(settings)
+        smtp: smtplib.SMTP | None = (kept.take() if kept else None) or _connect(settings)
     except OSError as exc:  # smtplib's errors are OSErrors too
         log.warning("SMTP server unavailable: %s", logs.redact_addresses(_describe(exc)))
         return {row.message_id: Outcome("retry", _describe(exc)) for row in rows}
@@ -322,11 +367,18 @@ def send_batch(rows: list[OutboxMessage], *, settings: Settings) -> dict[str, Ou
                 log.info("Sent message %s to @%s", row.id, _domain(row))
     finally:
         if smtp is not None:
-            try:
-                smtp.quit()
-            except (OSError, smtplib.SMTPException):
-                smtp.close()
+            if kept is not None:
+                kept.smtp = smtp
+            else:
+                _quit(smtp)
     return outcomes
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def deliver(smtp: smtplib.SMTP, row: OutboxMessage, *, settings: Settings) -> None:
