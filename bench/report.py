@@ -339,22 +339,22 @@ def markdown(results: dict[str, Any]) -> str:
     rows = []
     for database, formats in results["exports"].items():
         for fmt, sizes in formats.items():
-            name = [DB_NAMES.get(database, database), fmt.upper().replace("-FINAL", " final")]
+            label = [DB_NAMES.get(database, database), fmt.upper().replace("-FINAL", " final")]
             for size, r in sizes.items():
                 if r.get("timed_out"):
-                    rows.append([*name, f"{int(size):,}",
+                    rows.append([*label, f"{int(size):,}",
                                  f"stopped after {r['limit_seconds']:.0f} s", "–", "–", "–",
                                  "–", "–"])  # fmt: skip
                     continue
                 if r.get("skipped"):
-                    rows.append([*name, f"{int(size):,}",
+                    rows.append([*label, f"{int(size):,}",
                                  f"not run (≈ {r['projected_seconds']:.0f} s projected)", "–",
                                  "–", "–", "–", "–"])  # fmt: skip
                     continue
                 steps = " + ".join(
                     f"{r[f'{step}_seconds']['median']:.2f}" for step in ("build", "render", "sign")
                 )
-                rows.append([*name, f"{int(size):,}", _spread(r["seconds"], "{:.2f}"), steps,
+                rows.append([*label, f"{int(size):,}", _spread(r["seconds"], "{:.2f}"), steps,
                              f"{r['cpu_seconds']['median']:.2f}",
                              _spread(r["peak_mib"], "{:.0f}"),
                              f"{r['bytes'] / 1024:,.0f}"])  # fmt: skip

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, text
 
-from bench.common import PYTHON, ROOT, WORK, log
+from bench.common import PYTHON, ROOT, log
 from bench.procs import run_measuring_tree, spread
 
 if TYPE_CHECKING:
