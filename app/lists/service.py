@@ -111,12 +111,6 @@ class Listed:
     def shown_country(self) -> str:
         return self.country if self.display_country is None else self.display_country
 
-    @classmethod
-    def of(cls, signature: Signature) -> Listed:
-        """The same from an ORM object (tests, the bench's in-memory lists)."""
-        assert signature.id is not None
-        return cls(**{name: getattr(signature, name) for name in _LISTED_NAMES})
-
 
 _LISTED_NAMES = tuple(Listed.__dataclass_fields__)
 _LISTED_TABLE = tuple(Signature.__table__.c[name] for name in _LISTED_NAMES)  # type: ignore[attr-defined]
