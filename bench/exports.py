@@ -45,6 +45,13 @@ def _rss_kib() -> int:
     return 0
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children so far."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def _signing_settings(settings: Settings) -> Settings:
     """The bench runs as production, which signs only with a configured certificate: a
     throwaway one (the development certificate, made once in the bench's data folder)."""
@@ -66,7 +73,7 @@ def document(slug: str, fmt: str, *, final: bool, database_url: str) -> dict[str
         settings = _signing_settings(settings)
     engine = make_engine(database_url)
     rss_before = _rss_kib()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
     written = 0
     with new_session(engine, write=False) as session:
         statement = statements.get_by_slug(session, slug=slug)
@@ -83,15 +90,16 @@ def document(slug: str, fmt: str, *, final: bool, database_url: str) -> dict[str
             carried = (
                 lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
             )
-    built = time.perf_counter()
+    built, cpu_built = time.perf_counter(), _cpu()
     rss_model = _rss_kib()
-    sign_seconds = 0.0
+    sign_seconds = sign_cpu = 0.0
     with open("/dev/null", "wb") as out:
         if final:
             rendered = pdf.render_pdf(model, translations=carried)
-            rendered_at = time.perf_counter()
+            rendered_at, cpu_rendered = time.perf_counter(), _cpu()
             signed = signing.sign_pdf(rendered, settings=settings, reason="Bench")
             sign_seconds = time.perf_counter() - rendered_at
+            sign_cpu = _cpu() - cpu_rendered
             written = len(signed)
             out.write(signed)
         else:
@@ -101,13 +109,18 @@ def document(slug: str, fmt: str, *, final: bool, database_url: str) -> dict[str
             for chunk in chunks:
                 written += len(chunk)
                 out.write(chunk)
-    finished = time.perf_counter()
+    finished, cpu_finished = time.perf_counter(), _cpu()
     engine.dispose()
     return {
         "seconds": round(finished - started, 4),
         "build_seconds": round(built - started, 4),
         "render_seconds": round(finished - built - sign_seconds, 4),
         "sign_seconds": round(sign_seconds, 4),
+        # CPU time of this process and its children (Typst) per step: on a busy machine
+        # these move far less than the seconds above.
+        "build_cpu_seconds": round(cpu_built - cpu_started, 4),
+        "render_cpu_seconds": round(cpu_finished - cpu_built - sign_cpu, 4),
+        "sign_cpu_seconds": round(sign_cpu, 4),
         "bytes": written,
         "entries": len(model.entries),
         "rss_before_kib": rss_before,

@@ -91,7 +91,8 @@ class ScalingPhases:
                 measured_so_far.append((size, 2 * cfg.skip_seconds))
                 continue
             row = summarise_exports(measured)
-            for step in ("build_seconds", "render_seconds", "sign_seconds"):
+            for step in ("build_seconds", "render_seconds", "sign_seconds", "build_cpu_seconds",
+                         "render_cpu_seconds", "sign_cpu_seconds"):  # fmt: skip
                 row[step] = spread([m[step] for m in measured])
             row["cpu_seconds"] = spread(
                 [m["cpu_self_seconds"] + m["cpu_children_seconds"] for m in measured]
