@@ -1,44 +1,41 @@
 """One export, measured in a process of its own (bench/scaling.py starts one per figure and
 watches the whole process tree's memory, Typst's child included):
 
-    python -m bench.exports model --size 20000 --out FILE
-        the list model of `size` approved signatories (Hangul and Latin names, built in
-        memory by the same `lists.assemble` the app uses), pickled to FILE
-    python -m bench.exports public --format pdf --model FILE
-        that model rendered to one public format
+    python -m bench.exports document --slug bench-doc-20000 --format pdf [--final]
+        what a lead waits for: the statement's list built from DATABASE_URL by the app's
+        own code (`lists.build`, reading the encrypted rows `bench.seed documents`
+        wrote), then rendered to one public format; with --final, the list the
+        finalisation freezes (`finalise.preview`), its PDF rendered and signed (pyHanko)
     python -m bench.exports team --slug bench-team-100000
         the team CSV of a seeded statement, streamed from DATABASE_URL to /dev/null
 
-Prints one JSON object: seconds for the model or the render, bytes written, and
-this process's and its children's peak RSS (getrusage).
+Prints one JSON object: seconds for each step and in all, bytes written, and this
+process's and its children's peak RSS (getrusage).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import resource
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import cast
 
-from app.core.config import get_settings
-from app.core.db import make_engine, new_session
-from app.demo import hrc58
-from app.lists import service as lists
-from app.lists.data import SignatoryList, TeamRow
-from app.lists.renderers import csvs
-from app.lists.renderers import formats as exports
-from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind, Source
-from app.statements import service as statements
-from app.statements.models import ListOrder, Statement, StatementVersion
-from bench import names
+from pydantic import SecretStr
 
-NOW = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
+from app.core.config import Settings, get_settings
+from app.core.db import make_engine, new_session, utcnow
+from app.lists import service as lists
+from app.lists.data import TeamRow
+from app.lists.final import service as finalise
+from app.lists.final import signing
+from app.lists.renderers import csvs, pdf, text
+from app.lists.renderers import formats as exports
+from app.statements import service as statements
 
 
 def _rss_kib() -> int:
@@ -48,70 +45,86 @@ def _rss_kib() -> int:
     return 0
 
 
-def model_of(size: int) -> SignatoryList:
-    title, body = hrc58.title_and_body()
-    statement = Statement(
-        id=1,
-        slug="bench",
-        language="en",
-        coordinators="Transitional Justice Working Group (TJWG)\nNo Chain",
-        list_order=ListOrder.INDIVIDUALS_FIRST,
-        deadline_at=NOW + timedelta(days=7),
-        deadline_zone="Asia/Seoul",
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children so far."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _signing_settings(settings: Settings) -> Settings:
+    """The bench runs as production, which signs only with a configured certificate: a
+    throwaway one (the development certificate, made once in the bench's data folder)."""
+    if settings.signing_p12_path is not None:
+        return settings
+    p12, passphrase = signing._development_certificate(settings.data_dir)
+    path = settings.data_dir / signing.DEV_P12_FILE
+    assert path.read_bytes() == p12
+    return settings.model_copy(
+        update={"signing_p12_path": path, "signing_p12_passphrase": SecretStr(passphrase.decode())}
     )
-    version = StatementVersion(
-        id=1,
-        statement_id=1,
-        number=1,
-        title=title,
-        addressed_to="South Korea and other like-minded governments",
-        body=body,
-    )
-    signatures = [
-        Signature(
-            id=i + 1,
-            statement_id=1,
-            kind=SignerKind(person.kind),
-            status=SignatureStatus.APPROVED,
-            listing=Listing(person.listing),
-            name=person.name,
-            note=person.note,
-            organisation=person.organisation,
-            acronym=person.acronym,
-            country=person.country,
-            email=f"approved-{i}@example.org",
-            email_key=f"approved-{i}@example.org",
-            nonce="n",
-            source=Source.FORM,
-            submitted_at=NOW,
-        )
-        for i, person in enumerate(names.signers(size))
-    ]
-    return lists.assemble(statement, version, signatures, as_of=NOW.date(), generated_at=NOW)
 
 
-def save_model(size: int, path: Path) -> dict[str, object]:
-    started = time.perf_counter()
-    model = model_of(size)
-    seconds = time.perf_counter() - started
-    path.write_bytes(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
-    return {"model_seconds": round(seconds, 4), "entries": len(model.entries)}
-
-
-def public(fmt: str, model_path: Path) -> dict[str, object]:
-    model = pickle.loads(model_path.read_bytes())  # noqa: S301 (our own file)
+def document(slug: str, fmt: str, *, final: bool, database_url: str) -> dict[str, object]:
+    """The list built from the database, rendered (and, for the final PDF, signed), as the
+    public download and finalisation do it, each step timed."""
+    settings = get_settings()
+    if final:
+        settings = _signing_settings(settings)
+    engine = make_engine(database_url)
     rss_before = _rss_kib()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu()
     written = 0
+    with new_session(engine, write=False) as session:
+        statement = statements.get_by_slug(session, slug=slug)
+        assert statement is not None
+        if final:
+            # As finalising does it (app.lists.final.service.finalise), without writing.
+            now = max(utcnow(), statement.deadline_at + timedelta(seconds=1))
+            model = finalise.preview(session, statement=statement, now=now)
+            carried = lists.document_translations(session, statement=statement)
+        else:
+            # The public download's path (app.lists.routes.statement_document), without
+            # the cache: a first request after a change.
+            model = text.in_language(statement.language, lists.build, session, statement=statement)
+            carried = (
+                lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
+            )
+    built, cpu_built = time.perf_counter(), _cpu()
+    rss_model = _rss_kib()
+    sign_seconds = sign_cpu = 0.0
     with open("/dev/null", "wb") as out:
-        for chunk in exports.render(model, cast(exports.PublicFormat, fmt)).chunks:
-            written += len(chunk)
-            out.write(chunk)
+        if final:
+            rendered = pdf.render_pdf(model, translations=carried)
+            rendered_at, cpu_rendered = time.perf_counter(), _cpu()
+            signed = signing.sign_pdf(rendered, settings=settings, reason="Bench")
+            sign_seconds = time.perf_counter() - rendered_at
+            sign_cpu = _cpu() - cpu_rendered
+            written = len(signed)
+            out.write(signed)
+        else:
+            chunks = exports.render(
+                model, cast(exports.PublicFormat, fmt), translations=carried
+            ).chunks
+            for chunk in chunks:
+                written += len(chunk)
+                out.write(chunk)
+    finished, cpu_finished = time.perf_counter(), _cpu()
+    engine.dispose()
     return {
-        "seconds": round(time.perf_counter() - started, 4),
+        "seconds": round(finished - started, 4),
+        "build_seconds": round(built - started, 4),
+        "render_seconds": round(finished - built - sign_seconds, 4),
+        "sign_seconds": round(sign_seconds, 4),
+        # CPU time of this process and its children (Typst) per step: on a busy machine
+        # these move far less than the seconds above.
+        "build_cpu_seconds": round(cpu_built - cpu_started, 4),
+        "render_cpu_seconds": round(cpu_finished - cpu_built - sign_cpu, 4),
+        "sign_cpu_seconds": round(sign_cpu, 4),
         "bytes": written,
         "entries": len(model.entries),
         "rss_before_kib": rss_before,
+        "rss_model_kib": rss_model,
     }
 
 
@@ -146,25 +159,26 @@ def team(slug: str, database_url: str) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.exports")
     sub = parser.add_subparsers(dest="command", required=True)
-    pub = sub.add_parser("public")
-    pub.add_argument("--format", required=True, choices=["pdf", "docx", "csv", "xlsx"])
-    pub.add_argument("--model", type=Path, required=True)
-    mod = sub.add_parser("model")
-    mod.add_argument("--size", type=int, required=True)
-    mod.add_argument("--out", type=Path, required=True)
+    doc = sub.add_parser("document")
+    doc.add_argument("--slug", required=True)
+    doc.add_argument("--format", required=True, choices=["pdf", "docx", "csv", "xlsx"])
+    doc.add_argument("--final", action="store_true", help="the signed final PDF")
     tm = sub.add_parser("team")
     tm.add_argument("--slug", required=True)
     args = parser.parse_args()
-    if args.command == "model":
-        result = save_model(args.size, args.out)
-    elif args.command == "public":
-        result = public(args.format, args.model)
+    url = get_settings().database_url
+    if args.command == "document":
+        if args.final and args.format != "pdf":
+            parser.error("--final is the signed PDF: use it with --format pdf")
+        result = document(args.slug, args.format, final=args.final, database_url=url)
     else:
-        result = team(args.slug, get_settings().database_url)
+        result = team(args.slug, url)
     usage_self = resource.getrusage(resource.RUSAGE_SELF)
     usage_children = resource.getrusage(resource.RUSAGE_CHILDREN)
     result["maxrss_self_kib"] = usage_self.ru_maxrss
     result["maxrss_children_kib"] = usage_children.ru_maxrss
+    result["cpu_self_seconds"] = round(usage_self.ru_utime + usage_self.ru_stime, 3)
+    result["cpu_children_seconds"] = round(usage_children.ru_utime + usage_children.ru_stime, 3)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
 

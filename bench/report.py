@@ -92,24 +92,30 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     f"{rate / ceiling:.1%} ({rate:,.0f} of {ceiling:,.0f}/s)",
                     rate / ceiling >= 0.40,
                 )
-    for size, limit in ((20_000, 2.0), (50_000, 5.0)):
-        pdf = _get(results, "exports", "pdf", str(size))
-        if pdf and "seconds" in pdf:
-            render, build = pdf["seconds"]["median"], pdf.get("model_seconds", 0.0)
-            add(
-                f"PDF of {size:,} signatories, list build + render: ≤ {limit:g} s",
-                f"{build:.2f} s + {render:.2f} s = {build + render:.2f} s",
-                build + render <= limit,
-            )
-    for fmt in ("pdf", "docx", "csv", "xlsx"):
-        big = _get(results, "exports", fmt, "50000")
-        if big and "peak_mib" in big:
-            mib = big["peak_mib"]["median"]
-            add(
-                f"{fmt.upper()} of 50,000 signatories: peak memory ≤ 250 MB",
-                f"{mib:.0f} MiB",
-                mib * 1.048576 <= 250,
-            )
+    for database, formats in results["exports"].items():
+        db = DB_NAMES.get(database, database)
+        for size, limit in ((20_000, 2.0), (50_000, 5.0)):
+            final = _get(formats, "pdf-final", str(size))
+            if final and "seconds" in final:
+                steps = [final[f"{step}_seconds"]["median"] for step in ("build", "render", "sign")]
+                add(
+                    f"Final PDF of {size:,} signatories ({db}), end to end (list build from "
+                    f"the database + render + signing): ≤ {limit:g} s",
+                    f"{steps[0]:.2f} + {steps[1]:.2f} + {steps[2]:.2f} = "
+                    f"{final['seconds']['median']:.2f} s "
+                    f"({final['cpu_seconds']['median']:.2f} s CPU)",
+                    final["seconds"]["median"] <= limit,
+                )
+        for fmt in ("pdf", "docx", "csv", "xlsx"):
+            big = _get(formats, fmt, "50000")
+            if big and "peak_mib" in big:
+                mib = big["peak_mib"]["median"]
+                add(
+                    f"{fmt.upper()} of 50,000 signatories ({db}), end to end: peak memory "
+                    "≤ 250 MB",
+                    f"{mib:.0f} MiB",
+                    mib * 1.048576 <= 250,
+                )
     for database, team in results["team_csv"].items():
         big, small = team.get("100000"), team.get("1000")
         if big:
@@ -328,31 +334,39 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## Exports",
         "",
-        "A fresh process per figure renders the list model of N approved signatories (half of",
-        "the names in Hangul) to /dev/null; time is the render alone (the model is built",
-        "first, its time in the last column), memory the peak resident memory of the whole",
-        "process tree (the PDF is typeset in a child process), sampled every 10 ms.",
+        "What a lead waits for: a fresh process per figure builds the list of a seeded",
+        "statement with N approved signatories (half of the names in Hangul, stored encrypted",
+        "as the app writes them) from the database with the app's own `lists.build`, then",
+        "renders it to /dev/null; the final PDF is the list finalisation freezes, rendered and",
+        "signed (pyHanko). Seconds are the whole (build + render + sign, each given), memory",
+        "the peak resident memory of the whole process tree (the PDF is typeset in a child",
+        "process), sampled every 10 ms.",
         "",
     ]
     rows = []
-    for fmt, sizes in results["exports"].items():
-        for size, r in sizes.items():
-            if r.get("timed_out"):
-                rows.append([fmt.upper(), f"{int(size):,}",
-                             f"stopped after {r['limit_seconds']:.0f} s", "–", "–", "–",
-                             "–"])  # fmt: skip
-                continue
-            if r.get("skipped"):
-                rows.append([fmt.upper(), f"{int(size):,}",
-                             f"not run (≈ {r['projected_seconds']:.0f} s projected)", "–", "–",
-                             "–", "–"])  # fmt: skip
-                continue
-            rows.append([fmt.upper(), f"{int(size):,}", _spread(r["seconds"], "{:.2f}"),
-                         _spread(r["peak_mib"], "{:.0f}"), f"{r['before_mib']['median']:.0f}",
-                         f"{r['bytes'] / 1024:,.0f}",
-                         f"{r['model_seconds']:.2f}"])  # fmt: skip
-    out += _table(["format", "signatories", "seconds", "peak MiB", "MiB before render",
-                   "output KiB", "model build s"], rows)  # fmt: skip
+    for database, formats in results["exports"].items():
+        for fmt, sizes in formats.items():
+            label = [DB_NAMES.get(database, database), fmt.upper().replace("-FINAL", " final")]
+            for size, r in sizes.items():
+                if r.get("timed_out"):
+                    rows.append([*label, f"{int(size):,}",
+                                 f"stopped after {r['limit_seconds']:.0f} s", "–", "–", "–",
+                                 "–", "–"])  # fmt: skip
+                    continue
+                if r.get("skipped"):
+                    rows.append([*label, f"{int(size):,}",
+                                 f"not run (≈ {r['projected_seconds']:.0f} s projected)", "–",
+                                 "–", "–", "–", "–"])  # fmt: skip
+                    continue
+                steps = " + ".join(
+                    f"{r[f'{step}_seconds']['median']:.2f}" for step in ("build", "render", "sign")
+                )
+                rows.append([*label, f"{int(size):,}", _spread(r["seconds"], "{:.2f}"), steps,
+                             f"{r['cpu_seconds']['median']:.2f}",
+                             _spread(r["peak_mib"], "{:.0f}"),
+                             f"{r['bytes'] / 1024:,.0f}"])  # fmt: skip
+    out += _table(["database", "format", "signatories", "seconds", "build + render + sign s",
+                   "CPU s", "peak MiB", "output KiB"], rows)  # fmt: skip
     out += ["### Team CSV (contact details, streamed from the database)", ""]
     rows = []
     for database, sizes in results["team_csv"].items():

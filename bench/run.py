@@ -234,7 +234,7 @@ class Bench(LoadPhases, RepeatPhases, ScalingPhases):
             for database in self.config.databases:
                 if database == "postgresql":
                     for name in ("undersigned_bench", "undersigned_bench_ceiling",
-                                 "undersigned_bench_outbox",
+                                 "undersigned_bench_outbox", "undersigned_bench_docs",
                                  "undersigned_bench_outreach",
                                  "undersigned_bench_repeat"):  # fmt: skip
                         drop_pg(self.database_url(database, name))

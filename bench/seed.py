@@ -4,6 +4,9 @@ bulk. Run with the benchmark's environment (its SECRET_KEY signs the tokens it w
     python -m bench.seed load --out DIR      the 10,000-signatory statement, CSRF pairs,
                                              pending signatures and their confirm links
     python -m bench.seed team --sizes 1000,100000
+    python -m bench.seed documents --sizes 20000,50000
+                                             one closed statement per size, every
+                                             signature approved (the public exports)
     python -m bench.seed outbox --count 2000
 
 Each prints one JSON object on standard output.
@@ -300,6 +303,39 @@ def seed_team(url: str, *, sizes: list[int]) -> dict:
     return result
 
 
+def seed_documents(url: str, *, sizes: list[int]) -> dict:
+    """One statement per size whose signatures are all approved (Hangul and Latin names,
+    a few anonymous and counted-only), written encrypted as the app writes them: the
+    public exports and the final PDF are built from them by the app's own code."""
+    started = time.perf_counter()
+    schema.upgrade(url)
+    engine = make_engine(url)
+    now = utcnow()
+    result: dict[str, Any] = {"statements": {}}
+    with new_session(engine) as session:
+        for size in sizes:
+            statement = open_statement(session, slug=f"bench-doc-{size}")
+            assert statement.id is not None
+            version_id = _current_version_id(session, statement)
+            bulk_insert(
+                session,
+                signature_rows(
+                    statement.id,
+                    version_id,
+                    names.signers(size),
+                    email_prefix=f"doc{size}-",
+                    status="approved",
+                    now=now,
+                ),
+            )
+            session.commit()
+            result["statements"][str(size)] = statement.slug
+        _analyze(session)
+    engine.dispose()
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    return result
+
+
 def seed_outbox(url: str, *, count: int) -> dict:
     """`count` confirmation emails queued as a signature would queue them."""
     started = time.perf_counter()
@@ -346,6 +382,8 @@ def main(argv: list[str] | None = None) -> None:
     load.add_argument("--out", type=Path, required=True)
     team = sub.add_parser("team")
     team.add_argument("--sizes", default="1000,10000,100000")
+    documents = sub.add_parser("documents")
+    documents.add_argument("--sizes", default="100,1000,10000,20000,50000")
     outbox = sub.add_parser("outbox")
     outbox.add_argument("--count", type=int, default=2000)
     sub.add_parser("recreate")
@@ -365,6 +403,8 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.command == "team":
         result = seed_team(url, sizes=[int(s) for s in args.sizes.split(",")])
+    elif args.command == "documents":
+        result = seed_documents(url, sizes=[int(s) for s in args.sizes.split(",")])
     else:
         result = seed_outbox(url, count=args.count)
     json.dump(result, sys.stdout)

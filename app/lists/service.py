@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
 from babel.dates import format_date
@@ -12,7 +12,7 @@ from sqlalchemy import TypeDecorator, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.core.db import utcnow
+from app.core.db import StrEnumType, utcnow
 from app.core.i18n import babel_locale, ngettext
 from app.core.i18n import gettext as _
 from app.lists import cache, collation
@@ -22,7 +22,7 @@ from app.lists.renderers import text
 from app.security import encryption
 from app.signatures import countries
 from app.signatures import details as signer_details
-from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
+from app.signatures.models import EcosocStatus, Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.public import anonymous_label, public_line
 from app.signatures.reconsent import service as reconsent
 from app.signatures.verification import service as verification
@@ -77,7 +77,94 @@ def approved(session: Session, *, statement: Statement) -> list[Signature]:
     return [s for s in rows if reconsent.listed_after_reconsent(s, latest)]
 
 
-def entry_for(signature: Signature, *, verified: bool = False) -> Entry | None:
+@dataclass(slots=True)
+class Listed:
+    """What the list reads of one approved signature, as plain values: for 20,000 names,
+    loading ORM `Signature` objects (instance state, a decryption per column through the
+    type machinery) was most of the list's build time."""
+
+    id: int
+    kind: SignerKind
+    listing: Listing
+    name: str
+    organisation: str
+    acronym: str
+    note: str
+    country: str
+    ecosoc_status: EcosocStatus
+    display_name: str | None
+    display_acronym: str | None
+    display_note: str | None
+    display_country: str | None
+    position: int | None
+    group_id: int | None
+    version_id: int | None
+    keep_listed: bool | None
+    submitted_at: datetime
+    decided_at: datetime | None
+
+    @property
+    def shown_note(self) -> str:
+        return self.note if self.display_note is None else self.display_note
+
+    @property
+    def shown_country(self) -> str:
+        return self.country if self.display_country is None else self.display_country
+
+
+_LISTED_NAMES = tuple(Listed.__dataclass_fields__)
+_LISTED_TABLE = tuple(Signature.__table__.c[name] for name in _LISTED_NAMES)  # type: ignore[attr-defined]
+# Encrypted and enum columns are read as stored (past their types) and turned into their
+# values in one loop below, with one cipher per key and a dictionary per enum: the same
+# values as the ORM's. The others (ids, UTC datetimes) keep their types.
+_LISTED_SEALED = tuple(
+    index
+    for index, column in enumerate(_LISTED_TABLE)
+    if isinstance(column.type, encryption.EncryptedText)
+)
+_LISTED_ENUMS = tuple(
+    (index, {member.value: member for member in column.type.enum_cls}, column.type.enum_cls)
+    for index, column in enumerate(_LISTED_TABLE)
+    if isinstance(column.type, StrEnumType)
+)
+_LISTED_COLUMNS = tuple(
+    type_coerce(column, column.type.impl)
+    if isinstance(column.type, encryption.EncryptedText | StrEnumType)
+    else column
+    for column in _LISTED_TABLE
+)
+
+
+def listed_signatures(session: Session, *, statement: Statement) -> list[Listed]:
+    """`approved`, as the plain values the list reads: one column-only query, its sealed
+    values opened in one tight loop with one cipher per key."""
+    latest = reconsent.latest_material_version_id(session, statement=statement)
+    rows = session.connection().execute(
+        sa_select(*_LISTED_COLUMNS)
+        .where(
+            col(Signature.statement_id) == statement.id,
+            col(Signature.status) == SignatureStatus.APPROVED,
+        )
+        # Names that sort the same keep one order (the sort is stable), whatever plan
+        # the database chooses.
+        .order_by(col(Signature.id))
+    )
+    open_sealed = encryption.keyring().open_in_place
+    sealed, enums = _LISTED_SEALED, _LISTED_ENUMS
+    found = []
+    for row in rows:
+        values = list(row)
+        open_sealed(values, sealed)
+        for index, members, enum_cls in enums:
+            value = values[index]
+            values[index] = members.get(value) or enum_cls(value)
+        each = Listed(*values)
+        if reconsent.listed_after_reconsent(each, latest):
+            found.append(each)
+    return found
+
+
+def entry_for(signature: Listed, *, verified: bool = False) -> Entry | None:
     """The public form of a signature, or None for counted-only signers. An anonymous
     signer is only their label: no country, note, title or organisation. `verified`:
     the organisation's verification mark is shown."""
@@ -95,13 +182,14 @@ def entry_for(signature: Signature, *, verified: bool = False) -> Entry | None:
         note = ""
     else:
         name, acronym, note = signature.display_name or signature.name, "", signature.shown_note
+    country = signature.shown_country
     return Entry(
         kind=signature.kind.value,
         name=name,
         acronym=acronym,
         note=note,
-        country=signature.shown_country,
-        country_name=countries.name(signature.shown_country) if signature.shown_country else "",
+        country=country,
+        country_name=countries.name(country) if country else "",
         ecosoc=signature.ecosoc_status.value if signature.kind == SignerKind.ORGANISATION else "",
         verified=verified and signature.kind == SignerKind.ORGANISATION,
     )
@@ -117,8 +205,9 @@ def build(
 ) -> SignatoryList:
     now = now or utcnow()
     version = version or statements.current_version(session, statement=statement)
+    found = listed_signatures(session, statement=statement)
     signatures, verified = verification.public_view(
-        session, statement_id=statement.id, signatures=approved(session, statement=statement)
+        session, statement_id=statement.id, signatures=found
     )
     as_of = as_of or statement.list_as_of or deadlines.to_local(now, statement.deadline_zone).date()
     tiers = groups.groups_for(session, statement=statement)
@@ -136,7 +225,7 @@ def build(
 def assemble(
     statement: Statement,
     version: StatementVersion,
-    signatures: list[Signature],
+    signatures: Sequence[Listed],
     *,
     as_of: date,
     generated_at: datetime | None,
@@ -145,18 +234,20 @@ def assemble(
 ) -> SignatoryList:
     """The list for `signatures` (approved ones) in `tiers` (the statement's groups, in
     order) — pure: no database access. `verified`: the signatures shown with the mark."""
-
-    def entry_of(signature: Signature) -> Entry | None:
-        return entry_for(signature, verified=signature.id in verified)
-
     language = statement.language
     order = _order(statement)
-    by_tier: dict[int | None, list[Signature]] = {}
-    for signature in signatures:
-        tier_id = groups.group_of(signature, tiers).id if tiers else None
-        by_tier.setdefault(tier_id, []).append(signature)
-    named_tiers: list[tuple[SignatoryGroup | None, list[Signature]]] = (
-        [(each, by_tier.get(each.id, [])) for each in tiers] if tiers else [(None, signatures)]
+    # Each signature's entry, made once (None: counted only).
+    entries = [entry_for(s, verified=s.id in verified) for s in signatures]
+    by_tier: dict[int | None, list[tuple[Listed, Entry | None]]] = {}
+    if tiers:
+        by_id = {each.id: each for each in tiers}
+        default = groups.default_group(tiers)
+        for signature, entry in zip(signatures, entries, strict=True):
+            tier_id = by_id.get(signature.group_id, default).id
+            by_tier.setdefault(tier_id, []).append((signature, entry))
+    everyone = list(zip(signatures, entries, strict=True))
+    named_tiers: list[tuple[SignatoryGroup | None, list[tuple[Listed, Entry | None]]]] = (
+        [(each, by_tier.get(each.id, [])) for each in tiers] if tiers else [(None, everyone)]
     )
     # A group nobody is in is left out of every output.
     named_tiers = [(tier, members) for tier, members in named_tiers if members]
@@ -164,10 +255,10 @@ def assemble(
     listed: list[Group] = []
     tier_models: list[Tier] = []
     for index, (tier, members) in enumerate(named_tiers):
-        positioned = [(s, e) for s in members if (e := entry_of(s)) is not None]
+        positioned = [(s, e) for s, e in members if e is not None]
         ordered = [entry for _sig, entry in sorted(positioned, key=order)]
         listed += _groups(statement.list_order, ordered, tier=index, several=several)
-        tier_counts = _counts(members, positioned)
+        tier_counts = _counts([s for s, _e in members], positioned)
         tier_models.append(
             Tier(
                 name=tier.name if tier else "",
@@ -177,7 +268,7 @@ def assemble(
                 in_prose=bool(tier and tier.in_prose),
             )
         )
-    named = [(s, e) for s in signatures if (e := entry_of(s)) is not None]
+    named = [(s, e) for s, e in everyone if e is not None]
     counts = _counts(signatures, named)
     as_of_text = format_date(as_of, format="long", locale=babel_locale())
     heading = statement.list_heading or _("Signatories")
@@ -205,14 +296,14 @@ def assemble(
     )
 
 
-def _order(statement: Statement) -> Callable[[tuple[Signature, Entry]], tuple[object, ...]]:
+def _order(statement: Statement) -> Callable[[tuple[Listed, Entry]], tuple[object, ...]]:
     """The order of names within a group: a manual position first where the lead set one;
     then by name, by country then name, or in the order signatures were approved."""
     key = collation.sort_key(statement.language, ignore_articles=statement.ignore_articles)
     plain = collation.sort_key(statement.language)
     sort = statement.list_sort
 
-    def order(item: tuple[Signature, Entry]) -> tuple[object, ...]:
+    def order(item: tuple[Listed, Entry]) -> tuple[object, ...]:
         signature, entry = item
         manual = signature.position if signature.position is not None else 2**31
         # Anonymous labels go after the names, so the list reads as names first.
@@ -228,7 +319,7 @@ def _order(statement: Statement) -> Callable[[tuple[Signature, Entry]], tuple[ob
     return order
 
 
-def _counts(members: list[Signature], named: list[tuple[Signature, Entry]]) -> Counts:
+def _counts(members: Sequence[Listed], named: list[tuple[Listed, Entry]]) -> Counts:
     return Counts(
         organisations=sum(1 for s in members if s.kind == SignerKind.ORGANISATION),
         individuals=sum(1 for s in members if s.kind == SignerKind.INDIVIDUAL),
@@ -361,6 +452,8 @@ _TEAM_NAMES = (
     "confirmed_at", "decided_at", "withdrawn_at", "flags", "display_name", "display_acronym",
     "display_note",
 )  # fmt: skip
+# TeamRow is made by position below: its signer fields are these columns, in this order.
+assert tuple(TeamRow.__dataclass_fields__)[5 : 5 + len(_SIGNER_COLUMNS)] == _SIGNER_COLUMNS
 _TEAM_COLUMNS = tuple(
     type_coerce(column, column.type.impl if isinstance(column.type, TypeDecorator) else column.type)
     for column in (Signature.__table__.c[name] for name in _TEAM_NAMES)  # type: ignore[attr-defined]
@@ -391,37 +484,45 @@ def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
     )
     # Encrypted columns come back sealed (past their type): opened here in one tight loop
     # with one cipher object per key, not per value through the ORM's type machinery.
-    open_sealed = encryption.keyring().decrypt
-    sealed = _TEAM_SEALED
+    open_sealed = encryption.keyring().open_in_place
+    at = {name: index for index, name in enumerate(_TEAM_NAMES)}
+    sealed = [at[name] for name in _TEAM_SEALED]
+    signer = [at[name] for name in _SIGNER_COLUMNS]
+    (id_, kind_, status_, listing_, name_, note_, organisation_, acronym_, version_,
+     source_, submitted_, confirmed_, decided_, withdrawn_, flags_, shown_name_,
+     shown_acronym_, shown_note_) = (at[name] for name in (
+        "id", "kind", "status", "listing", "name", "note", "organisation", "acronym",
+        "version_id", "source", "submitted_at", "confirmed_at", "decided_at",
+        "withdrawn_at", "flags", "display_name", "display_acronym", "display_note",
+    ))  # fmt: skip
+    organisation_kind = SignerKind.ORGANISATION.value
     levels = verification.team_levels(session, statement_id=statement.id)
+    # By position, not by name: this loop runs once per signature (100,000s).
     for row in rows:
-        value = dict(zip(_TEAM_NAMES, row, strict=True))
-        for name in sealed:
-            if value[name]:
-                value[name] = open_sealed(value[name])
-        display_name, display_acronym = value["display_name"], value["display_acronym"]
-        yield TeamRow(
-            id=value["id"],
-            kind=value["kind"],
-            status=value["status"],
-            listing=value["listing"],
-            public_line=public_line(
-                listing=value["listing"],
-                kind=value["kind"],
-                name=display_name or value["name"],
-                organisation=display_name or value["organisation"],
-                acronym=value["acronym"] if display_acronym is None else display_acronym,
-                note=value["note"] if value["display_note"] is None else value["display_note"],
+        value = list(row)
+        open_sealed(value, sealed)
+        kind, listing = value[kind_], value[listing_]
+        display_name, display_acronym = value[shown_name_], value[shown_acronym_]
+        yield TeamRow(  # type: ignore[call-arg]  # by position: see the assert above
+            value[id_],
+            kind,
+            value[status_],
+            listing,
+            public_line(
+                listing=listing,
+                kind=kind,
+                name=display_name or value[name_],
+                organisation=display_name or value[organisation_],
+                acronym=value[acronym_] if display_acronym is None else display_acronym,
+                note=value[note_] if value[shown_note_] is None else value[shown_note_],
             ),
-            **{name: value[name] for name in _SIGNER_COLUMNS},
-            version_confirmed=versions.get(value["version_id"]),
-            source=value["source"],
-            submitted_at=value["submitted_at"],
-            confirmed_at=value["confirmed_at"],
-            decided_at=value["decided_at"],
-            withdrawn_at=value["withdrawn_at"],
-            flags=value["flags"],
-            verification=levels.get(value["id"], "declared")
-            if value["kind"] == SignerKind.ORGANISATION.value
-            else "",
+            *[value[index] for index in signer],
+            versions.get(value[version_]),
+            value[source_],
+            value[submitted_],
+            value[confirmed_],
+            value[decided_],
+            value[withdrawn_],
+            value[flags_],
+            levels.get(value[id_], "declared") if kind == organisation_kind else "",
         )

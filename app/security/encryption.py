@@ -23,7 +23,7 @@ import base64
 import binascii
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -107,6 +107,27 @@ class Keyring:
             return aead.decrypt(raw[:_NONCE], raw[_NONCE:], None).decode("utf-8")
         except (InvalidTag, binascii.Error, ValueError) as exc:
             raise UnreadableValue from exc
+
+    def open_in_place(self, values: list[Any], indexes: Sequence[int]) -> None:
+        """`decrypt` of `values[i]` for each of `indexes` that is not empty, in place: the
+        exports' loop over 100,000s of rows, with the current key's cipher and the prefix
+        checks bound once (a value under an old key, or plaintext, goes through
+        `decrypt`)."""
+        current = f"{PREFIX}{self.current_id}:"
+        aead = self._current.decrypt
+        a2b = binascii.a2b_base64
+        for index in indexes:
+            stored = values[index]
+            if not stored:
+                continue
+            if stored.startswith(current):
+                try:
+                    raw = a2b(stored[14:])
+                    values[index] = aead(raw[:_NONCE], raw[_NONCE:], None).decode("utf-8")
+                except (InvalidTag, binascii.Error, ValueError) as exc:
+                    raise UnreadableValue from exc
+            else:
+                values[index] = self.decrypt(stored)
 
     def needs_rewrite(self, stored: str | None) -> bool:
         """Plaintext, or sealed under a key other than the current one."""

@@ -24,9 +24,11 @@ def _territories(locale: str) -> Mapping[str, str]:
 def name(code: str, locale: str | None = None) -> str:
     if not code:
         return ""
-    names = _territories(locale or get_locale())
+    known = _territories(locale or get_locale()).get(code)
+    if known:
+        return str(known)
     fallback = pycountry.countries.get(alpha_2=code)
-    return str(names.get(code) or (fallback.name if fallback else code))
+    return str(fallback.name if fallback else code)
 
 
 @cache

@@ -10,7 +10,7 @@ from app.core.i18n import set_locale
 from app.lists import service as lists
 from app.signatures.models import Signature, SignerKind
 from tests import hrc58
-from tests.factories import approve_signers, make_user, open_statement
+from tests.factories import approve_signers, individual, make_user, open_statement
 
 
 def test_hrc58_signatory_block_is_reproduced(db: Session) -> None:
@@ -168,3 +168,27 @@ def statement_signatures(db: Session, statement_id: int | None) -> list[Signatur
             .order_by(col(Signature.id))
         )
     )
+
+
+def test_names_that_sort_the_same_keep_the_order_they_signed_in(db: Session) -> None:
+    """Equal names are listed in the order of their signatures (by id) on either database,
+    whatever order the rows are stored in: here the later signatures were written first,
+    which PostgreSQL returns first from a plain scan."""
+    owner = make_user(db)
+    statement = open_statement(db, owner=owner, list_order="alphabetical")
+    approve_signers(
+        db,
+        statement,
+        [
+            individual(name="Kim Min-jun", note=note, email=f"kim{n}@example.org")
+            for n, note in enumerate(["third", "second", "first"])
+        ],
+    )
+    base = 10**9  # far above any id the sequences hand out
+    for offset, signature in enumerate(statement_signatures(db, statement.id)):
+        signature.id = base - offset  # "third" gets the highest id, "first" the lowest
+    db.flush()
+
+    model = lists.build(db, statement=statement, as_of=date(2025, 3, 14))
+
+    assert [entry.note for entry in model.entries] == ["first", "second", "third"]

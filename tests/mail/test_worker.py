@@ -219,6 +219,48 @@ def test_one_refused_recipient_does_not_hold_up_the_rest_of_the_batch(
     assert smtp_server.connections == 1  # one connection for the whole batch
 
 
+def test_back_to_back_batches_share_one_connection(
+    committed: Engine,
+    smtp_settings: Settings,
+    smtp_server: RecordingHandler,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(smtp_settings, "outbox_batch_size", 2)
+    ids = queue(committed, 5)
+
+    worker.run(smtp_settings, once=True)
+
+    assert {(load(committed, i).status, load(committed, i).attempts) for i in ids} == {
+        (OutboxStatus.SENT, 1)
+    }
+    assert sorted(smtp_server.message_id_counts().values()) == [1] * 5
+    assert smtp_server.connections == 1  # three batches, one connection
+
+
+def test_a_kept_connection_that_died_is_replaced_without_charging_anyone(
+    committed: Engine,
+    smtp_settings: Settings,
+    smtp_server: RecordingHandler,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(smtp_settings, "outbox_batch_size", 2)
+    ids = queue(committed, 4)
+    kept = worker.KeptConnection()
+
+    worker.process_batch(committed, settings=smtp_settings, worker_id="w", kept=kept)
+    assert kept.smtp is not None and kept.smtp.sock is not None
+    kept.smtp.sock.shutdown(socket.SHUT_RDWR)  # gone while the worker claimed the next batch
+    worker.process_batch(committed, settings=smtp_settings, worker_id="w", kept=kept)
+    kept.close()
+
+    assert {(load(committed, i).status, load(committed, i).attempts) for i in ids} == {
+        (OutboxStatus.SENT, 1)
+    }
+    assert sorted(smtp_server.message_id_counts().values()) == [1] * 4
+    assert smtp_server.connections == 2
+    assert kept.smtp is None
+
+
 def test_refused_connection_is_retried_then_fails_after_max_attempts(
     committed: Engine,
     smtp_settings: Settings,

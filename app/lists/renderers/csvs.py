@@ -121,6 +121,49 @@ def team_record(
     ]
 
 
+def team_records(rows: Iterable[TeamRow], yes: str, no: str) -> Iterator[list[TeamValue]]:
+    """`team_record` with `utc_text` for every row, the same cells made in one loop: the
+    details' order and kinds looked up once, not per row, and the few values of the
+    enum-like columns (kind, status, listing, source, flags, verification) made safe
+    once each (100,000 rows)."""
+    signer = [(detail.name, detail.is_yes) for detail in details.exported()]
+    known: dict[str, str] = {}
+
+    def few(value: str) -> str:
+        safe = known.get(value)
+        if safe is None:
+            safe = known[value] = safe_cell(value)
+        return safe
+
+    verification: dict[str, str] = {}
+    for row in rows:
+        cells: list[TeamValue] = [
+            row.id, few(row.kind), few(row.status), few(row.listing), safe_cell(row.public_line)
+        ]  # fmt: skip
+        for name, is_yes in signer:
+            value = getattr(row, name)
+            if is_yes:
+                cells.append(yes if value else no)
+            elif not value:
+                cells.append(value)
+            else:
+                cells.append(safe_cell(value))
+        level = verification.get(row.verification)
+        if level is None:
+            level = verification[row.verification] = safe_cell(_verification_cell(row.verification))
+        cells += (
+            row.version_confirmed,
+            few(row.source),
+            utc_text(row.submitted_at),
+            utc_text(row.confirmed_at),
+            utc_text(row.decided_at),
+            utc_text(row.withdrawn_at),
+            few(row.flags),
+            level,
+        )
+        yield cells
+
+
 def _verification_cell(value: str) -> str:
     """ "mailbox" or "mailbox disputed" as the team reads it, in their language."""
     if not value:
@@ -164,5 +207,4 @@ def _public_labels() -> tuple[list[str], dict[str, str]]:
 def iter_team_csv(rows: Iterable[TeamRow]) -> Iterator[bytes]:
     """Every signature with its contact details, for the team (in the interface language)."""
     header, yes, no = team_header(), _("yes"), _("no")
-    records = (team_record(row, yes, no, utc_text) for row in rows)
-    return _iter_csv(header, records)
+    return _iter_csv(header, team_records(rows, yes, no))

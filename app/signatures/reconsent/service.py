@@ -12,7 +12,7 @@ the older email's link then says so and leads to the newest text.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from markupsafe import Markup
 from sqlalchemy import or_, update
@@ -331,7 +331,16 @@ def latest_material_version_id(session: Session, *, statement: Statement) -> int
     return version.id if version else None
 
 
-def listed_after_reconsent(signature: Signature, latest_material_version_id: int | None) -> bool:
+class _Reconsented(Protocol):
+    """What `listed_after_reconsent` reads (an ORM `Signature` or the list's plain values)."""
+
+    @property
+    def version_id(self) -> int | None: ...
+    @property
+    def keep_listed(self) -> bool | None: ...
+
+
+def listed_after_reconsent(signature: _Reconsented, latest_material_version_id: int | None) -> bool:
     """For the list code: whether re-consent keeps this signature on the list. One that
     has not re-confirmed the latest material version stays listed unless the team
     decided otherwise (keep_listed=False)."""

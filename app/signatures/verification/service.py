@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -250,18 +251,35 @@ def version_key(session: Session, *, statement_id: int | None) -> tuple[object, 
     )
 
 
+class _Listed(Protocol):
+    """What `public_view` reads of a signature (an ORM `Signature` or the list's plain
+    values, `app.lists.service.Listed`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def kind(self) -> SignerKind: ...
+
+
+_S = TypeVar("_S", bound=_Listed)
+
+
 def public_view(
-    session: Session, *, statement_id: int | None, signatures: list[Signature]
-) -> tuple[list[Signature], frozenset[int]]:
+    session: Session, *, statement_id: int | None, signatures: list[_S]
+) -> tuple[list[_S], frozenset[int]]:
     """The approved signatures the public list shows (organisations held by the policy or
     disputed left out) and those of them shown with the verification mark."""
     rule = policy(session, statement_id=statement_id)
-    rows = levels(
-        session,
-        signature_ids=[
-            s.id for s in signatures if s.kind == SignerKind.ORGANISATION and s.id is not None
-        ],
-    )
+    wanted = {s.id for s in signatures if s.kind == SignerKind.ORGANISATION and s.id is not None}
+    if statement_id is None:
+        rows = levels(session, signature_ids=wanted)
+    else:
+        # The statement's rows, kept for these signatures: one query, not thousands of ids
+        # bound into an IN list.
+        found = session.exec(
+            select(OrgVerification).where(col(OrgVerification.statement_id) == statement_id)
+        ).all()
+        rows = {row.signature_id: row for row in found if row.signature_id in wanted}
     kept = [
         s
         for s in signatures
