@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import event, func
 from sqlmodel import Session, col, select
 
 from app.core.config import Settings, get_settings
@@ -285,6 +287,39 @@ def test_the_same_address_again_is_a_repeat_for_one_organisation_and_new_for_ano
     ]
     # Two confirmations, then the repeat notice for TJWG and a confirmation for the new one.
     assert sorted(kinds) == sorted(["signature_confirm"] * 3 + ["signature_repeat"])
+
+
+def test_signing_again_for_several_looks_exactly_like_the_first_time(
+    client: TestClient, db: Session, statement: Statement
+) -> None:
+    """The privacy rule of `record`, for several organisations: a submission that repeats
+    one and adds another sends the same SQL as a first one and answers the same."""
+
+    def sign(values: dict[str, str]) -> tuple[Response, list[str]]:
+        sent: list[str] = []
+
+        def keep(*args: Any) -> None:
+            sent.append(re.sub(r"sa_savepoint_\d+", "sa_savepoint", args[2]))
+
+        connection = db.connection()
+        event.listen(connection, "before_cursor_execute", keep)
+        try:
+            return submit(client, SIGN, **values), sent
+        finally:
+            event.remove(connection, "before_cursor_execute", keep)
+
+    db.flush()  # the statement's own writes, before the first request's
+    first, first_sql = sign(organisation(organisations="2") | SECOND)
+    again = organisation(organisations="2", email="Director@TJWG.org") | SECOND
+    again["organisation-2"] = "Korea Future"
+    second, second_sql = sign(again)
+    assert (first.status_code, first.headers["location"]) == (
+        second.status_code,
+        second.headers["location"],
+    )
+    assert first_sql == second_sql
+    assert len(_signatures(db)) == 3
+    assert db.exec(select(func.count()).select_from(SigningNotice)).one() == 4
 
 
 def test_an_individual_gives_their_own_country_once(
