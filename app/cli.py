@@ -106,7 +106,7 @@ def worker(
     from app.outreach import reminders
     from app.signatures.digests import service as digests
     from app.signatures.retention import service as retention
-    from app.signatures.signing import service as signing
+    from app.signatures.signing import notices as signing_notices
     from app.signatures.verification import checks as verification_checks
     from app.signatures.verification import service as verification
 
@@ -124,7 +124,7 @@ def worker(
             verification_checks.check_due,
             reminders.run_due,
         ],
-        each_batch=[signing.write_notices, verification.prepare],
+        each_batch=[signing_notices.write_notices, verification.prepare],
     )
 
 

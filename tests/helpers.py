@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
 from app.signatures.models import Signature
-from app.signatures.signing import service as signing
+from app.signatures.signing import notices
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -41,7 +41,7 @@ def sign_in(client: TestClient, email: str, password: str) -> Response:
 def run_signing_worker(db: Session) -> int:
     """What the mail worker does before each batch: turn the sign form's notices into
     email (a confirmation, a repeat notice or nothing)."""
-    handled = signing.write_notices(db)
+    handled = notices.write_notices(db)
     db.flush()
     return handled
 

@@ -60,6 +60,9 @@ class Keyed(StrEnum):
     # A signer's normalised email (signature.email_key): the blind index that finds a
     # repeat signer and a privacy request's signatures, the email itself being encrypted.
     EMAIL = "email"
+    # The organisation a signature is given for (signature.org_party_key): one address
+    # may sign for several organisations, one signature each; the name is encrypted.
+    ORGANISATION = "organisation"
     # A lead's single-use recovery codes.
     RECOVERY_CODE = "recovery-code"
 

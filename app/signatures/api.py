@@ -1,6 +1,7 @@
 """The signatures API: signing in public, and the team's view and decisions.
 
-Public signing goes through `service.submit`, the sign form's own path, so it keeps every
+Public signing goes through the sign form's own path (`several.check`, then
+`service.record_all`: one or several organisations, or an individual), so it keeps every
 protection of the form: the answer never says whether an address signed before, abuse
 checks hold a signature for a lead instead of refusing it, and only an open statement
 takes signatures. Confirming and withdrawing stay links in emails, for people.
@@ -27,7 +28,7 @@ from app.signatures import lifecycle, public
 from app.signatures import schemas as sig
 from app.signatures.models import Signature, SignatureStatus, SignerKind, Source
 from app.signatures.moderation import service as moderation
-from app.signatures.signing import service
+from app.signatures.signing import service, several
 from app.signatures.verification import service as verification
 from app.signatures.verification.models import OrgVerification
 from app.signatures.verification.schemas import Verification
@@ -76,7 +77,9 @@ def sign(
     statement: PublicStatement, body: sig.SignatureCreate, request: Request, session: SessionDep
 ) -> sig.SignAccepted:
     """Sign a statement. The signer gets an email with a link to confirm; the signature
-    counts only once confirmed (and, under manual moderation, approved).
+    counts only once confirmed (and, under manual moderation, approved). One person may
+    sign for several organisations at once (`organisations`): one signature and one
+    confirmation email each, and nothing is recorded if any of them has an error.
 
     The answer is the same whether or not the address signed before: its inbox is told
     instead. A closed statement answers 409; a draft does not exist (404)."""
@@ -85,7 +88,13 @@ def sign(
         form_age_seconds=service.form_age(body.form_token) if body.form_token else None,
         source=Source.API,
     )
-    service.submit(session, statement=statement, data=body.to_input(), context=context)
+    cleans = several.check(
+        statement=statement,
+        person=body.as_sent(),
+        organisations=body.organisation_blocks(),
+        key=lambda name, index: f"organisations.{index}.{name}",
+    )
+    service.record_all(session, statement=statement, cleans=cleans, context=context)
     return sig.SignAccepted()
 
 

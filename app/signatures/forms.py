@@ -14,7 +14,7 @@ from app.core.errors import BadRequest, FieldErrors, about
 from app.core.i18n import gettext as _
 from app.core.text import check_website, clean_line, normalise_email
 from app.security.tokens import Keyed, keyed_digest
-from app.signatures import countries, details
+from app.signatures import countries, details, similarity
 from app.signatures.models import EcosocStatus, Listing, SignerKind
 from app.statements.models import SignerKinds, Statement
 
@@ -41,6 +41,9 @@ class SignInput(_SignInputFields):
 @dataclass(frozen=True)
 class CleanSign(details.SignerDetails):
     email_key: str  # the blind index of the normalised address: recognises a repeat signer
+    # The blind index of the organisation ("" for an individual): with `email_key`, which
+    # signature a repeat is (one address may sign for several organisations).
+    org_party_key: str
 
 
 def normal_address(address: str) -> str:
@@ -143,6 +146,7 @@ def clean_sign_input(
         country=country,
         email=email,
         email_key=email_key(email),
+        org_party_key=similarity.party_key(kind, organisation),
         listing=listing,
         authorised=authorised,
         consent_privacy=consent,

@@ -14,7 +14,7 @@ final, and sign again after withdrawing: the same row becomes a new pending sign
 Anonymous and counted-only signers never appear by name in public output.
 
 Every submission from the sign form, first or repeat, also writes one SigningNotice; the
-worker decides which email it becomes (`write_notices` in app/signatures/signing/service.py).
+worker decides which email it becomes (`write_notices` in app/signatures/signing/notices.py).
 """
 
 from __future__ import annotations
@@ -79,8 +79,10 @@ class Flag(StrEnum):
 class Signature(SQLModel, table=True):
     __tablename__ = "signature"
     __table_args__ = (
-        # One signature per person and kind on a statement: the database settles races.
-        UniqueConstraint("statement_id", "kind", "email_key"),
+        # One signature per person and kind on a statement, and for an organisation one per
+        # person and organisation (one address may sign for several): the database settles
+        # races.
+        UniqueConstraint("statement_id", "kind", "email_key", "org_party_key"),
         Index("ix_signature_statement_status", "statement_id", "status"),
     )
 
@@ -112,6 +114,11 @@ class Signature(SQLModel, table=True):
     authorised: bool = False
     ecosoc_status: EcosocStatus = Field(
         default=EcosocStatus.NONE, sa_type=StrEnumType(EcosocStatus)
+    )
+    # The blind index of the organisation (similarity.party_key), "" for an individual: the
+    # name is encrypted, so this is what the unique key and a repeat signer's lookup use.
+    org_party_key: str = Field(
+        default="", max_length=64, sa_column_kwargs={"default": similarity.party_default}
     )
     # The organisation's comparison keys for look-alike detection (app.signatures.similarity):
     # set on every insert, by the column defaults (Core inserts: the form, imports) or by
@@ -225,6 +232,8 @@ class SignatureNote(SQLModel, table=True):
 
 @event.listens_for(Signature, "before_insert")
 def _lookalike_keys(_mapper: object, _connection: object, target: Signature) -> None:
+    if target.kind == SignerKind.ORGANISATION and not target.org_party_key:
+        target.org_party_key = similarity.party_key(target.kind, target.organisation)
     # Plain comparison keys only for an organisation listed by name: an anonymous or
     # counted-only organisation's name is encrypted, and these would give it away.
     if target.kind == SignerKind.ORGANISATION and target.listing == Listing.NAMED:

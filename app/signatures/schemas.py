@@ -12,9 +12,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool, create_model
 
+from app.core.errors import FieldErrors
+from app.core.i18n import gettext as _
 from app.signatures import details
 from app.signatures.forms import SignInput
 from app.signatures.models import EcosocStatus, Flag, Listing, SignatureStatus, SignerKind, Source
+from app.signatures.signing import several
 from app.signatures.verification.schemas import Verification
 from app.statements.schemas import ApiInput
 
@@ -40,20 +43,75 @@ _SignatureFields: Any = create_model(
 )
 
 
+_OrganisationFields: Any = create_model(
+    "OrganisationFields",
+    __base__=ApiInput,
+    **{d.name: _typed(d) for d in details.all_details() if d.name in several.BLOCK_FIELDS},
+)
+
+
+class OrganisationSign(_OrganisationFields):
+    """One organisation the signer signs for, in `organisations`: each needs
+    `organisation`, `country` and its own `authorised`."""
+
+    def as_sent(self) -> dict[str, str]:
+        return {
+            d.name: d.as_sent(getattr(self, d.name))
+            for d in details.all_details()
+            if d.name in several.BLOCK_FIELDS
+        }
+
+
 class SignatureCreate(_SignatureFields):
     """A signature, as the sign form would send it. Organisations need `organisation`,
-    `country` and `authorised`; everyone needs `consent_privacy`."""
+    `country` and `authorised`; everyone needs `consent_privacy`. To sign for several
+    organisations at once, give them in `organisations` instead (and leave the top-level
+    organisation fields empty): each becomes its own signature with its own confirmation
+    email; errors name them `organisations.<index>.<field>`."""
 
     form_token: str | None = Field(
         default=None,
         max_length=500,
         description="From GET …/sign-token when the signer began; how long they took.",
     )
+    organisations: list[OrganisationSign] = Field(
+        default_factory=list,
+        max_length=several.MAX_ORGANISATIONS,
+        description=f"With `kind` organisation: up to {several.MAX_ORGANISATIONS} "
+        "organisations signed for by this person, each with its own `organisation`, "
+        "`acronym`, `website`, `ecosoc_status`, `country` and `authorised`. The person's "
+        "`name`, `title`, `email`, `listing` and consent are given once, at the top level.",
+    )
 
     def to_input(self) -> SignInput:
-        return SignInput(
-            **{d.name: d.as_sent(getattr(self, d.name)) for d in details.all_details()}
-        )
+        return SignInput(**self.as_sent())
+
+    def as_sent(self) -> dict[str, str]:
+        """The top-level fields as the sign form would post them."""
+        return {d.name: d.as_sent(getattr(self, d.name)) for d in details.all_details()}
+
+    def organisation_blocks(self) -> list[dict[str, str]]:
+        """`organisations` as the form's blocks; `FieldErrors` when they cannot be meant."""
+        if not self.organisations:
+            return []
+        given = self.as_sent()
+        if given["kind"] != SignerKind.ORGANISATION.value:
+            raise FieldErrors(
+                {"organisations": _("Only a signature for organisations lists organisations.")}
+            )
+        if any(
+            given[name] and given[name] != details.detail(name).sent_default()
+            for name in several.BLOCK_FIELDS
+        ):
+            raise FieldErrors(
+                {
+                    "organisations": _(
+                        "Give the organisations either in “organisations” or in the "
+                        "top-level fields, not both."
+                    )
+                }
+            )
+        return [org.as_sent() for org in self.organisations]
 
 
 class SignAccepted(BaseModel):

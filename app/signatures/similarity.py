@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from rapidfuzz import fuzz, process
 
+from app.security.tokens import Keyed, keyed_digest
+
 _NOISE = re.compile(r"[^\w]+")
 _STOP = {"the", "of", "for", "and", "in", "on", "a", "an"}
 KEY_LENGTH = 300
@@ -78,3 +80,23 @@ def acronym_default(context: Any) -> str:
 def site_default(context: Any) -> str:
     """Column default for `Signature.site`."""
     return stored_keys(context.get_current_parameters())["site"]
+
+
+def party_key(kind: str, organisation: str) -> str:
+    """The blind index of the organisation a signature is given for (`org_party_key`):
+    one address signs once per organisation, and may sign for several. A keyed digest of
+    the folded name ("The Citizens' Alliance" and "citizens alliance" are one
+    organisation), kept for every organisation however it is listed, since it reveals
+    nothing without the key; "" for an individual."""
+    if kind != "organisation":
+        return ""
+    folded = org_key(organisation) or " ".join(
+        unicodedata.normalize("NFKC", organisation).casefold().split()
+    )
+    return keyed_digest(folded, purpose=Keyed.ORGANISATION)
+
+
+def party_default(context: Any) -> str:
+    """Column default for `Signature.org_party_key` (Core inserts that do not give it)."""
+    values = context.get_current_parameters()
+    return party_key(str(values.get("kind") or ""), values.get("organisation") or "")

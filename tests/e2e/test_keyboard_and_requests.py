@@ -104,9 +104,9 @@ def test_sign_with_the_keyboard_alone(site: Site, page: Page) -> None:
     expect(page.locator("#f-organisation")).to_be_hidden()  # only what an individual needs
     type_into(page, "name", "Han Keyboard")
     type_into(page, "note", "signs without a mouse")
-    tab_to(page, named("country"))
+    tab_to(page, named("signer_country"))
     page.keyboard.type("South Korea")
-    expect(page.locator("#f-country")).to_have_value("KR")
+    expect(page.locator("#f-signer_country")).to_have_value("KR")
     type_into(page, "email", "keyboard@example.org")
     tab_to(page, named("consent_privacy"))
     page.keyboard.press("Space")

@@ -80,8 +80,10 @@ def test_sign_in_korean_and_see_the_same_list_in_english(
     page.get_by_label("개인 자격으로").check()
     page.get_by_label("이름", exact=True).fill("김정삼")
     page.get_by_label("이름과 함께 표시할 짧은 메모(선택)").fill("억류자의 형")
-    page.get_by_label("국가", exact=True).select_option("KR")
-    expect(page.get_by_label("국가", exact=True).locator("option:checked")).to_have_text("대한민국")
+    page.get_by_label("귀하의 소재 국가(선택)").select_option("KR")
+    expect(page.get_by_label("귀하의 소재 국가(선택)").locator("option:checked")).to_have_text(
+        "대한민국"
+    )
     page.get_by_label("이메일 주소").fill(SIGNER)
     page.get_by_label("실명 공개").check()
     page.get_by_label("다음에 동의합니다").check()

@@ -205,7 +205,7 @@ def test_invite_decline_remind_sign_and_see_the_overview(
     signer.goto(referral)
     signer.get_by_label("As an individual").check()
     signer.get_by_label("Your full name").fill("Referred Person")
-    signer.get_by_label("Country").select_option("JP")
+    signer.get_by_label("Your country").select_option("JP")
     signer.get_by_label("Email address").fill("referred@example.org")
     signer.get_by_label("By name").check()
     signer.get_by_label("I agree to the").check()

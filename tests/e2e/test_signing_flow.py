@@ -53,8 +53,9 @@ def _sign(
         "On behalf of an organisation" if kind == "org" else "As an individual"
     ).check()
     for label, value in fields.items():
-        if label == "Country":
-            page.get_by_label("Country").select_option(value)
+        if label == "Country":  # the organisation's, or an individual's own
+            country = "Country where the organisation is based" if kind == "org" else "Your country"
+            page.get_by_label(country).select_option(value)
         else:
             page.get_by_label(label, exact=True).fill(value)
     page.get_by_label(listing, exact=False).check()

@@ -16,7 +16,7 @@ from app.core.db import new_session
 from app.mail.models import OutboxMessage
 from app.main import create_app
 from app.signatures.models import Signature, SignatureStatus
-from app.signatures.signing import service as signing
+from app.signatures.signing import notices
 from tests.factories import individual, make_user, open_statement
 from tests.helpers import csrf_from, mail_to
 
@@ -34,14 +34,14 @@ def _run_workers(engine: Engine, workers: int) -> None:
 
     def work(_: int) -> int:
         with new_session(engine) as session:
-            handled = signing.write_notices(session)
+            handled = notices.write_notices(session)
             session.commit()
             return handled
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(work, range(workers)))
     with new_session(engine) as session:  # whatever a busy worker left for the next round
-        signing.write_notices(session)
+        notices.write_notices(session)
         session.commit()
 
 

@@ -22,7 +22,7 @@ from app.lists import service as lists
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
 from app.signatures.models import Flag, Signature, SignatureStatus, SigningNotice
-from app.signatures.signing import service as signing
+from app.signatures.signing import notices
 from app.statements.models import Statement
 from tests.factories import individual, make_user, open_statement, organisation
 from tests.helpers import csrf_from, mail_to, run_signing_worker, signature_with_email, submit
@@ -189,7 +189,7 @@ def test_repeat_notices_are_capped(client: TestClient, db: Session) -> None:
     # Once the window is over, a repeat is told again (a confirmation link does expire).
     later = utcnow() + timedelta(days=8)
     _sign(client, "hrc58", individual())
-    signing.write_notices(db, now=later)
+    notices.write_notices(db, now=later)
     assert len(_mail(db, "signature_repeat")) == 2
 
 

@@ -95,6 +95,10 @@ def request_change(
     }
     if not changes:
         raise FieldErrors({"name": _("Nothing has changed: change a detail, then send.")})
+    if clean.org_party_key != signature.org_party_key and _signed_for(
+        session, signature=signature, party_key=clean.org_party_key
+    ):
+        raise FieldErrors({"organisation": _(ALREADY_SIGNED_FOR)})
     # One change waits at a time: the latest request replaces an earlier unconfirmed one.
     session.exec(
         delete(SignatureChange).where(
@@ -123,6 +127,29 @@ def request_change(
         days=get_settings().signature_confirm_days,
     )
     return change
+
+
+ALREADY_SIGNED_FOR = N_(
+    "This address has already signed this statement for that organisation: withdraw one "
+    "of the two signatures instead."
+)
+
+
+def _signed_for(session: Session, *, signature: Signature, party_key: str) -> bool:
+    """Whether this address signed this statement for the organisation `party_key` in
+    another signature (one address may sign for several organisations, once each)."""
+    return (
+        session.exec(
+            select(Signature.id).where(
+                col(Signature.statement_id) == signature.statement_id,
+                col(Signature.kind) == signature.kind,
+                col(Signature.email_key) == signature.email_key,
+                col(Signature.org_party_key) == party_key,
+                col(Signature.id) != signature.id,
+            )
+        ).first()
+        is not None
+    )
 
 
 @dataclass(frozen=True)
@@ -183,6 +210,14 @@ def confirm_change(session: Session, *, token: str, now: datetime | None = None)
         setattr(signature, name, value)
         if name in _DISPLAY:
             setattr(signature, _DISPLAY[name], None)  # their own words replace the team's
+    if "organisation" in changes:
+        party_key = similarity.party_key(signature.kind, signature.organisation)
+        if party_key != signature.org_party_key and _signed_for(
+            session, signature=signature, party_key=party_key
+        ):
+            # Signed for it in the meantime: the change would make two signatures of one.
+            raise Conflict(_(ALREADY_SIGNED_FOR))
+        signature.org_party_key = party_key
     if "organisation" in changes or "website" in changes:
         signature.org_key = similarity.org_key(signature.organisation)
         signature.site = similarity.website_domain(signature.website)[: similarity.KEY_LENGTH]

@@ -200,11 +200,16 @@ def preview(
     if statement.status == StatementStatus.FINAL:
         raise Conflict(_("A final statement's signatures cannot change."))
     check_mapping(mapping, statement=statement, defaults=defaults)
-    query = select(Signature.kind, Signature.email_key, Signature.status).where(
-        col(Signature.statement_id) == statement.id
-    )
-    existing = {(kind, key): SignatureStatus(status) for kind, key, status in session.exec(query)}
-    first_row: dict[tuple[SignerKind, str], int] = {}
+    # A signer is an address as an individual, or an address for one organisation (one
+    # address may sign for several).
+    query = select(
+        Signature.kind, Signature.email_key, Signature.org_party_key, Signature.status
+    ).where(col(Signature.statement_id) == statement.id)
+    existing = {
+        (kind, key, party): SignatureStatus(status)
+        for kind, key, party, status in session.exec(query)
+    }
+    first_row: dict[tuple[SignerKind, str, str], int] = {}
     found_groups = signatory_groups.groups_for(session, statement=statement)
     known_groups = _group_keys(found_groups)
     results: list[Row] = []
@@ -222,7 +227,7 @@ def preview(
         )
         if group_error:
             clean, errors = None, {**errors, GROUP: group_error}
-        signer = (clean.kind, clean.email_key) if clean else None
+        signer = (clean.kind, clean.email_key, clean.org_party_key) if clean else None
         results.append(
             Row(
                 number=number,

@@ -22,7 +22,7 @@ from app.core.text import clean_line
 from app.mail import service as mail
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.signatures import countries, lifecycle, public
-from app.signatures.forms import SignInput, clean_sign_input
+from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.models import (
     Flag,
     Listing,
@@ -275,9 +275,9 @@ def add_by_hand(
     note = _line(errors, "source_note", _("Where it came from"), source_note, 500)
     if not note and "source_note" not in errors:
         errors["source_note"] = _("Say where this signature came from.")
-    if clean is not None and _exists(session, statement, clean.kind, clean.email_key):
+    if clean is not None and _exists(session, statement, clean):
         errors["email"] = (
-            _("An organisation with this email address has already signed.")
+            _("This email address has already signed for this organisation.")
             if clean.kind == SignerKind.ORGANISATION
             else _("An individual with this email address has already signed.")
         )
@@ -294,11 +294,13 @@ def add_by_hand(
         note=clean.note,
         email=clean.email,
         email_key=clean.email_key,
+        org_party_key=clean.org_party_key,
         country=clean.country,
         organisation=clean.organisation,
         acronym=clean.acronym,
         website=clean.website,
         authorised=clean.authorised,
+        ecosoc_status=clean.ecosoc_status,
         consent_privacy=clean.consent_privacy,
         opt_in_updates=clean.opt_in_updates,
         locale=statement.language,
@@ -336,13 +338,16 @@ def add_by_hand(
     return signature
 
 
-def _exists(session: Session, statement: Statement, kind: SignerKind, email_key: str) -> bool:
+def _exists(session: Session, statement: Statement, clean: CleanSign) -> bool:
+    """The signature's unique key is taken: this address signed as an individual, or for
+    this organisation (one address may sign for several)."""
     return (
         session.exec(
             select(Signature.id).where(
                 col(Signature.statement_id) == statement.id,
-                col(Signature.kind) == kind,
-                col(Signature.email_key) == email_key,
+                col(Signature.kind) == clean.kind,
+                col(Signature.email_key) == clean.email_key,
+                col(Signature.org_party_key) == clean.org_party_key,
             )
         ).first()
         is not None

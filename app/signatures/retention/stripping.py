@@ -37,6 +37,7 @@ _UNPUBLISHED: dict[str, object] = {
     "display_country": None,
     "org_key": "",
     "site": "",
+    "org_party_key": "",  # "deleted:<id>" keeps the row unique without it
 }
 # A signature published on behalf of an organisation: the organisation stays, the person
 # who signed for it, their title and the website (never published) go.

@@ -19,9 +19,8 @@ from app.outreach import service as outreach
 from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import countries, lifecycle
-from app.signatures.forms import SignInput
 from app.signatures.models import SignerKind
-from app.signatures.signing import closed, sent, service
+from app.signatures.signing import closed, sent, service, several
 from app.statements import deps
 from app.statements import service as statements
 from app.statements.deps import PublicStatement
@@ -35,7 +34,7 @@ BUSY_MESSAGE = N_(
 _VALUES_KEY = "sign_values"
 
 
-def _sign_page(
+def sign_page(
     request: Request,
     session: SessionDep,
     statement: Statement,
@@ -44,12 +43,17 @@ def _sign_page(
     errors: dict[str, str] | None = None,
     status_code: int = 200,
     again: bool = False,
+    form_token: str = "",
+    focus_block: int = 0,
 ) -> Response:
     """The sign form. `values` may carry an outreach link's "invitation" token or
-    "ref" code (app.outreach), sent back with the form."""
+    "ref" code (app.outreach), sent back with the form. `form_token`: the one the signer
+    started with, when the form comes back after adding or removing an organisation;
+    `focus_block`: the organisation block just added, where the cursor goes."""
     version = statements.current_version(session, statement=statement)
     now = utcnow()
     accepting = statements.accepts_signatures(statement, now)
+    values = values or {"kind": "", "listing": "named"}
     return templating.page(
         request,
         "signatures/sign.html",
@@ -59,16 +63,27 @@ def _sign_page(
             "accepting": accepting,
             # A late signer sees the statement itself, when it closed and whom to write to.
             **({} if accepting else closed.context(statement, version, now)),
-            "values": values or {"kind": "", "listing": "named"},
+            "values": values,
             "errors": errors or {},
             "countries": countries.options(),
-            "form_token": service.form_token(),
+            "form_token": form_token or service.form_token(),
             "honeypot": HONEYPOT_FIELD,
             "kinds": _kind_options(statement),
             "again": again,
+            **_blocks_context(values, focus_block=focus_block),
         },
         status_code=status_code,
     )
+
+
+def _blocks_context(values: dict[str, str], *, focus_block: int = 0) -> dict[str, object]:
+    """The organisation blocks for `_sign_form.html` (app.signatures.signing.several)."""
+    return {
+        "org_blocks": several.blocks(values),
+        "max_organisations": several.MAX_ORGANISATIONS,
+        "focus_block": focus_block,
+        "person_country": several.PERSON_COUNTRY,
+    }
 
 
 def _kind_options(statement: Statement) -> list[tuple[str, str]]:
@@ -78,9 +93,6 @@ def _kind_options(statement: Statement) -> list[tuple[str, str]]:
     if statement.signer_kinds in (SignerKinds.BOTH, SignerKinds.INDIVIDUALS):
         options.append((SignerKind.INDIVIDUAL.value, _("As an individual")))
     return options
-
-
-sign_page = _sign_page  # for app.outreach's personal links
 
 
 @router.get("/s/{slug}/sign")
@@ -97,7 +109,7 @@ def sign_form(
     recalled = values is not None
     if ref and outreach.referral_by_code(session, statement=statement, code=ref):
         values = (values or {"kind": "", "listing": "named"}) | {"ref": ref}
-    response = _sign_page(request, session, statement, values=values, again=recalled)
+    response = sign_page(request, session, statement, values=values, again=recalled)
     if recalled:
         response.headers.update(headers.SECRET_PAGE)
     return response
@@ -115,7 +127,10 @@ def _sign_busy_page(request: Request) -> Response:
     """The form again, with what was typed, rendered without the database (no statement
     title; both kinds offered, the signer's choice kept): error_pages adds 503 and
     Retry-After."""
-    values: dict[str, str] = getattr(request.state, _VALUES_KEY, {})
+    values: dict[str, str] = getattr(request.state, _VALUES_KEY, {}) or {
+        "kind": "",
+        "listing": "named",
+    }
     kinds = [
         (SignerKind.ORGANISATION.value, _("On behalf of an organisation")),
         (SignerKind.INDIVIDUAL.value, _("As an individual")),
@@ -126,13 +141,14 @@ def _sign_busy_page(request: Request) -> Response:
         {
             "slug": request.path_params.get("slug", ""),
             "message": _(BUSY_MESSAGE),
-            "values": values or {"kind": "", "listing": "named"},
+            "values": values,
             "errors": {},
             "countries": countries.options(),
             # The signer's own token: how long they took is still measured from the start.
             "form_token": values.get("form_token") or service.form_token(),
             "honeypot": HONEYPOT_FIELD,
             "kinds": kinds,
+            **_blocks_context(values),
         },
     )
 
@@ -159,23 +175,40 @@ def _sign(request: Request, session: Session, slug: str, values: dict[str, str])
     if not statements.accepts_signatures(statement, utcnow()):
         # Too late (or too early): the statement page with the closing time, never the
         # values typed, and nothing written.
-        return _sign_page(request, session, statement, status_code=409)
+        return sign_page(request, session, statement, status_code=409)
+    changed = several.change(values)
+    if changed is not None:  # "Add another organisation" or "Remove": the form again
+        kept, errors = changed
+        added = several.count(kept) if values.get(several.ACTION) == several.ADD else 0
+        return sign_page(
+            request,
+            session,
+            statement,
+            values=kept,
+            errors=errors,
+            status_code=422 if errors else 200,
+            form_token=values.get("form_token", ""),
+            focus_block=0 if errors else added,
+        )
     # The check touches no database, so its errors need no savepoint to undo (`db.attempt`
     # would cost two round trips on every signature): nothing has been written yet.
     try:
-        clean = service.check(statement=statement, data=SignInput.model_validate(values))
+        cleans = several.check_form(statement=statement, values=values)
     except FieldErrors as exc:
-        return _sign_page(
+        return sign_page(
             request, session, statement, values=values, errors=exc.errors, status_code=422
         )
-    signature_id = service.record(session, statement=statement, clean=clean, context=context)
-    outreach.record_arrival(
-        session,
-        statement=statement,
-        signature_id=signature_id,
-        invitation_token=values.get("invitation", ""),
-        referral_code=values.get("ref", ""),
-    )
+    ids = service.record_all(session, statement=statement, cleans=cleans, context=context)
+    for number, signature_id in enumerate(ids):
+        outreach.record_arrival(
+            session,
+            statement=statement,
+            signature_id=signature_id,
+            # A personal invitation is for the organisation it prefilled, the first block;
+            # a referral link brought them all.
+            invitation_token=values.get("invitation", "") if number == 0 else "",
+            referral_code=values.get("ref", ""),
+        )
     response = templating.redirect(f"/s/{statement.slug}/sign/check-your-email")
     sent.remember(response, slug=statement.slug, values=values)
     return response
@@ -186,10 +219,20 @@ def check_email(request: Request, statement: PublicStatement, session: SessionDe
     version = statements.current_version(session, statement=statement)
     typed = sent.recall(request, slug=statement.slug) or {}
     masked = sent.mask_email(typed["email"]) if typed.get("email") else ""
+    signed_for = (
+        min(several.count(typed), several.MAX_ORGANISATIONS)
+        if typed.get("kind") == SignerKind.ORGANISATION.value
+        else 1
+    )
     response = templating.page(
         request,
         "signatures/check_email.html",
-        {"statement": statement, "version": version, "masked_email": masked},
+        {
+            "statement": statement,
+            "version": version,
+            "masked_email": masked,
+            "emails": signed_for,  # one confirmation per organisation
+        },
     )
     response.headers.update(headers.SECRET_PAGE)
     return response

@@ -16,6 +16,7 @@ from fastapi import Request, Response
 
 from app.core.config import get_settings
 from app.security import tokens
+from app.signatures.signing import several
 
 COOKIE = "sign_sent"
 MINUTES = 30
@@ -33,6 +34,13 @@ KEPT = (
     "listing",
     "authorised",
     "opt_in_updates",
+    several.PERSON_COUNTRY,
+    several.COUNT,  # how many organisations: "check your email" says how many emails
+    *(
+        several.field_name(name, number)
+        for number in range(2, several.MAX_ORGANISATIONS + 1)
+        for name in several.BLOCK_FIELDS
+    ),
 )
 MASK = "•••"
 
@@ -53,9 +61,9 @@ def _path(slug: str) -> str:
 def remember(response: Response, *, slug: str, values: dict[str, str]) -> None:
     kept = {k: values[k] for k in KEPT if values.get(k)}
     token = tokens.make_token(tokens.Purpose.SIGN_SENT, {"slug": slug, "v": kept})
-    if len(token) > _MAX_COOKIE:  # very long names and notes: keep only the address
-        email = {"email": kept.get("email", "")}
-        token = tokens.make_token(tokens.Purpose.SIGN_SENT, {"slug": slug, "v": email})
+    if len(token) > _MAX_COOKIE:  # very long names and notes: keep the address and count
+        brief = {k: kept[k] for k in ("email", "kind", several.COUNT) if k in kept}
+        token = tokens.make_token(tokens.Purpose.SIGN_SENT, {"slug": slug, "v": brief})
     response.set_cookie(
         COOKIE,
         token,

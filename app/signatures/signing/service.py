@@ -3,14 +3,14 @@
 Privacy rule for every public path: the response to a signature never depends on
 whether that person signed before, in its content or its timing. The request does the
 same statements for a first signature, a repeat and a signature after a withdrawal, and
-writes one notice; the worker decides what the notice becomes (`write_notices`) and tells
-the mailbox owner, at most EMAILS_PER_WINDOW times.
+writes one notice; the worker decides what the notice becomes (`notices.write_notices`)
+and tells the mailbox owner, at most `notices.EMAILS_PER_WINDOW` times.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -22,7 +22,6 @@ from sqlalchemy import (
     Executable,
     Table,
     bindparam,
-    delete,
     func,
     literal,
     or_,
@@ -32,14 +31,13 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from app.audit import service as audit
 from app.core.config import get_settings
 from app.core.db import utcnow
 from app.core.errors import Conflict
-from app.core.i18n import N_, get_locale
+from app.core.i18n import get_locale
 from app.core.i18n import gettext as _
 from app.security import ratelimit, tokens
-from app.signatures import emails, lifecycle, similarity
+from app.signatures import similarity
 from app.signatures.blocklists import service as blocklists
 from app.signatures.blocklists.models import BlocklistEntry
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input, normal_address
@@ -111,6 +109,38 @@ def check(*, statement: Statement, data: SignInput, now: datetime | None = None)
     return clean_sign_input(data, statement)
 
 
+def record_all(
+    session: Session,
+    *,
+    statement: Statement,
+    cleans: Sequence[CleanSign],
+    context: Context,
+    now: datetime | None = None,
+) -> list[int | None]:
+    """Record one submission: an individual, or one person signing for one or several
+    organisations, each its own signature with its own notice (and so its own
+    confirmation). The person's checks (timing, honeypot, the rate limits, the blocklist)
+    run once for the submission, so one form counts once against the limits whatever the
+    number of organisations; each organisation's own checks (its website against the
+    address, look-alikes) run for it. The ids, in the order given."""
+    now = now or utcnow()
+    person = person_checks(session, statement=statement, clean=cleans[0], context=context)
+    return [
+        record(
+            session,
+            statement=statement,
+            clean=clean,
+            context=context,
+            now=now,
+            checks=Checks(
+                flags=person.flags | organisation_flags(session, statement=statement, clean=clean),
+                blocklisted=person.blocklisted,
+            ),
+        )
+        for clean in cleans
+    ]
+
+
 def record(
     session: Session,
     *,
@@ -118,18 +148,21 @@ def record(
     clean: CleanSign,
     context: Context,
     now: datetime | None = None,
+    checks: Checks | None = None,
 ) -> int | None:
     """Record a checked signature and queue its notice. Returns the signature's id (for
     the outreach links: app.outreach.service.record_arrival), and does the same work,
     whether this is a first signature, a repeat or a signature after a withdrawal:
     one upsert that writes a new row, or reopens a withdrawn one, or leaves an existing one
     as it is; then one notice row for whichever row that is. What the notice becomes (a
-    confirmation, a repeat notice, or nothing) is decided by the worker (`write_notices`).
+    confirmation, a repeat notice, or nothing) is decided by the worker
+    (`notices.write_notices`).
 
     Round trips after the statement's own: the rate-limit counters, the blocklist, then the
-    signature and its notice (one statement on PostgreSQL, two on SQLite)."""
+    signature and its notice (one statement on PostgreSQL, two on SQLite). `checks`: what
+    `checks_for` found, when `record_all` ran them already."""
     now = now or utcnow()
-    checks = checks_for(session, statement=statement, clean=clean, context=context)
+    checks = checks or checks_for(session, statement=statement, clean=clean, context=context)
     values = _row(statement, clean, flags=checks.flags, context=context, now=now)
     postgres = session.get_bind().dialect.name == "postgresql"
     write, notice = _record_statements(postgres, tuple(values))
@@ -169,7 +202,7 @@ def _record_statements(postgres: bool, names: tuple[str, ...]) -> tuple[Executab
     # The id comes back when this submission wrote the row (new, or signed again after a
     # withdrawal), nothing when it left an existing signature as it was.
     write = upsert.on_conflict_do_update(
-        index_elements=["statement_id", "kind", "email_key"],
+        index_elements=["statement_id", "kind", "email_key", "org_party_key"],
         set_=_signed_again(upsert.excluded, names),
         where=signatures.c.status == SignatureStatus.WITHDRAWN.value,
     ).returning(signatures.c.id)
@@ -178,6 +211,7 @@ def _record_statements(postgres: bool, names: tuple[str, ...]) -> tuple[Executab
         signatures.c.statement_id == bound["statement_id"],
         signatures.c.kind == bound["kind"],
         signatures.c.email_key == bound["email_key"],
+        signatures.c.org_party_key == bound["org_party_key"],
     )
     columns = ["signature_id", "status", "created_at"]
     if not postgres:
@@ -257,6 +291,17 @@ def checks_for(
     session: Session, *, statement: Statement, clean: CleanSign, context: Context
 ) -> Checks:
     """`flags_for`, with the blocklist entries that made it BLOCKLISTED."""
+    person = person_checks(session, statement=statement, clean=clean, context=context)
+    flags = person.flags | organisation_flags(session, statement=statement, clean=clean)
+    return Checks(flags=flags, blocklisted=person.blocklisted)
+
+
+def person_checks(
+    session: Session, *, statement: Statement, clean: CleanSign, context: Context
+) -> Checks:
+    """What is about the person and the submission, whatever they sign for: the honeypot,
+    the form's age, the rate limits (one more event each time this runs), a disposable
+    address, the blocklist."""
     settings = get_settings()
     flags: set[Flag] = set()
     if context.honeypot.strip():
@@ -274,19 +319,26 @@ def checks_for(
         )
         if any(n > limit for n, (_, _, limit) in zip(counts, limits, strict=True)):
             flags.add(Flag.RATE_LIMITED)
-    domain = clean.email.rpartition("@")[2]
-    if domain in disposable_domains:
+    if clean.email.rpartition("@")[2] in disposable_domains:
         flags.add(Flag.DISPOSABLE_EMAIL)
     blocklisted = _blocklisted(session, statement=statement, email=clean.email, context=context)
     if blocklisted:
         flags.add(Flag.BLOCKLISTED)
+    return Checks(flags=flags, blocklisted=blocklisted)
+
+
+def organisation_flags(session: Session, *, statement: Statement, clean: CleanSign) -> set[Flag]:
+    """What is about the organisation signed for: its website against the address's
+    domain, and look-alikes already on the statement."""
+    flags: set[Flag] = set()
     if clean.kind == SignerKind.ORGANISATION:
+        domain = clean.email.rpartition("@")[2]
         site = similarity.website_domain(clean.website)
         if site and not (domain == site or domain.endswith("." + site)):
             flags.add(Flag.DOMAIN_MISMATCH)
         if _looks_like_existing_org(session, statement=statement, clean=clean):
             flags.add(Flag.POSSIBLE_DUPLICATE)
-    return Checks(flags=flags, blocklisted=blocklisted)
+    return flags
 
 
 def _blocklisted(
@@ -335,7 +387,12 @@ def _looks_like_existing_org(session: Session, *, statement: Statement, clean: C
         select(Signature.org_key, Signature.site, Signature.acronym_key).where(
             col(Signature.statement_id) == statement.id,
             col(Signature.kind) == SignerKind.ORGANISATION,
-            col(Signature.email_key) != clean.email_key,
+            # Not this signature itself (a repeat); the same person's other organisations
+            # are compared: a second name for one organisation is worth a look.
+            or_(
+                col(Signature.email_key) != clean.email_key,
+                col(Signature.org_party_key) != clean.org_party_key,
+            ),
             col(Signature.status) != SignatureStatus.WITHDRAWN,
             or_(*could_match),
         )
@@ -346,133 +403,3 @@ def _looks_like_existing_org(session: Session, *, statement: Statement, clean: C
     ):
         return True
     return similarity.near_name(key, [other for other, _, _ in candidates if other])
-
-
-# --- the worker: what each notice becomes ---
-
-# At most this many emails reach an address about one signature within the confirmation
-# window, however many times the form is sent: the confirmation and one repeat notice.
-EMAILS_PER_WINDOW = 2
-NOTICE_BATCH = 200
-EMAILED = (NoticeStatus.CONFIRMATION, NoticeStatus.REPEAT)
-
-
-def write_notices(session: Session, *, now: datetime | None = None) -> int:
-    """The worker's job: turn queued notices into email, oldest first. Returns how many
-    notices were handled. Runs before every outbox batch, so a confirmation goes out as
-    quickly as it did when the request wrote it."""
-    now = now or utcnow()
-    notices = session.exec(
-        select(SigningNotice)
-        .where(col(SigningNotice.status) == NoticeStatus.QUEUED)
-        .order_by(col(SigningNotice.id))
-        .limit(NOTICE_BATCH)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for notice in notices:
-        notice.status = _write_notice(session, notice=notice, now=now)
-        notice.done_at = now
-        session.flush()
-    _prune_notices(session, now=now)
-    return len(notices)
-
-
-def _write_notice(session: Session, *, notice: SigningNotice, now: datetime) -> NoticeStatus:
-    # Locked, so that two workers with notices for one signature count each other's email.
-    signature = session.exec(
-        select(Signature).where(col(Signature.id) == notice.signature_id).with_for_update()
-    ).one_or_none()
-    if signature is None or signature.status == SignatureStatus.WITHDRAWN:
-        return NoticeStatus.NOT_NEEDED
-    statement = session.get(Statement, signature.statement_id)
-    assert statement is not None
-    # Only this submission's email counts: a row signed again after a withdrawal starts
-    # afresh at its new submitted_at.
-    emailed = session.exec(
-        select(SigningNotice.done_at).where(
-            col(SigningNotice.signature_id) == signature.id,
-            col(SigningNotice.status).in_(EMAILED),
-            col(SigningNotice.done_at) >= signature.submitted_at,
-        )
-    ).all()
-    window_start = now - timedelta(days=get_settings().signature_confirm_days)
-    if sum(1 for done in emailed if done is not None and done > window_start) >= (
-        EMAILS_PER_WINDOW
-    ):
-        return NoticeStatus.CAPPED
-    if not emailed and signature.status == SignatureStatus.PENDING:
-        _email_confirmation(session, statement=statement, signature=signature)
-        return NoticeStatus.CONFIRMATION
-    _email_repeat(session, statement=statement, signature=signature)
-    return NoticeStatus.REPEAT
-
-
-def _confirm_link(signature: Signature) -> str:
-    token = tokens.make_token(tokens.Purpose.CONFIRM, {"s": signature.id, "n": signature.nonce})
-    return f"{get_settings().base_url}/confirm/{token}"
-
-
-def _email_confirmation(session: Session, *, statement: Statement, signature: Signature) -> None:
-    again = signature.withdrawn_at is not None
-    if again:
-        audit.record(
-            session,
-            statement_id=statement.id,
-            actor=None,
-            action="signature submitted again after withdrawal",
-            actor_label=_("the signer"),
-            detail=f"#{signature.id}",
-        )
-    emails.email_signer(
-        session,
-        signature,
-        template="signature_confirm",
-        subject=N_("Please confirm your signature: %(title)s"),
-        title=statements.current_version(session, statement=statement).title,
-        organisation=signature.organisation,
-        link=_confirm_link(signature),
-        days=get_settings().signature_confirm_days,
-        again=again,
-        confirm_until=lifecycle.confirm_until(statement, signature),
-        deadline=statement.deadline_at,
-        zone=statement.deadline_zone,
-    )
-
-
-def _email_repeat(session: Session, *, statement: Statement, signature: Signature) -> None:
-    """Greets them with the name stored with their signature: the new submission's name
-    was never kept, so a stranger cannot put words in our mouth."""
-    pending = signature.status == SignatureStatus.PENDING
-    emails.email_signer(
-        session,
-        signature,
-        template="signature_repeat",
-        subject=N_("You have already signed: %(title)s"),
-        title=statements.current_version(session, statement=statement).title,
-        organisation=signature.organisation,
-        pending=pending,
-        # Still pending: they may have lost the first email, so the link comes again.
-        link=_confirm_link(signature) if pending else "",
-        public_link=f"{get_settings().base_url}/s/{statement.slug}",
-        # Confirmed: they may want to change what they gave (re-confirmed by email).
-        edit_link="" if pending else lifecycle.edit_link(signature),
-        days=get_settings().signature_confirm_days,
-        confirm_until=lifecycle.confirm_until(statement, signature),
-        deadline=statement.deadline_at,
-        zone=statement.deadline_zone,
-    )
-
-
-def _prune_notices(session: Session, *, now: datetime) -> None:
-    """Notices that sent nothing matter for nothing once done; emailed ones are the count
-    for the cap and go once the window they count in is over."""
-    window_start = now - timedelta(days=get_settings().signature_confirm_days)
-    session.execute(
-        delete(SigningNotice).where(
-            col(SigningNotice.status) != NoticeStatus.QUEUED,
-            or_(
-                col(SigningNotice.status).not_in(EMAILED),
-                col(SigningNotice.done_at) < window_start,
-            ),
-        )
-    )
