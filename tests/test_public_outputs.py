@@ -146,7 +146,9 @@ def zipped_xml(data: bytes) -> str:
 
 
 # The sign form offers every country by name: a choice, not anyone's signature.
-_COUNTRY_CHOICE = re.compile(r"<select[^>]*name=\"country\".*?</select>", re.S)
+# The sign form's country pickers (an organisation block's "country", "country-2", …; an
+# individual's "signer_country") list every country: not a leak.
+_COUNTRY_CHOICE = re.compile(r"<select[^>]*name=\"(?:signer_)?country(?:-\d+)?\".*?</select>", re.S)
 
 
 def readable(path: str, data: bytes, media_type: str) -> str:

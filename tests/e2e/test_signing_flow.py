@@ -8,13 +8,15 @@ import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from pydantic import SecretStr
 from sqlmodel import select
 
 from app.accounts.models import User
+from app.core.config import get_settings
 from app.core.db import make_engine, new_session
 from app.signatures.models import SignatureStatus
 from app.statements import service as statements
-from tests.e2e.conftest import LiveServer, screenshot, wait_for_mail
+from tests.e2e.conftest import SECRET_KEY, LiveServer, screenshot, wait_for_mail
 from tests.factories import statement_input
 from tests.helpers import signature_with_email
 from tests.smtp_server import RecordingHandler
@@ -38,7 +40,12 @@ def _open_statement(live: LiveServer) -> None:
 
 def _status(live: LiveServer, email: str) -> SignatureStatus:
     engine = make_engine(live.database_url)
-    with new_session(engine, write=False) as session:
+    # The server's blind index is keyed with the server's SECRET_KEY.
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        new_session(engine, write=False) as session,
+    ):
+        patch.setattr(get_settings(), "secret_key", SecretStr(SECRET_KEY))
         status = signature_with_email(session, email).status
     engine.dispose()
     return SignatureStatus(status)
