@@ -127,6 +127,9 @@ class Settings(BaseSettings):
     # The public statement page is rendered at most once per this many seconds per worker
     # and address (it is already public and cacheable for 30 s); 0 turns the cache off.
     public_page_cache_seconds: float = 1.0
+    # Signing and confirming transactions run at once per web process (the rest wait their
+    # turn on the event loop): see app.core.db.in_one_thread.
+    signing_concurrency: int = Field(default=4, ge=1, le=64)
     # Number of reverse-proxy hops whose X-Forwarded-For we trust; 0 = use the socket peer.
     trusted_proxy_hops: int = 0
     # Whether uvicorn's access log shows each request's client address; off, it shows "-".
