@@ -28,7 +28,7 @@ from app.security import tokens
 from app.signatures import countries, details, emails, lifecycle, similarity
 from app.signatures.editing.models import SignatureChange
 from app.signatures.forms import SignInput, clean_sign_input
-from app.signatures.models import Signature, SignatureStatus
+from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
 from app.signatures.moderation.service import labels
 from app.statements import service as statements
 from app.statements.models import StatementStatus
@@ -218,9 +218,20 @@ def confirm_change(session: Session, *, token: str, now: datetime | None = None)
             # Signed for it in the meantime: the change would make two signatures of one.
             raise Conflict(_(ALREADY_SIGNED_FOR))
         signature.org_party_key = party_key
-    if "organisation" in changes or "website" in changes:
-        signature.org_key = similarity.org_key(signature.organisation)
-        signature.site = similarity.website_domain(signature.website)[: similarity.KEY_LENGTH]
+    if changes.keys() & {"organisation", "acronym", "website", "listing"}:
+        # The look-alike keys, as signing writes them: empty unless listed by name (an
+        # anonymous or counted-only organisation's name has no key in clear).
+        keys = similarity.stored_keys(
+            {
+                "kind": SignerKind(signature.kind).value,
+                "listing": Listing(signature.listing).value,
+                "organisation": signature.organisation,
+                "acronym": signature.acronym,
+                "website": signature.website,
+            }
+        )
+        for name, value in keys.items():
+            setattr(signature, name, value)
     audit.record(
         session,
         statement_id=statement.id,
