@@ -22,6 +22,7 @@ from app.core.text import clean_line
 from app.mail import service as mail
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.signatures import countries, lifecycle, public
+from app.signatures.blocklists import service as blocklists
 from app.signatures.forms import CleanSign, SignInput, clean_sign_input
 from app.signatures.models import (
     Flag,
@@ -315,16 +316,14 @@ def add_by_hand(
     )
     # The same checks as the sign form; those about timing and rate do not apply here.
     context = signing.Context(source=Source.MANUAL, source_note=note)
-    signature.add_flags(
-        *signing.flags_for(session, statement=statement, clean=clean, context=context)
-    )
+    checks = signing.checks_for(session, statement=statement, clean=clean, context=context)
+    signature.add_flags(*checks.flags)
     session.add(signature)
     session.flush()
-    if Flag.BLOCKLISTED in signature.flag_set():
+    if checks.blocklisted:
         assert signature.id is not None
-        signing.record_blocklist_hits(
-            session, statement=statement, signature_id=signature.id, clean=clean, context=context
-        )
+        # The entries the check found: the blocklist is not asked twice.
+        blocklists.record_hits(session, signature_id=signature.id, entries=checks.blocklisted)
     add_note(session, signature=signature, actor=actor, body=note)
     audit.record(
         session,

@@ -279,18 +279,12 @@ class Checks:
     blocklisted: list[BlocklistEntry]
 
 
-def flags_for(
-    session: Session, *, statement: Statement, clean: CleanSign, context: Context
-) -> set[Flag]:
-    """Reasons to hold a signature for a lead. Never a reason to refuse it: a bot that is
-    refused learns what to change; one that is held learns nothing."""
-    return checks_for(session, statement=statement, clean=clean, context=context).flags
-
-
 def checks_for(
     session: Session, *, statement: Statement, clean: CleanSign, context: Context
 ) -> Checks:
-    """`flags_for`, with the blocklist entries that made it BLOCKLISTED."""
+    """Reasons to hold a signature for a lead, with the blocklist entries that made it
+    BLOCKLISTED. Never a reason to refuse it: a bot that is refused learns what to change;
+    one that is held learns nothing."""
     person = person_checks(session, statement=statement, clean=clean, context=context)
     flags = person.flags | organisation_flags(session, statement=statement, clean=clean)
     return Checks(flags=flags, blocklisted=person.blocklisted)
@@ -351,18 +345,6 @@ def _blocklisted(
         email=email,
         email_key=normal_address(email),
         ip=context.ip,
-    )
-
-
-def record_blocklist_hits(
-    session: Session, *, statement: Statement, signature_id: int, clean: CleanSign, context: Context
-) -> None:
-    """Keep, with a signature that `flags_for` held as blocklisted, the entries it
-    matched: the live client IP is gone after this request."""
-    blocklists.record_hits(
-        session,
-        signature_id=signature_id,
-        entries=_blocklisted(session, statement=statement, email=clean.email, context=context),
     )
 
 
