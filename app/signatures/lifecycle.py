@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
@@ -18,9 +18,9 @@ from app.core.errors import Conflict, Gone, NotFound
 from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.security import tokens
-from app.signatures import emails
 from app.signatures.forms import email_key
 from app.signatures.models import Signature, SignatureStatus, SignerKind
+from app.signatures.signing import claim
 from app.statements import service as statements
 from app.statements.models import Moderation, Statement, StatementStatus
 
@@ -40,10 +40,22 @@ def resolve(session: Session, purpose: tokens.Purpose, token: str, max_age: int 
         raise Gone(_("This link has expired. Sign again to get a new one.")) from exc
     except tokens.TokenInvalid as exc:
         raise NotFound(_(INVALID_LINK)) from exc
-    signature = session.get(Signature, payload.get("s")) if isinstance(payload, dict) else None
-    if signature is None or signature.nonce != payload.get("n"):
+    found = (
+        session.exec(_SIGNATURE_AND_STATEMENT, params={"sid": payload.get("s")}).first()
+        if isinstance(payload, dict) and isinstance(payload.get("s"), int)
+        else None
+    )
+    if found is None or found[0].nonce != payload.get("n"):
         raise NotFound(_(INVALID_LINK))
-    return Found(signature=signature, statement=statement_of(session, signature))
+    return Found(signature=found[0], statement=found[1])
+
+
+# A link's signature and its statement in one round trip.
+_SIGNATURE_AND_STATEMENT = (
+    select(Signature, Statement)
+    .join(Statement, col(Statement.id) == col(Signature.statement_id))
+    .where(col(Signature.id) == bindparam("sid"))
+)
 
 
 def statement_of(session: Session, signature: Signature) -> Statement:
@@ -87,7 +99,9 @@ def confirm_until(statement: Statement, signature: Signature) -> datetime:
 
 
 def confirm(session: Session, *, token: str, now: datetime | None = None) -> Found:
-    """Confirm once. A second (or concurrent) confirmation changes nothing and says so."""
+    """Confirm once. A second (or concurrent) confirmation changes nothing and says so.
+    The thank-you email is queued as a notice for the worker (`notices.write_notices`),
+    in the same statement as the claim on PostgreSQL."""
     now = now or utcnow()
     found = for_confirmation(session, token=token)
     signature, statement = found.signature, found.statement
@@ -101,30 +115,17 @@ def confirm(session: Session, *, token: str, now: datetime | None = None) -> Fou
         )
         if not late_but_allowed:
             raise Conflict(_("Signatures for this statement have closed."))
-    version = statements.current_version(session, statement=statement)
     # Approved at once, or confirmed and waiting for a lead: decided before the one UPDATE
     # (the flags and the moderation setting are already at hand).
-    changed: dict[str, object] = {
-        "status": SignatureStatus.CONFIRMED,
-        "confirmed_at": now,
-        "version_id": version.id,
-    }
+    changed: dict[str, object] = {"status": SignatureStatus.CONFIRMED, "confirmed_at": now}
     if _auto_approves(statement, signature):
         changed |= {"status": SignatureStatus.APPROVED, "decided_at": now}
-    # Single use, settled by the database: only one request moves it out of "pending".
-    claimed = session.exec(
-        update(Signature)
-        .where(col(Signature.id) == signature.id, col(Signature.status) == SignatureStatus.PENDING)
-        .values(**changed)
-        .execution_options(synchronize_session=False)
-    )
-    if claimed.rowcount != 1:
+    version_id = claim.claim(session, signature=signature, statement=statement, changed=changed)
+    if version_id is None:  # another request confirmed it first
         session.refresh(signature)
         return found
-    for name, value in changed.items():  # what the row now holds, without reading it again
-        set_committed_value(signature, name, value)
-    _queue_confirmed(session, statement=statement, signature=signature, title=version.title)
-    session.flush()
+    for name, value in (changed | {"version_id": version_id}).items():
+        set_committed_value(signature, name, value)  # what the row now holds, not read again
     return found
 
 
@@ -148,24 +149,6 @@ def edit_link(signature: Signature) -> str:
     the signature does (its nonce)."""
     token = tokens.make_token(tokens.Purpose.EDIT, {"s": signature.id, "n": signature.nonce})
     return f"{get_settings().base_url}/edit/{token}"
-
-
-def _queue_confirmed(
-    session: Session, *, statement: Statement, signature: Signature, title: str
-) -> None:
-    base = get_settings().base_url
-    # In the language they signed in, whatever the browser that opened the link prefers.
-    emails.email_signer(
-        session,
-        signature,
-        template="signature_confirmed",
-        subject=N_("Thank you for signing: %(title)s"),
-        title=title,
-        approved=signature.status == SignatureStatus.APPROVED,
-        public_link=f"{base}/s/{statement.slug}",
-        withdraw_link=f"{base}/withdraw/{withdraw_token(signature)}",
-        edit_link=edit_link(signature),
-    )
 
 
 def for_withdrawal(session: Session, *, token: str) -> Found:

@@ -197,13 +197,21 @@ class NoticeStatus(StrEnum):
     REPEAT = "repeat"  # became the "you have already signed" email
     CAPPED = "capped"  # no email: the address had its share in this window
     NOT_NEEDED = "not_needed"  # no email: withdrawn (or gone) before the worker came
+    THANKED = "thanked"  # became the "thank you for signing" email (kind CONFIRMED)
+
+
+class NoticeKind(StrEnum):
+    SIGNED = "signed"  # the sign form was sent: a confirmation or a repeat notice
+    CONFIRMED = "confirmed"  # the signer confirmed: the thank-you email, with their links
 
 
 class SigningNotice(SQLModel, table=True):
     """One submission of the sign form, whatever it turned out to be. The request writes
     it the same way for a first signature and a repeat, so neither the response nor its
     timing says which; the worker decides, and writes the email. It holds only the
-    signature it belongs to: never what the new submission typed."""
+    signature it belongs to: never what the new submission typed. A confirmation writes
+    one too (kind CONFIRMED): the thank-you email is the worker's to render, not the
+    request's."""
 
     __tablename__ = "signing_notice"
     __table_args__ = (
@@ -213,6 +221,11 @@ class SigningNotice(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     signature_id: int = Field(foreign_key="signature.id", ondelete="CASCADE")
+    kind: NoticeKind = Field(
+        default=NoticeKind.SIGNED,
+        sa_type=StrEnumType(NoticeKind),
+        sa_column_kwargs={"server_default": NoticeKind.SIGNED.value},
+    )
     status: NoticeStatus = Field(default=NoticeStatus.QUEUED, sa_type=StrEnumType(NoticeStatus))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,7 +1,9 @@
 """The worker's side of signing: what each SigningNotice becomes (the confirmation, a
 "you have already signed" notice, or nothing). The request (`service.record`) writes the
 notice the same way for a first signature and a repeat; only here, after the response,
-is the difference known, and the mailbox owner is told at most EMAILS_PER_WINDOW times."""
+is the difference known, and the mailbox owner is told at most EMAILS_PER_WINDOW times.
+A confirmation (`lifecycle.confirm`) queues a notice of kind CONFIRMED: the thank-you
+email, with the signer's links to withdraw and to change their details."""
 
 from __future__ import annotations
 
@@ -17,7 +19,13 @@ from app.core.i18n import N_
 from app.core.i18n import gettext as _
 from app.security import tokens
 from app.signatures import emails, lifecycle
-from app.signatures.models import NoticeStatus, Signature, SignatureStatus, SigningNotice
+from app.signatures.models import (
+    NoticeKind,
+    NoticeStatus,
+    Signature,
+    SignatureStatus,
+    SigningNotice,
+)
 from app.statements import service as statements
 from app.statements.models import Statement
 
@@ -57,6 +65,11 @@ def _write_notice(session: Session, *, notice: SigningNotice, now: datetime) -> 
         return NoticeStatus.NOT_NEEDED
     statement = session.get(Statement, signature.statement_id)
     assert statement is not None
+    if notice.kind == NoticeKind.CONFIRMED:
+        if signature.status == SignatureStatus.PENDING:
+            return NoticeStatus.NOT_NEEDED  # withdrawn and signed again since: a new confirmation
+        _email_thanks(session, statement=statement, signature=signature)
+        return NoticeStatus.THANKED
     # Only this submission's email counts: a row signed again after a withdrawal starts
     # afresh at its new submitted_at.
     emailed = session.exec(
@@ -131,6 +144,23 @@ def _email_repeat(session: Session, *, statement: Statement, signature: Signatur
         confirm_until=lifecycle.confirm_until(statement, signature),
         deadline=statement.deadline_at,
         zone=statement.deadline_zone,
+    )
+
+
+def _email_thanks(session: Session, *, statement: Statement, signature: Signature) -> None:
+    """In the language they signed in, whatever the browser that confirmed prefers; it
+    says whether the signature counts yet as it stands when the worker writes it."""
+    base = get_settings().base_url
+    emails.email_signer(
+        session,
+        signature,
+        template="signature_confirmed",
+        subject=N_("Thank you for signing: %(title)s"),
+        title=statements.current_version(session, statement=statement).title,
+        approved=signature.status == SignatureStatus.APPROVED,
+        public_link=f"{base}/s/{statement.slug}",
+        withdraw_link=f"{base}/withdraw/{lifecycle.withdraw_token(signature)}",
+        edit_link=lifecycle.edit_link(signature),
     )
 
 

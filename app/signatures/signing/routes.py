@@ -241,7 +241,10 @@ def check_email(request: Request, statement: PublicStatement, session: SessionDe
 def _token_page(
     request: Request, name: str, found: lifecycle.Found, session: SessionDep, **extra: object
 ) -> Response:
-    version = statements.current_version(session, statement=found.statement)
+    # The title is shown to a signer about to confirm or withdraw; a confirmed page needs
+    # no query for it.
+    shown = name != "signatures/confirm.html" or found.signature.status == "pending"
+    version = statements.current_version(session, statement=found.statement) if shown else None
     response = templating.page(
         request,
         name,

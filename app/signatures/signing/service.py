@@ -213,14 +213,20 @@ def _record_statements(postgres: bool, names: tuple[str, ...]) -> tuple[Executab
         signatures.c.email_key == bound["email_key"],
         signatures.c.org_party_key == bound["org_party_key"],
     )
-    columns = ["signature_id", "status", "created_at"]
+    columns = ["signature_id", "status", "created_at"]  # kind: the column's server default
     if not postgres:
-        notice = insert(notices).from_select(columns, existing).returning(notices.c.signature_id)
+        notice = (
+            insert(notices)
+            .from_select(columns, existing, include_defaults=False)
+            .returning(notices.c.signature_id)
+        )
         return write, notice
     upserted = write.cte("written")
     notice_cte = (
         insert(notices)
-        .from_select(columns, union(sa_select(upserted.c.id, *queued), existing))
+        .from_select(
+            columns, union(sa_select(upserted.c.id, *queued), existing), include_defaults=False
+        )
         .returning(notices.c.signature_id)
         .cte("notice")
     )
