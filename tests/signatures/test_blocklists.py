@@ -22,7 +22,7 @@ from app.signatures.blocklists import service as blocklists
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit, EntryKind
 from app.signatures.forms import SignInput
 from app.signatures.models import Flag, Signature, SignatureStatus
-from app.signatures.moderation import service as moderation
+from app.signatures.moderation.manual import service as manual
 from app.statements.models import Statement, TeamRole
 from app.statements.team import service as team
 from tests.factories import PASSWORD, individual, make_user, open_statement, organisation
@@ -255,7 +255,7 @@ def test_a_signature_added_by_hand_is_held_too(
     db: Session, statement: Statement, owner: User
 ) -> None:
     block(db, statement, owner, "blocked.example")
-    signature = moderation.add_by_hand(
+    signature = manual.add_by_hand(
         db,
         statement=statement,
         actor=owner,
