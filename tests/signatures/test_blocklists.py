@@ -18,6 +18,7 @@ from app.audit.models import AuditEvent
 from app.core.errors import FieldErrors
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
+from app.signatures.blocklists import parsing
 from app.signatures.blocklists import service as blocklists
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit, EntryKind
 from app.signatures.forms import SignInput
@@ -99,7 +100,7 @@ def confirm(db: Session, signature: Signature) -> SignatureStatus:
 def test_what_a_lead_types_becomes_one_kind_of_entry(
     typed: str, kind: EntryKind, value: str
 ) -> None:
-    assert blocklists.parse_entry(typed) == (kind, value)
+    assert parsing.parse_entry(typed) == (kind, value)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,7 @@ def test_what_a_lead_types_becomes_one_kind_of_entry(
 )
 def test_what_is_not_an_entry_is_refused_clearly(typed: str, message: str) -> None:
     with pytest.raises(FieldErrors) as refused:
-        blocklists.parse_entry(typed)
+        parsing.parse_entry(typed)
     assert message in refused.value.errors["value"]
 
 
