@@ -18,11 +18,12 @@ from app.audit.models import AuditEvent
 from app.core.errors import FieldErrors
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
+from app.signatures.blocklists import parsing
 from app.signatures.blocklists import service as blocklists
 from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit, EntryKind
 from app.signatures.forms import SignInput
 from app.signatures.models import Flag, Signature, SignatureStatus
-from app.signatures.moderation import service as moderation
+from app.signatures.moderation.manual import service as manual
 from app.statements.models import Statement, TeamRole
 from app.statements.team import service as team
 from tests.factories import PASSWORD, individual, make_user, open_statement, organisation
@@ -99,7 +100,7 @@ def confirm(db: Session, signature: Signature) -> SignatureStatus:
 def test_what_a_lead_types_becomes_one_kind_of_entry(
     typed: str, kind: EntryKind, value: str
 ) -> None:
-    assert blocklists.parse_entry(typed) == (kind, value)
+    assert parsing.parse_entry(typed) == (kind, value)
 
 
 @pytest.mark.parametrize(
@@ -117,7 +118,7 @@ def test_what_a_lead_types_becomes_one_kind_of_entry(
 )
 def test_what_is_not_an_entry_is_refused_clearly(typed: str, message: str) -> None:
     with pytest.raises(FieldErrors) as refused:
-        blocklists.parse_entry(typed)
+        parsing.parse_entry(typed)
     assert message in refused.value.errors["value"]
 
 
@@ -255,7 +256,7 @@ def test_a_signature_added_by_hand_is_held_too(
     db: Session, statement: Statement, owner: User
 ) -> None:
     block(db, statement, owner, "blocked.example")
-    signature = moderation.add_by_hand(
+    signature = manual.add_by_hand(
         db,
         statement=statement,
         actor=owner,

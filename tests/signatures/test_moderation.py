@@ -26,6 +26,7 @@ from app.signatures.models import (
     Source,
 )
 from app.signatures.moderation import service as moderation
+from app.signatures.moderation.manual import service as manual
 from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus, TeamRole
 from app.statements.team import service as team
@@ -268,7 +269,7 @@ def test_add_by_hand_is_approved_with_its_note_and_sends_no_email(
 def test_add_by_hand_needs_a_source_note(db: Session, lead: User, statement: Statement) -> None:
     data = SignInput(kind="individual", name="Someone", email="someone@example.org")
     with pytest.raises(FieldErrors) as caught:
-        moderation.add_by_hand(db, statement=statement, actor=lead, data=data, source_note=" ")
+        manual.add_by_hand(db, statement=statement, actor=lead, data=data, source_note=" ")
     assert set(caught.value.errors) == {"source_note"}
 
 

@@ -23,7 +23,7 @@ from app.signatures import lifecycle, similarity
 from app.signatures.forms import SignInput
 from app.signatures.importing import service as importing
 from app.signatures.models import Signature, SignatureStatus, SignerKind
-from app.signatures.moderation import service as moderation
+from app.signatures.moderation.manual import service as manual
 from app.statements.models import Statement
 from tests.databases import create_database, database_url, drop_database
 from tests.factories import make_user, open_statement, organisation
@@ -182,7 +182,7 @@ def test_add_by_hand_takes_a_second_organisation_but_not_the_same_one_again(
 ) -> None:
     def add(name: str) -> Signature:
         data = SignInput(**organisation(organisation=name, ecosoc_status="general"))
-        return moderation.add_by_hand(
+        return manual.add_by_hand(
             db, statement=statement, actor=lead, data=data, source_note="Email of 3 March"
         )
 

@@ -6,6 +6,7 @@ refused: the signer sees exactly what everyone else sees, so an abuser learns no
 
 The signer's IP address is never stored (only a keyed digest of it is), so IP ranges are
 checked once, while the signature is being sent, against the live client address.
+What a lead types is read in parsing.py.
 """
 
 from __future__ import annotations
@@ -23,24 +24,15 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import User
 from app.audit import service as audit
-from app.core.errors import BadRequest, FieldErrors, NotFound, about
+from app.core.errors import FieldErrors, NotFound
 from app.core.i18n import gettext as _
-from app.core.text import clean_line, normalise_email
-from app.signatures.blocklists.models import (
-    MAX_NOTE,
-    BlocklistEntry,
-    BlocklistHit,
-    EntryKind,
-)
+from app.signatures.blocklists import parsing
+from app.signatures.blocklists.models import BlocklistEntry, BlocklistHit, EntryKind
 from app.statements import service as statements
 from app.statements.models import Statement, TeamMember
 from app.statements.team import service as team
 
 MAX_ID = 2**31 - 1  # ids are 32-bit: a larger number is simply not there
-MAX_TYPED = 1000  # what a lead may type before it is even looked at
-# Wider ranges would hold signatures from a large part of the internet: almost surely a
-# typing mistake (0.0.0.0/0), and one that would hold every signature silently.
-MIN_PREFIX = {4: 8, 6: 16}
 # How an entry reads in the audit log, which is stored as written (in English).
 _AUDIT_KIND = {
     EntryKind.DOMAIN: "email domain",
@@ -58,71 +50,6 @@ class Source:
     slug: str
     title: str
     entries: int
-
-
-# --- what a lead types ----------------------------------------------------------------
-
-
-def parse_entry(text: str) -> tuple[EntryKind, str]:
-    """What the lead typed, as the kind of entry it is and its normalised value:
-    `example.org` or `@example.org` a domain, `name@example.org` an address,
-    `203.0.113.0/24`, `2001:db8::/32` or a single IP address a range."""
-    value = text.strip()[:MAX_TYPED]
-    if not value:
-        raise FieldErrors({"value": _("Enter a domain, an email address or an IP range.")})
-    network = _network(value)
-    if network is not None:
-        if network.prefixlen < MIN_PREFIX[network.version]:
-            raise FieldErrors(
-                {
-                    "value": _(
-                        "This range is too wide: it would hold signatures from a large part "
-                        "of the internet. Use a prefix of at least /%(n)d."
-                    )
-                    % {"n": MIN_PREFIX[network.version]}
-                }
-            )
-        return EntryKind.IP_RANGE, str(network)
-    if "/" in value or (":" in value and "@" not in value):
-        raise FieldErrors(
-            {"value": _("This is not an IP range. Write one as 203.0.113.0/24 or 2001:db8::/32.")}
-        )
-    local, at, domain = value.rpartition("@")
-    try:
-        if at and local:
-            return EntryKind.ADDRESS, normalise_email(value)
-        return EntryKind.DOMAIN, _domain(domain)
-    except BadRequest as exc:
-        message = (
-            _("Please enter a valid email address.")
-            if at and local
-            else _("This is not a domain. Write one as example.org.")
-        )
-        raise FieldErrors({"value": message}) from exc
-
-
-def _network(value: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        return ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return None
-
-
-def _domain(value: str) -> str:
-    """A domain normalised exactly as the domain of a signer's address is (Unicode,
-    lower-case), so the two compare. A bare top-level domain (`xyz`) is allowed."""
-    name = value.strip().removeprefix("*.").strip(".")
-    if not name or "@" in name:
-        raise BadRequest(_("This is not a domain. Write one as example.org."))
-    # The validator wants at least two labels: give it one, then take it away.
-    return normalise_email(f"postmaster@x.{name}").rpartition("@x.")[2]
-
-
-def _note(note: str) -> str:
-    try:
-        return clean_line(note, max_length=MAX_NOTE)
-    except BadRequest as exc:
-        raise FieldErrors({"note": about(_("Why"), exc.message)}) from exc
 
 
 # --- the list -------------------------------------------------------------------------
@@ -146,11 +73,11 @@ def add_entry(
     parsed: tuple[EntryKind, str] | None = None
     why = ""
     try:
-        parsed = parse_entry(value)
+        parsed = parsing.parse_entry(value)
     except FieldErrors as exc:
         errors.update(exc.errors)
     try:
-        why = _note(note)
+        why = parsing.clean_note(note)
     except FieldErrors as exc:
         errors.update(exc.errors)
     if errors or parsed is None:
@@ -248,7 +175,7 @@ def copy_sources(session: Session, *, statement: Statement, user: User) -> list[
 def copy_entries(session: Session, *, statement: Statement, actor: User, source_slug: str) -> int:
     """Copy another statement's entries (one `actor` is on the team of) into this one's;
     those it has already are skipped. Returns how many were added."""
-    slug = source_slug.strip()[:MAX_TYPED]
+    slug = source_slug.strip()[: parsing.MAX_TYPED]
     source = None
     if slug and slug != statement.slug:
         found = session.exec(select(Statement).where(col(Statement.slug) == slug)).first()
@@ -368,7 +295,7 @@ def _address(ip: str) -> IpAddress | None:
 
 
 def _in_range(address: IpAddress, value: str) -> bool:
-    network = _network(value)
+    network = parsing.parse_network(value)
     return network is not None and address in network
 
 

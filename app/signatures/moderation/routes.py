@@ -1,4 +1,7 @@
-"""The team's signature pages: the list by state, one signature, adding one by hand.
+"""The team's signature pages: the list by state, deciding (one or many at once), one
+signature's page and sending its failed emails again. Adding a signature by hand is in
+manual/, the signature page's forms (a correction, a note) in corrections/: their pages
+reach the app through this router.
 
 Every team member sees every signer in full (anonymous ones with a clear badge); only
 editors and owners change anything.
@@ -7,49 +10,31 @@ editors and owners change anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Annotated
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from app.accounts.deps import CurrentUser
 from app.core import db, templating
 from app.core.db import SessionDep
-from app.core.errors import AppError, FieldErrors
+from app.core.errors import AppError
 from app.core.forms import FormDep
 from app.core.i18n import gettext as _
 from app.core.i18n import ngettext
-from app.signatures import countries, public
 from app.signatures.blocklists import service as blocklists
-from app.signatures.editing import service as editing
-from app.signatures.forms import TRUE, SignInput
-from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
+from app.signatures.forms import TRUE
+from app.signatures.models import SignatureStatus, SignerKind
+from app.signatures.moderation import pages
 from app.signatures.moderation import service as moderation
-from app.signatures.verification import models as verification_models
+from app.signatures.moderation.corrections import routes as correction_routes
+from app.signatures.moderation.manual import routes as manual_routes
 from app.signatures.verification import service as verification
 from app.statements.deps import StatementEditor, StatementViewer
 from app.statements.groups import service as groups
-from app.statements.models import StatementStatus
 from app.statements.team import service as team
 
-router = APIRouter(prefix="/statements")
-ShortText = Annotated[str, Form(max_length=2000)]
-LongText = Annotated[str, Form(max_length=20_000)]
-
-# Until app.core.flash has keys of its own for these, every change says "Changes saved."
-NOTICES = {
-    "approved": "signature-approved",
-    "rejected": "signature-rejected",
-    "corrected": "signature-corrected",
-    "note-added": "signature-note-added",
-    "added": "signature-added",
-    "retried": "mail-retried",
-}
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+router = APIRouter()
 
 
 @dataclass(frozen=True)
@@ -71,7 +56,7 @@ class Filters:
             flagged=flagged.lower() in TRUE,
             delivery=delivery.lower() in TRUE,
             q=q.strip()[: moderation.MAX_QUERY],
-            page=max(_int(page) or 1, 1),
+            page=max(pages.whole_number(page) or 1, 1),
         )
 
     def query(self, **changes: object) -> str:
@@ -114,7 +99,7 @@ def _list_page(
         request,
         "signatures/moderation.html",
         {
-            **_common(acc),
+            **pages.common(acc),
             "filters": filters,
             "rows": rows,
             "held": blocklists.hits_for(session, signature_ids=[s.id for s in rows if s.id]),
@@ -137,26 +122,6 @@ def _list_page(
     )
 
 
-def _common(acc: team.Access) -> dict[str, object]:
-    return {
-        "access": acc,
-        "statement": acc.statement,
-        "editable": acc.can_edit and acc.statement.status != StatementStatus.FINAL,
-        "labels": moderation.labels(),
-        "public_name": public.public_name,
-        "country_name": countries.name,
-        "can_decide": moderation.can_decide,
-        "level_labels": verification_models.LEVEL_LABELS,
-    }
-
-
-def _problem(exc: AppError | None) -> dict[str, object]:
-    """Field errors go next to their fields; any other refusal above the form."""
-    if isinstance(exc, FieldErrors):
-        return {"errors": exc.errors, "error": None}
-    return {"errors": {}, "error": exc.message if exc else None}
-
-
 def _bulk_message(action: str, changed: int, skipped: int) -> str:
     if action == "approve":
         done = ngettext("%(n)d signature approved.", "%(n)d signatures approved.", changed)
@@ -177,7 +142,7 @@ def _bulk_message(action: str, changed: int, skipped: int) -> str:
     return " ".join(parts)
 
 
-@router.get("/{slug}/signatures")
+@router.get("/statements/{slug}/signatures")
 def signatures_page(
     request: Request,
     acc: StatementViewer,
@@ -194,12 +159,14 @@ def signatures_page(
 ) -> Response:
     message = None
     if done in ("approve", "reject"):
-        message = _bulk_message(done, _int(changed) or 0, _int(skipped) or 0)
+        message = _bulk_message(
+            done, pages.whole_number(changed) or 0, pages.whole_number(skipped) or 0
+        )
     filters = Filters.parse(status, kind, flagged, q, page, delivery)
     return _list_page(request, session, acc, filters, message=message)
 
 
-@router.post("/{slug}/signatures/bulk")
+@router.post("/statements/{slug}/signatures/bulk")
 def bulk(
     request: Request, acc: StatementEditor, session: SessionDep, user: CurrentUser, form: FormDep
 ) -> Response:
@@ -213,7 +180,7 @@ def bulk(
     )
     action = text("decision")
     raw_ids = [v for v in form.getlist("ids") if isinstance(v, str)][:1000]
-    ids = [i for i in (_int(v) for v in raw_ids) if i is not None]
+    ids = [i for i in (pages.whole_number(v) for v in raw_ids) if i is not None]
     if action not in ("approve", "reject"):
         error = _("Choose whether to approve or reject the selected signatures.")
     elif not ids:
@@ -242,50 +209,6 @@ def bulk(
     return _list_page(request, session, acc, filters, error=error, status_code=400)
 
 
-def _add_page(
-    request: Request,
-    acc: team.Access,
-    *,
-    values: dict[str, str],
-    problem: AppError | None = None,
-) -> Response:
-    return templating.page(
-        request,
-        "signatures/add.html",
-        {**_common(acc), **_problem(problem), "values": values, "countries": countries.options()},
-        status_code=problem.status_code if problem else 200,
-    )
-
-
-@router.get("/{slug}/signatures/new")
-def add_form(request: Request, acc: StatementEditor) -> Response:
-    values = {"listing": Listing.NAMED.value, "approve": "true", "authorised": ""}
-    if acc.statement.signer_kinds.value != "both":
-        values["kind"] = acc.statement.signer_kinds.value.removesuffix("s")
-    return _add_page(request, acc, values=values)
-
-
-@router.post("/{slug}/signatures/new")
-def add_submit(
-    request: Request, acc: StatementEditor, session: SessionDep, user: CurrentUser, form: FormDep
-) -> Response:
-    values = {k: v[:5000] for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
-    with db.attempt(session, AppError) as outcome:
-        signature = moderation.add_by_hand(
-            session,
-            statement=acc.statement,
-            actor=user,
-            data=SignInput.model_validate(values),
-            source_note=values.get("source_note", ""),
-            confirmed=values.get("approve", "").lower() in TRUE,
-        )
-    if outcome.error is not None:
-        return _add_page(request, acc, values=values, problem=outcome.error)
-    return templating.redirect(
-        f"/statements/{acc.statement.slug}/signatures/{signature.id}", notice=NOTICES["added"]
-    )
-
-
 def _back(slug: str, back: str, fallback: str) -> str:
     """Only somewhere on this statement's signature pages: never an open redirect."""
     base = f"/statements/{slug}/signatures"
@@ -307,150 +230,42 @@ def _decide(
         session, statement=acc.statement, actor=user, signature_id=number, approve=approve
     )
     target = _back(slug, back, f"/statements/{slug}/signatures/{number}")
-    return templating.redirect(target, notice=NOTICES["approved" if approve else "rejected"])
+    return templating.redirect(target, notice=pages.NOTICES["approved" if approve else "rejected"])
 
 
-@router.post("/{slug}/signatures/{signature_id:int}/approve")
+@router.post("/statements/{slug}/signatures/{signature_id:int}/approve")
 def approve(
     acc: StatementEditor,
     signature_id: int,
     session: SessionDep,
     user: CurrentUser,
-    back: ShortText = "",
+    back: pages.ShortText = "",
 ) -> Response:
     return _decide(acc, signature_id, back, session, user, approve=True)
 
 
-@router.post("/{slug}/signatures/{signature_id:int}/reject")
+@router.post("/statements/{slug}/signatures/{signature_id:int}/reject")
 def reject(
     acc: StatementEditor,
     signature_id: int,
     session: SessionDep,
     user: CurrentUser,
-    back: ShortText = "",
+    back: pages.ShortText = "",
 ) -> Response:
     return _decide(acc, signature_id, back, session, user, approve=False)
 
 
-def _detail_page(
-    request: Request,
-    session: SessionDep,
-    acc: team.Access,
-    signature: Signature,
-    *,
-    values: dict[str, str] | None = None,
-    problem: AppError | None = None,
-) -> Response:
-    found = groups.groups_for(session, statement=acc.statement)
-    return templating.page(
-        request,
-        "signatures/signature.html",
-        {
-            **_common(acc),
-            "signature": signature,
-            "notes": moderation.notes_for(session, signature),
-            "held": blocklists.hits_for(session, signature_ids=[signature.id or 0]).get(
-                signature.id or 0, []
-            ),
-            "deliveries": moderation.troubled_deliveries(session, signature=signature),
-            "verification": verification.levels(session, signature_ids=[signature.id or 0]).get(
-                signature.id or 0
-            ),
-            "signatory_groups": found,
-            "signature_group": groups.group_of(signature, found),
-            "values": values
-            or {
-                "display_name": signature.display_name or "",
-                "display_acronym": signature.display_acronym or "",
-                "hide_acronym": "true" if signature.display_acronym == "" else "",
-                "display_title": signature.display_title or "",
-                "display_note": signature.display_note or "",
-                "hide_note": "true" if signature.display_note == "" else "",
-                "display_country": (
-                    moderation.NO_COUNTRY
-                    if signature.display_country == ""
-                    else signature.display_country or ""
-                ),
-            },
-            "changes": editing.history(session, signature=signature),
-            "countries": countries.options(),
-            "no_country": moderation.NO_COUNTRY,
-            **_problem(problem),
-        },
-        status_code=problem.status_code if problem else 200,
-    )
-
-
-@router.get("/{slug}/signatures/{signature_id:int}")
+@router.get("/statements/{slug}/signatures/{signature_id:int}")
 def signature_page(
     request: Request, acc: StatementViewer, signature_id: int, session: SessionDep
 ) -> Response:
     signature = moderation.get_signature(
         session, statement=acc.statement, signature_id=signature_id
     )
-    return _detail_page(request, session, acc, signature)
+    return pages.signature_page(request, session, acc, signature)
 
 
-@router.post("/{slug}/signatures/{signature_id:int}")
-def signature_submit(
-    request: Request,
-    acc: StatementEditor,
-    signature_id: int,
-    session: SessionDep,
-    user: CurrentUser,
-    form_name: ShortText = "",
-    display_name: ShortText = "",
-    display_acronym: ShortText = "",
-    hide_acronym: ShortText = "",
-    position: ShortText = "",
-    display_title: ShortText = "",
-    display_note: ShortText = "",
-    hide_note: ShortText = "",
-    display_country: ShortText = "",
-    body: LongText = "",
-) -> Response:
-    signature = moderation.get_signature(
-        session, statement=acc.statement, signature_id=signature_id
-    )
-    values = {
-        "display_name": display_name,
-        "display_acronym": display_acronym,
-        "hide_acronym": hide_acronym,
-        "position": position,
-        "display_title": display_title,
-        "display_note": display_note,
-        "hide_note": hide_note,
-        "display_country": display_country,
-        "body": body,
-    }
-    with db.attempt(session, AppError) as outcome:
-        if form_name == "note":
-            moderation.add_note(session, signature=signature, actor=user, body=body)
-            notice = NOTICES["note-added"]
-        else:
-            moderation.correct_display(
-                session,
-                statement=acc.statement,
-                actor=user,
-                signature_id=signature_id,
-                display_name=display_name,
-                display_acronym=display_acronym,
-                hide_acronym=hide_acronym.lower() in TRUE,
-                position=position,
-                display_title=display_title,
-                display_note=display_note,
-                hide_note=hide_note.lower() in TRUE,
-                display_country=display_country,
-            )
-            notice = NOTICES["corrected"]
-    if outcome.error is not None:
-        return _detail_page(request, session, acc, signature, values=values, problem=outcome.error)
-    return templating.redirect(
-        f"/statements/{acc.statement.slug}/signatures/{signature_id}", notice=notice
-    )
-
-
-@router.post("/{slug}/signatures/{signature_id:int}/retry-delivery")
+@router.post("/statements/{slug}/signatures/{signature_id:int}/retry-delivery")
 def retry_delivery(
     request: Request,
     acc: StatementEditor,
@@ -466,7 +281,12 @@ def retry_delivery(
         signature = moderation.get_signature(
             session, statement=acc.statement, signature_id=signature_id
         )
-        return _detail_page(request, session, acc, signature, problem=outcome.error)
+        return pages.signature_page(request, session, acc, signature, problem=outcome.error)
     return templating.redirect(
-        f"/statements/{acc.statement.slug}/signatures/{signature_id}", notice=NOTICES["retried"]
+        f"/statements/{acc.statement.slug}/signatures/{signature_id}",
+        notice=pages.NOTICES["retried"],
     )
+
+
+for _sub in (manual_routes, correction_routes):
+    router.include_router(_sub.router)

@@ -1,5 +1,6 @@
-"""The team's side of signatures: finding them, deciding on them, correcting how a name
-is shown, adding one by hand and keeping notes.
+"""The team's side of signatures: finding them, deciding on them, keeping notes, and
+their emails that did not arrive. Correcting how a signer is shown is in corrections/,
+adding a signature by hand in manual/.
 
 Everything here is for the statement's team, who see every signer in full, anonymous and
 counted-only ones included. Nothing here is public.
@@ -7,7 +8,6 @@ counted-only ones included. Nothing here is public.
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,15 +15,12 @@ from sqlmodel import Session, col, func, select
 
 from app.accounts.models import User
 from app.audit import service as audit
-from app.core.db import utcnow
 from app.core.errors import BadRequest, Conflict, FieldErrors, NotFound, about
 from app.core.i18n import gettext as _
 from app.core.text import clean_line
 from app.mail import service as mail
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.signatures import countries, lifecycle, public
-from app.signatures.blocklists import service as blocklists
-from app.signatures.forms import CleanSign, SignInput, clean_sign_input
+from app.signatures import lifecycle
 from app.signatures.models import (
     Flag,
     Listing,
@@ -33,14 +30,11 @@ from app.signatures.models import (
     SignerKind,
     Source,
 )
-from app.signatures.signing import service as signing
-from app.statements import service as statements
 from app.statements.models import Statement, StatementStatus
 
 MAX_QUERY = 200
 MAX_NOTE = 5000
 MAX_ID = 2**31 - 1  # ids are 32-bit: a larger number is simply not there
-NO_COUNTRY = "NONE"  # the team's "show no country" (a signer all but named by it)
 # Fields a lead may search, as they were typed and as corrected.
 _SEARCHED = ("name", "display_name", "organisation", "acronym", "email", "note")
 
@@ -157,200 +151,14 @@ def bulk_decide(
     return changed
 
 
-# --- correcting how a name is shown ---------------------------------------------------
-
-
-def correct_display(
-    session: Session,
-    *,
-    statement: Statement,
-    actor: User,
-    signature_id: int,
-    display_name: str,
-    display_acronym: str,
-    hide_acronym: bool = False,
-    position: str = "",
-    display_title: str = "",
-    display_note: str = "",
-    hide_note: bool = False,
-    display_country: str = "",
-) -> Signature:
-    """Change only how the signer is shown (capitalisation, an acronym, their title, note
-    and country) and where (a manual place in the list). What they typed is kept. An empty
-    field means "as they typed it"; `hide_acronym` / `hide_note` show none at all, as does
-    the country NO_COUNTRY; an empty position means "by name"."""
-    if statement.status == StatementStatus.FINAL:
-        raise Conflict(_("A final statement's signatures cannot change."))
-    signature = get_signature(session, statement=statement, signature_id=signature_id)
-    errors: dict[str, str] = {}
-    name = _line(errors, "display_name", _("Shown name"), display_name, 300)
-    acronym = _line(errors, "display_acronym", _("Shown acronym"), display_acronym, 40)
-    title = _line(errors, "display_title", _("Shown title"), display_title, 200)
-    note = _line(errors, "display_note", _("Shown note"), display_note, 300)
-    country = display_country.strip().upper()
-    if country not in ("", NO_COUNTRY) and country not in countries.codes():
-        errors["display_country"] = _("Choose a country from the list.")
-    place = position.strip()
-    if place and not (place.isascii() and place.isdigit() and int(place) < 1_000_000):
-        errors["position"] = about(
-            _("Place in the list"), _("Use a whole number, or leave it empty to sort by name.")
-        )
-    if errors:
-        raise FieldErrors(errors)
-    signature.position = int(place) if place else None
-    before = public.public_name(signature) or signature.name
-    shown_before = _shown(signature)
-    signature.display_name = name or None
-    is_org = signature.kind == SignerKind.ORGANISATION
-    if not is_org:
-        signature.display_acronym = None
-    else:
-        signature.display_acronym = "" if hide_acronym else (acronym or None)
-    signature.display_title = (title or None) if is_org else None
-    signature.display_note = None if is_org else ("" if hide_note else (note or None))
-    signature.display_country = "" if country == NO_COUNTRY else (country or None)
-    changed = [
-        f"{field}: {old or '—'} → {new or '—'}"
-        for (field, old), new in zip(shown_before.items(), _shown(signature).values(), strict=True)
-        if old != new
-    ]
-    audit.record(
-        session,
-        statement_id=statement.id,
-        actor=actor,
-        action="signature display corrected",
-        # The audit log is not encrypted: values only of a signer listed by name (public);
-        # for anyone else, which fields changed.
-        detail=(
-            f"#{signature.id}: {before} → {public.public_name(signature) or signature.name}"
-            + "".join(f"; {c}" for c in changed)
-            if signature.listing == Listing.NAMED
-            else f"#{signature.id}: " + ", ".join(c.split(":", 1)[0] for c in changed)
-        ),
-    )
-    statement.updated_at = utcnow()  # the public list is rebuilt on its next request
-    session.flush()
-    return signature
-
-
-def _shown(signature: Signature) -> dict[str, str]:
-    """The corrected details other than the name, as shown, for the audit's before/after."""
-    return {
-        "title": signature.shown_title,
-        "note": signature.shown_note,
-        "country": signature.shown_country,
-    }
-
-
-def _line(errors: dict[str, str], field: str, label: str, value: str, limit: int) -> str:
+def read_line(errors: dict[str, str], field: str, label: str, value: str, limit: int) -> str:
+    """One line a lead typed, cleaned; or "" with the reason kept in `errors` under
+    `field`, so that a form reports every field at once."""
     try:
         return clean_line(value, max_length=limit)
     except BadRequest as exc:
         errors[field] = about(label, exc.message)
         return ""
-
-
-# --- adding by hand -------------------------------------------------------------------
-
-
-def add_by_hand(
-    session: Session,
-    *,
-    statement: Statement,
-    actor: User,
-    data: SignInput,
-    source_note: str,
-    confirmed: bool = True,
-) -> Signature:
-    """A signature that reached the team another way (an email, a phone call). The lead
-    vouches for it, so it is approved at once — or, with `confirmed=False`, waits for
-    another lead's decision. No email goes to the signer."""
-    if statement.status == StatementStatus.FINAL:
-        raise Conflict(_("A final statement's signatures cannot change."))
-    errors: dict[str, str] = {}
-    try:
-        clean = clean_sign_input(data, statement, require_consent=False)
-    except FieldErrors as exc:
-        errors.update(exc.errors)
-        clean = None
-    note = _line(errors, "source_note", _("Where it came from"), source_note, 500)
-    if not note and "source_note" not in errors:
-        errors["source_note"] = _("Say where this signature came from.")
-    if clean is not None and _exists(session, statement, clean):
-        errors["email"] = (
-            _("This email address has already signed for this organisation.")
-            if clean.kind == SignerKind.ORGANISATION
-            else _("An individual with this email address has already signed.")
-        )
-    if errors or clean is None:
-        raise FieldErrors(errors)
-    now = utcnow()
-    signature = Signature(
-        statement_id=statement.id or 0,
-        kind=clean.kind,
-        status=SignatureStatus.APPROVED if confirmed else SignatureStatus.CONFIRMED,
-        listing=clean.listing,
-        name=clean.name,
-        title=clean.title,
-        note=clean.note,
-        email=clean.email,
-        email_key=clean.email_key,
-        org_party_key=clean.org_party_key,
-        country=clean.country,
-        organisation=clean.organisation,
-        acronym=clean.acronym,
-        website=clean.website,
-        authorised=clean.authorised,
-        ecosoc_status=clean.ecosoc_status,
-        consent_privacy=clean.consent_privacy,
-        opt_in_updates=clean.opt_in_updates,
-        locale=statement.language,
-        source=Source.MANUAL,
-        source_note=note,
-        nonce=secrets.token_urlsafe(12),
-        version_id=statements.current_version(session, statement=statement).id,
-        submitted_at=now,
-        confirmed_at=now,
-        decided_at=now if confirmed else None,
-        decided_by_id=actor.id if confirmed else None,
-    )
-    # The same checks as the sign form; those about timing and rate do not apply here.
-    context = signing.Context(source=Source.MANUAL, source_note=note)
-    checks = signing.checks_for(session, statement=statement, clean=clean, context=context)
-    signature.add_flags(*checks.flags)
-    session.add(signature)
-    session.flush()
-    if checks.blocklisted:
-        assert signature.id is not None
-        # The entries the check found: the blocklist is not asked twice.
-        blocklists.record_hits(session, signature_id=signature.id, entries=checks.blocklisted)
-    add_note(session, signature=signature, actor=actor, body=note)
-    audit.record(
-        session,
-        statement_id=statement.id,
-        actor=actor,
-        action="signature added by hand",
-        to_state=signature.status,
-        detail=f"#{signature.id}",
-    )
-    session.flush()
-    return signature
-
-
-def _exists(session: Session, statement: Statement, clean: CleanSign) -> bool:
-    """The signature's unique key is taken: this address signed as an individual, or for
-    this organisation (one address may sign for several)."""
-    return (
-        session.exec(
-            select(Signature.id).where(
-                col(Signature.statement_id) == statement.id,
-                col(Signature.kind) == clean.kind,
-                col(Signature.email_key) == clean.email_key,
-                col(Signature.org_party_key) == clean.org_party_key,
-            )
-        ).first()
-        is not None
-    )
 
 
 # --- notes ----------------------------------------------------------------------------

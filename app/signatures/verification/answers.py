@@ -74,12 +74,12 @@ def for_dispute(session: Session, *, token: str) -> Answered:
     )
 
 
-def dispute(session: Session, *, token: str, now: datetime | None = None) -> Statement:
+def dispute(session: Session, *, token: str, now: datetime | None = None) -> Answered:
     """Hold the signature (out of the public list, back to the leads' decision) and tell
-    the leads. Pressing it again changes nothing."""
+    the leads. Pressing it again changes nothing. What the link pointed to, for the page."""
     signature, row, statement = for_dispute(session, token=token)
     if row.disputed_at is not None:
-        return statement
+        return signature, row, statement
     row.disputed_at = now or utcnow()
     if signature.status == SignatureStatus.APPROVED and statement.status != StatementStatus.FINAL:
         signature.status = SignatureStatus.CONFIRMED
@@ -112,7 +112,7 @@ def dispute(session: Session, *, token: str, now: datetime | None = None) -> Sta
             )
     session.add_all([row, signature])
     session.flush()
-    return statement
+    return signature, row, statement
 
 
 def _editors(session: Session, statement: Statement) -> list[User]:
@@ -185,8 +185,10 @@ def for_second_person(session: Session, *, token: str) -> Answered:
     )
 
 
-def confirm_second_person(session: Session, *, token: str, now: datetime | None = None) -> None:
-    _signature, row, statement = for_second_person(session, token=token)
+def confirm_second_person(session: Session, *, token: str, now: datetime | None = None) -> Answered:
+    """The second person's confirmation (the link then stops working). What the link
+    pointed to, for the page."""
+    signature, row, statement = for_second_person(session, token=token)
     row.second_confirmed_at = now or utcnow()
     row.second_nonce = ""  # single use
     if RANK[row.level] < RANK[Level.SECOND_PERSON]:
@@ -201,3 +203,4 @@ def confirm_second_person(session: Session, *, token: str, now: datetime | None 
     )
     session.add(row)
     session.flush()
+    return signature, row, statement

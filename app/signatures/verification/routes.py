@@ -38,7 +38,7 @@ def _page(
 ) -> Response:
     signature, row = service.row_for(session, statement=acc.statement, signature_id=signature_id)
     rule = service.policy(session, statement_id=acc.statement.id)
-    return templating.page(
+    return templating.form_page(
         request,
         "signatures/verification.html",
         {
@@ -53,11 +53,9 @@ def _page(
             "txt_name": row.site,
             "txt_value": checks.TXT_PREFIX + row.code,
             "well_known": checks.well_known_url(signature.website, row.site) if row.site else "",
-            "values": values or {},
-            "errors": problem.errors if isinstance(problem, FieldErrors) else {},
-            "error": problem.message if problem and not isinstance(problem, FieldErrors) else None,
         },
-        status_code=problem.status_code if problem else 200,
+        values=values,
+        problem=problem,
     )
 
 
@@ -111,7 +109,7 @@ def _policy_page(
     *,
     problem: AppError | None = None,
 ) -> Response:
-    return templating.page(
+    return templating.form_page(
         request,
         "signatures/verification_policy.html",
         {
@@ -119,9 +117,8 @@ def _policy_page(
             "statement": acc.statement,
             "rule": service.policy(session, statement_id=acc.statement.id),
             "levels": [(level.value, _(LEVEL_LABELS[level])) for level in Level],
-            "errors": problem.errors if isinstance(problem, FieldErrors) else {},
         },
-        status_code=problem.status_code if problem else 200,
+        problem=problem,
     )
 
 
@@ -154,59 +151,41 @@ def policy_submit(
     )
 
 
-def _public(request: Request, session: SessionDep, name: str, **context: object) -> Response:
-    statement = context["statement"]
-    version = statements.current_version(session, statement=statement)  # type: ignore[arg-type]
-    response = templating.page(request, name, {"version": version, **context})
+def _answer_page(
+    request: Request, session: SessionDep, name: str, answered: answers.Answered, *, done: bool
+) -> Response:
+    """A page of the answers' links (a secret page: nothing cached, no referrer)."""
+    signature, _row, statement = answered
+    version = statements.current_version(session, statement=statement)
+    response = templating.page(
+        request,
+        name,
+        {"statement": statement, "signature": signature, "version": version, "done": done},
+    )
     response.headers.update(headers.SECRET_PAGE)
     return response
 
 
 @router.get("/not-us/{token}")
 def not_us_page(request: Request, token: str, session: SessionDep) -> Response:
-    signature, row, statement = answers.for_dispute(session, token=token)
-    return _public(
-        request,
-        session,
-        "signatures/not_us.html",
-        statement=statement,
-        signature=signature,
-        done=row.disputed_at is not None,
-    )
+    answered = answers.for_dispute(session, token=token)
+    done = answered[1].disputed_at is not None
+    return _answer_page(request, session, "signatures/not_us.html", answered, done=done)
 
 
 @router.post("/not-us/{token}")
 def not_us_submit(request: Request, token: str, session: SessionDep) -> Response:
-    answers.dispute(session, token=token)
-    signature, _row, statement = answers.for_dispute(session, token=token)
-    return _public(
-        request, session, "signatures/not_us.html", statement=statement, signature=signature,
-        done=True,
-    )  # fmt: skip
+    answered = answers.dispute(session, token=token)
+    return _answer_page(request, session, "signatures/not_us.html", answered, done=True)
 
 
 @router.get("/second-person/{token}")
 def second_person_page(request: Request, token: str, session: SessionDep) -> Response:
-    signature, _row, statement = answers.for_second_person(session, token=token)
-    return _public(
-        request,
-        session,
-        "signatures/second_person.html",
-        statement=statement,
-        signature=signature,
-        done=False,
-    )
+    answered = answers.for_second_person(session, token=token)
+    return _answer_page(request, session, "signatures/second_person.html", answered, done=False)
 
 
 @router.post("/second-person/{token}")
 def second_person_submit(request: Request, token: str, session: SessionDep) -> Response:
-    signature, _row, statement = answers.for_second_person(session, token=token)
-    answers.confirm_second_person(session, token=token)
-    return _public(
-        request,
-        session,
-        "signatures/second_person.html",
-        statement=statement,
-        signature=signature,
-        done=True,
-    )
+    answered = answers.confirm_second_person(session, token=token)
+    return _answer_page(request, session, "signatures/second_person.html", answered, done=True)
