@@ -153,7 +153,7 @@ def serve(*, smtp_port: int | None, host: str = "127.0.0.1") -> Iterator[LiveSer
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60  # a busy machine can take a while to import the app
+    deadline = time.monotonic() + 180  # a busy machine can take a while to import the app
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(f"server exited:\n{log.read_text()}")
