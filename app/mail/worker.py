@@ -13,25 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import random
-import re
 import secrets
 import signal
 import smtplib
 import socket
-import ssl
-import sys
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.policy import EmailPolicy
-from email.utils import format_datetime, parseaddr
-from functools import lru_cache
 from types import FrameType
-from typing import Any, Literal
-from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, and_, or_, update
 from sqlmodel import Session, col, select
@@ -40,62 +29,27 @@ from app.core import logs
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, new_session, utcnow
 from app.mail.models import OutboxMessage, OutboxStatus
+from app.mail.smtp import (
+    KeptConnection,
+    Outcome,
+    classify,
+    connect,
+    connection_lost,
+    deliver,
+    describe,
+    disconnect,
+)
 from app.security import ratelimit, throttle
 
 log = logging.getLogger(__name__)
 
-
-class _RememberingPolicy(EmailPolicy):
-    """Python's SMTP policy, remembering headers it has parsed and folded. Parsing a header
-    through the header registry, and folding it again when the message is written, were
-    most of the worker's CPU; but most headers are the same in every message (From, each
-    part's Content-Type, Content-Transfer-Encoding and MIME-Version, a statement's
-    subject). The same (name, text) gives the same header object, whose folded bytes are
-    kept per policy: the message bytes are exactly those the plain policy writes."""
-
-    def header_store_parse(self, name: str, value: Any) -> tuple[str, Any]:
-        if type(value) is str and len(value.splitlines()) <= 1:  # else: the policy refuses it
-            return (name, _parsed_header(self.header_factory, name, value))
-        return super().header_store_parse(name, value)
-
-    def fold_binary(self, name: str, value: Any) -> bytes:
-        attributes = getattr(value, "__dict__", None)
-        if attributes is None or not hasattr(value, "name"):
-            return super().fold_binary(name, value)
-        folds: dict[tuple[object, ...], bytes] = attributes.setdefault("_undersigned_folds", {})
-        key = (name, self.linesep, self.max_line_length, self.utf8, self.cte_type)
-        folded = folds.get(key)
-        if folded is None:
-            folded = folds[key] = super().fold_binary(name, value)
-        return folded
-
-
-@lru_cache(maxsize=512)
-def _parsed_header(factory: Any, name: str, value: str) -> Any:
-    # Header objects are immutable (a change replaces the header), so messages share them.
-    return factory(name, value)
-
-
-# 7bit: non-ASCII bodies go out as quoted-printable or base64, so no server needs 8BITMIME.
-POLICY = _RememberingPolicy(linesep="\r\n", cte_type="7bit")
 MAX_BACKOFF_SECONDS = 3600.0
 # While the database is away, each failed batch doubles the pause up to this: the log
 # does not fill with one traceback per poll, and mail resumes soon after it is back.
 MAX_OUTAGE_PAUSE_SECONDS = 30.0
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
-
-
-@dataclass(frozen=True)
-class Outcome:
-    # "untried": the connection went before this message's turn; it costs no attempt.
-    result: Literal["sent", "retry", "failed", "untried"]
-    error: str = ""
-
-
 # Fresh connections one batch may open after the server hung up (a 421, a dropped
 # connection) before the rest of the batch waits for the next round.
 MAX_RECONNECTS = 3
-
 
 Job = Callable[[Session], int]
 PERIODIC_INTERVAL = timedelta(minutes=1)
@@ -225,33 +179,6 @@ def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
     return _restore
 
 
-class KeptConnection:
-    """The SMTP connection a full batch leaves open for the next one, which follows at once
-    (connecting, STARTTLS and AUTH once per batch were a tenth of the worker's time).
-    It is checked with NOOP before it is used again, and closed when the worker goes idle."""
-
-    def __init__(self) -> None:
-        self.smtp: smtplib.SMTP | None = None
-
-    def take(self) -> smtplib.SMTP | None:
-        smtp, self.smtp = self.smtp, None
-        if smtp is None:
-            return None
-        try:
-            code, _reply = smtp.noop()
-        except (OSError, smtplib.SMTPException):
-            code = 0
-        if code == 250:
-            return smtp
-        smtp.close()
-        return None
-
-    def close(self) -> None:
-        smtp, self.smtp = self.smtp, None
-        if smtp is not None:
-            _quit(smtp)
-
-
 def process_batch(
     engine: Engine,
     *,
@@ -326,10 +253,10 @@ def send_batch(
             outcomes[row.message_id] = Outcome("sent")
         return outcomes
     try:
-        smtp: smtplib.SMTP | None = (kept.take() if kept else None) or _connect(settings)
+        smtp: smtplib.SMTP | None = (kept.take() if kept else None) or connect(settings)
     except OSError as exc:  # smtplib's errors are OSErrors too
-        log.warning("SMTP server unavailable: %s", logs.redact_addresses(_describe(exc)))
-        return {row.message_id: Outcome("retry", _describe(exc)) for row in rows}
+        log.warning("SMTP server unavailable: %s", logs.redact_addresses(describe(exc)))
+        return {row.message_id: Outcome("retry", describe(exc)) for row in rows}
     reconnects = 0
     try:
         for index, row in enumerate(rows):
@@ -338,9 +265,9 @@ def send_batch(
                     if reconnects >= MAX_RECONNECTS:
                         raise smtplib.SMTPServerDisconnected("the server keeps hanging up")
                     reconnects += 1
-                    smtp = _connect(settings)
+                    smtp = connect(settings)
                 except OSError as exc:
-                    untried = Outcome("untried", _describe(exc))
+                    untried = Outcome("untried", describe(exc))
                     outcomes.update({later.message_id: untried for later in rows[index:]})
                     log.warning(
                         "SMTP server unavailable again: %s", logs.redact_addresses(untried.error)
@@ -349,15 +276,15 @@ def send_batch(
             try:
                 deliver(smtp, row, settings=settings)
             except Exception as exc:
-                gone = _connection_lost(exc) or smtp.sock is None  # smtplib closes on 421
+                gone = connection_lost(exc) or smtp.sock is None  # smtplib closes on 421
                 outcomes[row.message_id] = (
-                    Outcome("retry", _describe(exc)) if gone else _classify(exc)
+                    Outcome("retry", describe(exc)) if gone else classify(exc)
                 )
                 log.warning(
                     "Message %s to @%s not sent: %s",
                     row.id,
                     _domain(row),
-                    logs.redact_addresses(_describe(exc)),
+                    logs.redact_addresses(describe(exc)),
                 )
                 if gone:
                     smtp.close()
@@ -370,50 +297,8 @@ def send_batch(
             if kept is not None:
                 kept.smtp = smtp
             else:
-                _quit(smtp)
+                disconnect(smtp)
     return outcomes
-
-
-def _quit(smtp: smtplib.SMTP) -> None:
-    try:
-        smtp.quit()
-    except (OSError, smtplib.SMTPException):
-        smtp.close()
-
-
-def deliver(smtp: smtplib.SMTP, row: OutboxMessage, *, settings: Settings) -> None:
-    """Send one message; raises what smtplib raises. The envelope names only the row's
-    recipient, whatever the headers say."""
-    sender = parseaddr(settings.mail_from)[1]
-    smtp.send_message(build_message(row, settings=settings), sender, [row.to_address])
-
-
-def build_message(row: OutboxMessage, *, settings: Settings) -> EmailMessage:
-    if _CONTROL.search(row.to_address):
-        raise ValueError("recipient address contains control characters")
-    msg = EmailMessage(policy=POLICY)
-    msg["From"] = settings.mail_from
-    msg["To"] = Address(display_name=_one_line(row.to_name), addr_spec=row.to_address)
-    msg["Subject"] = _one_line(row.subject)
-    msg["Message-ID"] = row.message_id
-    msg["Date"] = format_datetime(utcnow())
-    msg.set_content(row.text_body)
-    if row.html_body:
-        # The boundary is chosen here rather than by the generator, which compiles a
-        # regular expression per message to check its own: one no body contains cannot
-        # appear in the encoded parts either (quoted-printable writes "=" as "=3D",
-        # base64 has no "-").
-        msg.make_alternative(boundary=_boundary(row.text_body, row.html_body))
-        msg.add_alternative(row.html_body, subtype="html")
-    return msg
-
-
-def _boundary(*bodies: str) -> str:
-    """A MIME boundary in the email package's form, unguessable and in no body."""
-    while True:
-        boundary = f"==============={secrets.randbelow(sys.maxsize):019d}=="
-        if not any(boundary in body for body in bodies):
-            return boundary
 
 
 def record_outcomes(
@@ -469,71 +354,6 @@ def backoff_seconds(attempts: int, *, settings: Settings) -> float:
     delay = settings.outbox_retry_base_seconds * 2.0 ** max(attempts - 1, 0)
     jitter = random.uniform(1.0, 1.1)  # noqa: S311 - spreads retries, not a secret
     return min(delay * jitter, MAX_BACKOFF_SECONDS)
-
-
-def _connect(settings: Settings) -> smtplib.SMTP:
-    context = ssl.create_default_context()
-    # Our own name for EHLO: avoids a slow reverse DNS lookup of the machine's FQDN.
-    options: dict[str, Any] = {
-        "local_hostname": urlsplit(settings.base_url).hostname or "localhost",
-        "timeout": settings.smtp_timeout,
-    }
-    smtp = (
-        smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, context=context, **options)
-        if settings.smtp_ssl
-        else smtplib.SMTP(settings.smtp_host, settings.smtp_port, **options)
-    )
-    try:
-        if settings.smtp_starttls and not settings.smtp_ssl:
-            smtp.starttls(context=context)
-        if settings.smtp_username:
-            smtp.login(settings.smtp_username, settings.smtp_password.get_secret_value())
-    except BaseException:
-        smtp.close()
-        raise
-    return smtp
-
-
-def _connection_lost(exc: Exception) -> bool:
-    """The connection, not the message, failed (smtplib's reply errors are OSErrors too)."""
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return True
-    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
-
-
-def _classify(exc: Exception) -> Outcome:
-    """5xx is permanent; 4xx and network trouble are worth another try."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        codes = [code for code, _reply in exc.recipients.values()]
-    elif isinstance(exc, smtplib.SMTPResponseException):
-        codes = [exc.smtp_code]
-    else:  # a malformed address or a server without SMTPUTF8 will not get better by waiting
-        permanent = isinstance(exc, smtplib.SMTPNotSupportedError) or not isinstance(exc, OSError)
-        return Outcome("failed" if permanent else "retry", _describe(exc))
-    permanent = bool(codes) and all(500 <= code < 600 for code in codes)
-    return Outcome("failed" if permanent else "retry", _describe(exc))
-
-
-def _describe(exc: BaseException) -> str:
-    """What went wrong, from the server's reply or the exception: never the message body."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        replies = (f"{code} {_decode(reply)}" for code, reply in exc.recipients.values())
-        text = "Recipient refused: " + "; ".join(replies)
-    elif isinstance(exc, smtplib.SMTPResponseException):
-        text = f"{exc.smtp_code} {_decode(exc.smtp_error)}"
-    elif isinstance(exc, OSError):
-        text = f"{type(exc).__name__}: {exc}"
-    else:
-        text = type(exc).__name__
-    return _one_line(text)[:1000]
-
-
-def _decode(reply: bytes | str) -> str:
-    return reply.decode("utf-8", errors="replace") if isinstance(reply, bytes) else reply
-
-
-def _one_line(value: str) -> str:
-    return " ".join(_CONTROL.sub(" ", value).split())
 
 
 def _domain(row: OutboxMessage) -> str:

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from app.core.config import Settings
 from app.core.db import new_session, utcnow
 from app.mail import service as mail
-from app.mail import worker
+from app.mail import smtp, worker
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.security import ratelimit
 from tests.smtp_server import DROP, RecordingHandler, free_port
@@ -245,7 +245,7 @@ def test_a_kept_connection_that_died_is_replaced_without_charging_anyone(
 ) -> None:
     monkeypatch.setattr(smtp_settings, "outbox_batch_size", 2)
     ids = queue(committed, 4)
-    kept = worker.KeptConnection()
+    kept = smtp.KeptConnection()
 
     worker.process_batch(committed, settings=smtp_settings, worker_id="w", kept=kept)
     assert kept.smtp is not None and kept.smtp.sock is not None
