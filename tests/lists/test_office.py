@@ -11,10 +11,11 @@ import docx
 import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
+from lxml import etree
 from openpyxl import Workbook, load_workbook
 
 from app.core.i18n import set_locale
-from app.lists.data import Group, SignatoryList
+from app.lists.data import Entry, Group, SignatoryList
 from app.lists.renderers import office, spreadsheet
 from tests.lists import samples
 
@@ -247,3 +248,17 @@ def test_normalise_zip_is_idempotent() -> None:
         samples.hrc58_list(groups=(Group(kind="all", heading="", entries=()),))
     )
     assert office._normalise_zip(data) == data
+
+
+def test_docx_list_is_written_as_python_docx_writes_its_paragraphs() -> None:
+    names = ["A & B <Coalition>", 'Say "no" > yes', "김정삼 (국군포로 가족)", "Doves 🕊"]
+    people = tuple(Entry(kind="individual", name=name) for name in names)
+    model = samples.hrc58_list(groups=(Group(kind="individual", heading="", entries=people),))
+    written = zipfile.ZipFile(io.BytesIO(office.render_docx(model))).read("word/document.xml")
+    assert b"undersigned-list-" not in written
+    expected = docx.Document()
+    office._add_list_paragraphs(expected, names)
+    body = expected.element.body
+    for paragraph in body.iterchildren(qn("w:p")):
+        assert etree.tostring(paragraph, encoding="unicode").split(">", 1)[1].encode() in written
+    assert _styled(_docx(office.render_docx(model)), "List") == names
