@@ -15,6 +15,8 @@ Typst writes no random identifiers, so a final snapshot renders to the same byte
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import re
 import subprocess
@@ -114,7 +116,8 @@ def render_pdf(
     tagged = len(model.entries) <= TAGGED_MAX_ENTRIES
     document = _document_data(model, paper, runs=not tagged)
     document["translations"] = [_translation(t) for t in translations]
-    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    del document
     stamp = model.generated_at or datetime.combine(model.as_of, time(), tzinfo=UTC)
     timestamp = int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
     return _typeset(data, timestamp=timestamp, tagged=tagged)
@@ -126,7 +129,8 @@ def render_pdf(
 # The child imports only typst, and reads everything it needs from its standard input.
 _CHILD: Final = """
 import json, sys, typst
-job = json.loads(sys.stdin.buffer.read())
+job = json.loads(sys.stdin.buffer.readline())
+job["data"] = sys.stdin.buffer.read().decode()
 fonts = typst.Fonts(
     include_system_fonts=False, include_embedded_fonts=False, font_paths=job["fonts"]
 )
@@ -147,11 +151,14 @@ sys.stdout.buffer.write(pdf)
 RENDER_TIMEOUT_SECONDS: Final = 120.0
 
 
-def _typeset(data: str, *, timestamp: int, tagged: bool) -> bytes:
+def _typeset(data: bytes, *, timestamp: int, tagged: bool) -> bytes:
+    """Typst's PDF of `data` (the template's JSON), from the child process. The child reads
+    a line of settings, then the data as it is, so the data is not copied into the job's
+    JSON and encoded again (at 50,000 names, a few MB each time)."""
+    _give_back_freed_memory()
     with tempfile.TemporaryDirectory(prefix="undersigned-typst-") as empty_root:
         job = {
             "template": _template().decode(),
-            "data": data,
             "fonts": [str(path) for path in font_paths()],
             "root": empty_root,
             "timestamp": timestamp,
@@ -160,7 +167,7 @@ def _typeset(data: str, *, timestamp: int, tagged: bool) -> bytes:
         try:
             done = subprocess.run(  # noqa: S603 (our own interpreter and code; data on stdin)
                 [sys.executable, "-I", "-c", _CHILD],
-                input=json.dumps(job, ensure_ascii=False).encode(),
+                input=json.dumps(job).encode() + b"\n" + data,
                 capture_output=True,
                 env={"LC_ALL": "C.UTF-8"},  # none of the server's secrets, nothing to vary
                 timeout=RENDER_TIMEOUT_SECONDS,
@@ -174,6 +181,14 @@ def _typeset(data: str, *, timestamp: int, tagged: bool) -> bytes:
         problem = done.stderr.decode(errors="replace").strip()[-2000:]
         raise PdfRenderError(f"Typst could not render the PDF: {problem}")
     return done.stdout
+
+
+def _give_back_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim) before the
+    child starts: building a long list frees tens of MB (query rows, decrypted values)
+    that the process would otherwise keep while Typst needs memory of its own."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 # --- The data the template reads -----------------------------------------------------------
