@@ -227,7 +227,7 @@ def _export_chunks(
 ) -> Iterator[bytes]:
     from app.lists import service as lists
     from app.lists.final import service as finalise
-    from app.lists.renderers import csvs, office, text
+    from app.lists.renderers import csvs, spreadsheet, text
     from app.lists.renderers import formats as exports
     from app.statements.models import StatementStatus
 
@@ -241,7 +241,7 @@ def _export_chunks(
             if fmt == "csv":
                 yield from csvs.iter_team_csv(bar)
             else:
-                yield office.render_team_xlsx(bar, title=statement.slug)
+                yield spreadsheet.render_team_xlsx(bar, title=statement.slug)
         return
     if fmt == "prose":
         yield (lists.speech(session, statement=statement) + "\n").encode()

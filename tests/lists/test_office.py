@@ -11,11 +11,12 @@ import docx
 import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
+from lxml import etree
 from openpyxl import Workbook, load_workbook
 
 from app.core.i18n import set_locale
-from app.lists.data import Group, SignatoryList
-from app.lists.renderers import office
+from app.lists.data import Entry, Group, SignatoryList
+from app.lists.renderers import office, spreadsheet
 from tests.lists import samples
 
 
@@ -128,7 +129,7 @@ def test_docx_of_a_hostile_statement_text_still_opens() -> None:
 
 
 def test_xlsx_public_list_and_about_sheet() -> None:
-    workbook = _xlsx(office.render_xlsx(samples.hrc58_list()))
+    workbook = _xlsx(spreadsheet.render_xlsx(samples.hrc58_list()))
     assert workbook.sheetnames == ["Signatories", "About"]
     sheet = workbook["Signatories"]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
@@ -166,7 +167,7 @@ def _no_formulas(workbook: Workbook) -> list[str]:
 
 
 def test_xlsx_neutralises_formulas_and_keeps_names_intact() -> None:
-    workbook = _xlsx(office.render_xlsx(samples.hostile_list()))
+    workbook = _xlsx(spreadsheet.render_xlsx(samples.hostile_list()))
     values = _no_formulas(workbook)
     for key in ("hyperlink", "plus", "minus", "at", "tab"):
         assert "'" + samples.HOSTILE_NAMES[key] in values, key
@@ -196,7 +197,7 @@ def test_team_xlsx_has_contacts_and_utc_times() -> None:
             2, email="@evil", note="=1+1", withdrawn_at=samples.SUBMITTED, verification="mailbox"
         ),
     ]
-    workbook = _xlsx(office.render_team_xlsx(iter(rows), title="hrc58"))
+    workbook = _xlsx(spreadsheet.render_team_xlsx(iter(rows), title="hrc58"))
     sheet = workbook.active
     assert sheet is not None and sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:X3"
     table = [[cell.value for cell in row] for row in sheet.iter_rows()]
@@ -218,13 +219,14 @@ def test_team_xlsx_has_contacts_and_utc_times() -> None:
 
 def test_same_model_gives_the_same_bytes() -> None:
     assert office.render_docx(samples.hrc58_list()) == office.render_docx(samples.hrc58_list())
-    assert office.render_xlsx(samples.hrc58_list()) == office.render_xlsx(samples.hrc58_list())
+    hrc58 = samples.hrc58_list()
+    assert spreadsheet.render_xlsx(hrc58) == spreadsheet.render_xlsx(hrc58)
     korean = samples.korean_list()
     assert office.render_docx(korean) == office.render_docx(korean)
-    assert office.render_xlsx(korean) != office.render_xlsx(samples.hrc58_list())
+    assert spreadsheet.render_xlsx(korean) != spreadsheet.render_xlsx(samples.hrc58_list())
 
 
-@pytest.mark.parametrize("render", [office.render_docx, office.render_xlsx])
+@pytest.mark.parametrize("render", [office.render_docx, spreadsheet.render_xlsx])
 def test_archives_carry_no_clock_time(render: Callable[[SignatoryList], bytes]) -> None:
     data = render(samples.hrc58_list())
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -246,3 +248,17 @@ def test_normalise_zip_is_idempotent() -> None:
         samples.hrc58_list(groups=(Group(kind="all", heading="", entries=()),))
     )
     assert office._normalise_zip(data) == data
+
+
+def test_docx_list_is_written_as_python_docx_writes_its_paragraphs() -> None:
+    names = ["A & B <Coalition>", 'Say "no" > yes', "김정삼 (국군포로 가족)", "Doves 🕊"]
+    people = tuple(Entry(kind="individual", name=name) for name in names)
+    model = samples.hrc58_list(groups=(Group(kind="individual", heading="", entries=people),))
+    written = zipfile.ZipFile(io.BytesIO(office.render_docx(model))).read("word/document.xml")
+    assert b"undersigned-list-" not in written
+    expected = docx.Document()
+    office._add_list_paragraphs(expected, names)
+    body = expected.element.body
+    for paragraph in body.iterchildren(qn("w:p")):
+        assert etree.tostring(paragraph, encoding="unicode").split(">", 1)[1].encode() in written
+    assert _styled(_docx(office.render_docx(model)), "List") == names

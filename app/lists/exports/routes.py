@@ -17,7 +17,7 @@ from app.core.db import SessionDep, StreamSessionDep
 from app.lists import service as lists
 from app.lists.data import TeamRow
 from app.lists.final import service as finalise
-from app.lists.renderers import csvs, office
+from app.lists.renderers import csvs, spreadsheet
 from app.lists.renderers import formats as exports
 from app.security import headers as security_headers
 from app.statements.deps import StatementViewer
@@ -98,7 +98,7 @@ def team_export_response(
             csvs.iter_team_csv(rows()), media_type=exports.MEDIA_TYPES["csv"], headers=headers
         )
     return Response(
-        office.render_team_xlsx(rows(), title=slug),
+        spreadsheet.render_team_xlsx(rows(), title=slug),
         media_type=exports.MEDIA_TYPES["xlsx"],
         headers=headers,
     )

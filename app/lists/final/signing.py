@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -30,16 +30,17 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import fields, signers
-from pyhanko.sign.validation import SignatureCoverageLevel
-from pyhanko.sign.validation import validate_pdf_signature as validate_embedded
-from pyhanko_certvalidator import ValidationContext
 
 from app.core.config import Settings, get_settings
 from app.core.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from pyhanko_certvalidator import ValidationContext
+
+# pyHanko is imported where it signs or verifies, not with this module: it takes 46 MiB
+# and 0.4 s to import, and finalising a list runs the Typst child first, which at 50,000
+# names needs the memory more. A process that never signs (an export, a worker) never
+# loads it; one that does loads it once.
 
 # pyHanko logs a full traceback for every untrusted signer; the report says it plainly.
 logging.getLogger("pyhanko").setLevel(logging.ERROR)
@@ -74,6 +75,9 @@ class SignatureReport:
 
 def sign_pdf(pdf: bytes, *, settings: Settings, reason: str, location: str = "") -> bytes:
     """The PDF with a PAdES signature appended as an incremental update."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
     p12, passphrase = _certificate_files(settings)
     signer = signers.SimpleSigner.load_pkcs12_data(p12, other_certs=[], passphrase=passphrase)
     if signer is None:  # pyHanko reports a wrong passphrase or bad file by returning None
@@ -106,6 +110,11 @@ def validate_pdf_signature(
     pdf: bytes, *, trust_dev_cert: bool = True, settings: Settings | None = None
 ) -> SignatureReport:
     """Check the last signature of `pdf` against the coalition's certificate."""
+    from pyhanko.pdf_utils.misc import PdfError
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import SignatureCoverageLevel
+    from pyhanko.sign.validation import validate_pdf_signature as validate_embedded
+
     settings = settings or get_settings()
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)
@@ -234,6 +243,8 @@ def _load(p12: bytes, passphrase: bytes) -> tuple[object, x509.Certificate, list
 
 
 def _validation_context(settings: Settings, trust_dev_cert: bool) -> ValidationContext:
+    from pyhanko_certvalidator import ValidationContext
+
     configured = getattr(settings, "signing_p12_path", None) is not None
     trusted: list[asn1_x509.Certificate] = []
     if configured or (trust_dev_cert and not settings.is_production):

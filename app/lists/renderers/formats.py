@@ -8,7 +8,7 @@ from typing import Literal
 
 from app.lists import service as lists
 from app.lists.data import SignatoryList, TranslatedText
-from app.lists.renderers import csvs, office, pdf, text
+from app.lists.renderers import csvs, office, pdf, spreadsheet, text
 
 PublicFormat = Literal["pdf", "docx", "csv", "xlsx", "txt", "md", "json"]
 FORMATS: tuple[PublicFormat, ...] = ("pdf", "docx", "csv", "xlsx", "txt", "md", "json")
@@ -56,7 +56,7 @@ def _chunks(
     elif fmt == "docx":
         yield office.render_docx(model)
     elif fmt == "xlsx":
-        yield office.render_xlsx(model)
+        yield spreadsheet.render_xlsx(model)
     elif fmt == "txt":
         yield text.plain_text(model).encode()
     elif fmt == "md":

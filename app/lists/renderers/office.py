@@ -1,8 +1,8 @@
-"""Word and Excel: the statement with its signatories as DOCX, the list as XLSX.
+"""Word: the statement with its signatories as DOCX (the XLSX: renderers/spreadsheet.py).
 
 The DOCX uses the template's own styles (Title, Heading n, List Bullet/Number, Quote, List)
 so a coalition can restyle it in Word; bold, italics and superscripts are the only run-level
-formatting. Both formats are zip files full of timestamps: `_normalise_zip` and fixed
+formatting. DOCX and XLSX are zip files full of timestamps: `_normalise_zip` and fixed
 document properties make the same model give the same bytes, so a final statement's export
 is reproducible.
 """
@@ -10,10 +10,12 @@ is reproducible.
 from __future__ import annotations
 
 import io
+import secrets
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, time
 from typing import Any, Final
+from xml.sax.saxutils import escape
 
 import docx
 from docx.document import Document
@@ -24,31 +26,25 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, RGBColor
 from docx.text.paragraph import Paragraph
 from markdown_it.token import Token
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.filters import AutoFilter
-from openpyxl.writer.excel import ExcelWriter
 
 from app.core.i18n import gettext as _
-from app.lists.data import SignatoryList, TeamRow
+from app.lists.data import Entry, SignatoryList
 from app.lists.renderers import csvs
 from app.lists.renderers.text import clean_text, in_language, one_line
 from app.statements.text import markdown as statement_markdown
 
 _ZIP_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
-_XLSX_MAX_CELL: Final = 32_767
 _CJK: Final = frozenset({"ko", "ja", "zh"})
-_BOLD: Final = Font(bold=True)
-_WRAP: Final = Alignment(wrap_text=True, vertical="top")
+_LINES_PER_CHUNK: Final = 2000
 
 
-def _normalise_zip(data: bytes) -> bytes:
+def _normalise_zip(
+    data: bytes, *, rewrite: dict[str, Callable[[bytes], Iterable[bytes]]] | None = None
+) -> bytes:
     """The same archive with fixed timestamps and attributes and its members sorted
-    ([Content_Types].xml first), so equal contents give equal bytes."""
+    ([Content_Types].xml first), so equal contents give equal bytes. A member named in
+    `rewrite` is written, compressed as it comes, from the chunks its function makes of it."""
+    rewrite = rewrite or {}
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
@@ -58,7 +54,12 @@ def _normalise_zip(data: bytes) -> bytes:
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = info.external_attr = 0  # not the platform's defaults
-            target.writestr(info, source.read(name))
+            if name in rewrite:
+                with target.open(info, "w") as member:
+                    for chunk in rewrite[name](source.read(name)):
+                        member.write(chunk)
+            else:
+                target.writestr(info, source.read(name))
     return out.getvalue()
 
 
@@ -271,6 +272,7 @@ def render_docx(model: SignatoryList) -> bytes:
 
 
 def _render_docx(model: SignatoryList) -> bytes:
+    lists: dict[str, Sequence[Entry]] = {}
     document = docx.Document()
     _prepare(document, model)
     document.add_paragraph(one_line(model.title), style="Title")
@@ -297,106 +299,32 @@ def _render_docx(model: SignatoryList) -> bytes:
             if group.entries and group.heading.strip():
                 style = "Heading 4" if tiered else "Heading 3"
                 document.add_paragraph(one_line(group.heading), style=style)
-            _add_list_paragraphs(document, [one_line(entry.line) for entry in group.entries])
+            # A marker paragraph, replaced by the names as the archive is written.
+            marker = f"undersigned-list-{secrets.token_hex(16)}"
+            _add_list_paragraphs(document, [marker])
+            lists[marker] = group.entries
     out = io.BytesIO()
     document.save(out)
-    return _normalise_zip(out.getvalue())
+    return _normalise_zip(
+        out.getvalue(), rewrite={"word/document.xml": lambda xml: _with_lists(xml, lists)}
+    )
 
 
-# --- XLSX --------------------------------------------------------------------------------
-
-
-def _cell(
-    sheet: WriteOnlyWorksheet, value: csvs.TeamValue, *, bold: bool = False, wrap: bool = False
-) -> Any:
-    """A value for `append`. Text goes through `safe_cell`; text that openpyxl would read as
-    a formula or an error code (or that `safe_cell` neutralised) becomes an explicit string
-    cell. Plain values stay plain: write-only mode is fastest without cell objects."""
-    if isinstance(value, str):
-        value = csvs.safe_cell(value)[:_XLSX_MAX_CELL] or None  # no cell for no text
-    literal = isinstance(value, str) and (value[:1] == "'" or value in ERROR_CODES)
-    if not (bold or wrap or literal):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"
-    if bold:
-        cell.font = _BOLD
-    if wrap:
-        cell.alignment = _WRAP
-    return cell
-
-
-def _header(sheet: WriteOnlyWorksheet, labels: Sequence[str], widths: Sequence[int]) -> None:
-    for index, width in enumerate(widths, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
-    sheet.freeze_panes = "A2"
-    sheet.append([_cell(sheet, label, bold=True) for label in labels])
-
-
-def _save(workbook: Workbook, *, title: str, when: datetime | None) -> bytes:
-    """The workbook's bytes; reproducible ones when `when` fixes its timestamps."""
-    workbook.properties.title = one_line(title)
-    workbook.properties.creator = ""
-    if when is not None:
-        workbook.properties.created = workbook.properties.modified = when
-    out = io.BytesIO()
-    # ExcelWriter directly: Workbook.save would stamp "modified" with the current time.
-    ExcelWriter(workbook, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED)).save()
-    return out.getvalue() if when is None else _normalise_zip(out.getvalue())
-
-
-def render_xlsx(model: SignatoryList) -> bytes:
-    """The public list (Kind, Name, Acronym, Note, Country) and an "About" sheet."""
-    return in_language(model.language, _render_xlsx, model)
-
-
-def _render_xlsx(model: SignatoryList) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(one_line(_("Signatories"))[:31])
-    header = csvs.public_header()
-    kinds = {kind: csvs.kind_label(kind) for kind in ("organisation", "individual")}
-    records = list(csvs.public_records(model, kinds))
-    widths = [
-        min(max([len(header[col]), *(len(record[col]) for record in records)]) + 2, 60)
-        for col in range(len(header))
-    ]
-    _header(sheet, header, widths)
-    for record in records:
-        sheet.append([_cell(sheet, value) for value in record])
-    sheet.auto_filter = AutoFilter(ref=f"A1:{get_column_letter(len(header))}{len(records) + 1}")
-
-    about = workbook.create_sheet(_("About")[:31])
-    about.column_dimensions["A"].width = 24
-    about.column_dimensions["B"].width = 80
-    rows: list[tuple[str, csvs.TeamValue]] = [
-        (_("Title"), model.title),
-        (_("Addressed to"), model.addressed_to),
-        (_("Version"), model.version_number),
-        (_("As of"), model.as_of_text),
-        (_("Summary"), model.summary),
-        *((one_line(s.tier.heading), s.tier.summary) for s in model.sections if s.tier.heading),
-        (model.coordinators_heading or _("Coordinated by"), "\n".join(model.coordinators)),
-        (_("Organisations"), model.counts.organisations),
-        (_("Individuals"), model.counts.individuals),
-        (_("Countries"), model.counts.countries),
-    ]
-    for label, value in rows:
-        about.append([_cell(about, label, bold=True), _cell(about, value, wrap=True)])
-    return _save(workbook, title=model.title, when=_document_time(model))
-
-
-def render_team_xlsx(rows: Iterable[TeamRow], *, title: str) -> bytes:
-    """Every signature with its contact details, written row by row (write-only mode, so
-    rows go to a temporary file, not memory). A live export: its timestamps are "now"."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Signatures")[:31])
-    header = csvs.team_header()
-    _header(sheet, header, [8, 14, 12, 12, 40, 28, 20, 30, 30, 12, 30, 9, 30] + [14] * 9 + [24])
-    yes, no = _("yes"), _("no")
-    count = 0
-    for row in rows:
-        sheet.append([_cell(sheet, value) for value in csvs.team_record(row, yes, no)])
-        count += 1
-    sheet.auto_filter = AutoFilter(ref=f"A1:{get_column_letter(len(header))}{count + 1}")
-    return _save(workbook, title=title, when=None)
+def _with_lists(xml: bytes, lists: dict[str, Sequence[Entry]]) -> Iterator[bytes]:
+    """document.xml with each marker paragraph replaced by one "List" paragraph per entry,
+    written as python-docx writes the marker's (its XML around the text, the text escaped):
+    at 50,000 names, a tree of 250,000 elements and its serialised copy are never made."""
+    rest = xml
+    for marker, entries in lists.items():
+        at = rest.index(marker.encode())
+        start = rest.rindex(b"<w:p>", 0, at)
+        end = rest.index(b"</w:p>", at) + len(b"</w:p>")
+        before, after = rest[start:at], rest[at + len(marker) : end]
+        yield rest[:start]
+        for first in range(0, len(entries), _LINES_PER_CHUNK):
+            yield b"".join(
+                before + escape(one_line(entry.line)).encode() + after
+                for entry in entries[first : first + _LINES_PER_CHUNK]
+            )
+        rest = rest[end:]
+    yield rest

@@ -15,6 +15,8 @@ Typst writes no random identifiers, so a final snapshot renders to the same byte
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import re
 import subprocess
@@ -51,6 +53,11 @@ LONG_LINE: Final = 38
 # name: at 20,000 long names they take the render past its 400 MB budget and make the file
 # 3.5 times larger, and a list that long is read as text anyway.
 TAGGED_MAX_ENTRIES: Final = 5000
+# An untagged list sets runs of names that cannot wrap as one paragraph each, a name a line:
+# at 50,000 names a block per name is a sixth of the render's memory and a quarter of its
+# time. A name can join a run when it has at most this many characters, none wider than
+# an em (the narrowest column, A4's, is 21.6 em).
+SHORT_LINE: Final = 18
 RTL_LANGUAGES: Final = frozenset({"ar", "ckb", "dv", "fa", "he", "ps", "sd", "ug", "ur", "yi"})
 
 _CJK_ORDER: Final = {  # which CJK face wins for Han characters, by the text's language
@@ -62,6 +69,9 @@ _CJK_ORDER: Final = {  # which CJK face wins for Han characters, by the text's l
 }
 _DEFAULT_CJK: Final = ("KR", "JP", "SC", "TC")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
+_HAN = re.compile(
+    r"[\u2e80-\u2fdf\u3005\u3007\u3021-\u3029\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+)
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7af]")
 _LANG = re.compile(r"([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}))?(?:[-_].*)?")
 
@@ -103,12 +113,14 @@ def render_pdf(
     as PDF bytes."""
     if paper not in ("a4", "us-letter"):
         raise ValueError(f"unknown paper size: {paper!r}")
-    document = _document_data(model, paper)
+    tagged = len(model.entries) <= TAGGED_MAX_ENTRIES
+    document = _document_data(model, paper, runs=not tagged)
     document["translations"] = [_translation(t) for t in translations]
-    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    del document
     stamp = model.generated_at or datetime.combine(model.as_of, time(), tzinfo=UTC)
     timestamp = int((stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).timestamp())
-    return _typeset(data, timestamp=timestamp, tagged=len(model.entries) <= TAGGED_MAX_ENTRIES)
+    return _typeset(data, timestamp=timestamp, tagged=tagged)
 
 
 # Typst runs in a child process. Its memo caches outlive a compilation (about 150 MB for
@@ -117,7 +129,8 @@ def render_pdf(
 # The child imports only typst, and reads everything it needs from its standard input.
 _CHILD: Final = """
 import json, sys, typst
-job = json.loads(sys.stdin.buffer.read())
+job = json.loads(sys.stdin.buffer.readline())
+job["data"] = sys.stdin.buffer.read().decode()
 fonts = typst.Fonts(
     include_system_fonts=False, include_embedded_fonts=False, font_paths=job["fonts"]
 )
@@ -138,11 +151,14 @@ sys.stdout.buffer.write(pdf)
 RENDER_TIMEOUT_SECONDS: Final = 120.0
 
 
-def _typeset(data: str, *, timestamp: int, tagged: bool) -> bytes:
+def _typeset(data: bytes, *, timestamp: int, tagged: bool) -> bytes:
+    """Typst's PDF of `data` (the template's JSON), from the child process. The child reads
+    a line of settings, then the data as it is, so the data is not copied into the job's
+    JSON and encoded again (at 50,000 names, a few MB each time)."""
+    _give_back_freed_memory()
     with tempfile.TemporaryDirectory(prefix="undersigned-typst-") as empty_root:
         job = {
             "template": _template().decode(),
-            "data": data,
             "fonts": [str(path) for path in font_paths()],
             "root": empty_root,
             "timestamp": timestamp,
@@ -151,7 +167,7 @@ def _typeset(data: str, *, timestamp: int, tagged: bool) -> bytes:
         try:
             done = subprocess.run(  # noqa: S603 (our own interpreter and code; data on stdin)
                 [sys.executable, "-I", "-c", _CHILD],
-                input=json.dumps(job, ensure_ascii=False).encode(),
+                input=json.dumps(job).encode() + b"\n" + data,
                 capture_output=True,
                 env={"LC_ALL": "C.UTF-8"},  # none of the server's secrets, nothing to vary
                 timeout=RENDER_TIMEOUT_SECONDS,
@@ -167,15 +183,32 @@ def _typeset(data: str, *, timestamp: int, tagged: bool) -> bytes:
     return done.stdout
 
 
+def _give_back_freed_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's malloc_trim) before the
+    child starts: building a long list frees tens of MB (query rows, decrypted values)
+    that the process would otherwise keep while Typst needs memory of its own."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 # --- The data the template reads -----------------------------------------------------------
 
 
-def _document_data(model: SignatoryList, paper: Paper) -> dict[str, Any]:
+def _document_data(model: SignatoryList, paper: Paper, *, runs: bool) -> dict[str, Any]:
     lang, region = _language(model.language)
     families = set(_fonts().families())
     cjk = _CJK_ORDER.get(f"{lang}-{region}".lower(), _CJK_ORDER.get(lang, _DEFAULT_CJK))
     day: date = model.generated_at.date() if model.generated_at else model.as_of
     body, notes = markdown_tree(text.clean_text(model.body_markdown))
+    serif = _available(families, SERIF, "Noto Serif CJK", cjk)
+    faces = {  # the face order for a name written in kana or hangul
+        script: _available(families, SERIF, "Noto Serif CJK", _CJK_ORDER[script])
+        for script in ("ja", "ko")
+    }
+    # In a run, a Korean name without Han characters takes the document's faces when they
+    # are the Korean order anyway (hangul has the same shapes in every CJK face); anything
+    # else that needs its own faces is set on its own.
+    same_faces = {script for script, order in faces.items() if order == serif}
     return {
         "title": text.one_line(model.title),
         "to_label": text.in_language(model.language, _, "To:"),
@@ -185,18 +218,16 @@ def _document_data(model: SignatoryList, paper: Paper) -> dict[str, Any]:
         "rtl": lang in RTL_LANGUAGES,
         "paper": paper,
         "date": [day.year, day.month, day.day],
-        "serif": _available(families, SERIF, "Noto Serif CJK", cjk),
+        "serif": serif,
         "sans": _available(families, SANS, "Noto Sans CJK", cjk),
         "mono": _available(families, [], "Noto Sans Mono CJK", cjk),
-        "cjk": {  # the face order for a name written in kana or hangul
-            script: _available(families, SERIF, "Noto Serif CJK", _CJK_ORDER[script])
-            for script in ("ja", "ko")
-        },
+        "cjk": faces,
         "body": body,
         "notes": notes,
         "heading": text.one_line(model.heading),
         "summary": text.one_line(model.summary),
         "column_threshold": COLUMN_THRESHOLD,
+        "runs": runs,
         "coordinators_heading": text.one_line(model.coordinators_heading or _("Coordinated by")),
         "coordinators": [text.one_line(c) for c in model.coordinators if c.strip()],
         "sections": [
@@ -206,7 +237,8 @@ def _document_data(model: SignatoryList, paper: Paper) -> dict[str, Any]:
                 "groups": [
                     {
                         "heading": text.one_line(group.heading),
-                        "entries": [_entry(e) for e in group.entries],
+                        "count": len(group.entries),
+                        "entries": _entries(group.entries, runs=runs, same_faces=same_faces),
                     }
                     for group in section.groups
                 ],
@@ -250,6 +282,47 @@ def _available(
     # Emoji come last: the emoji font also draws digits and "#", which must stay text.
     wanted = [*base, *(f"{cjk_family} {region}" for region in order), EMOJI]
     return [family for family in wanted if family in families]
+
+
+def _entries(entries: Sequence[Entry], *, runs: bool, same_faces: set[str]) -> list[Node]:
+    """The group's lines for the template: each entry's (`_entry`), or, with `runs`, lines
+    that cannot wrap and need no faces of their own joined with newlines into one string,
+    which the template sets as one paragraph whose leading is the space between names."""
+    if not runs:
+        return [_entry(e) for e in entries]
+    found: list[Node] = []
+    run: list[str] = []
+    for entry in entries:
+        line = _entry(entry)
+        if isinstance(line, str) and _fits_one_line(line):
+            run.append(line)
+        elif (
+            isinstance(line, dict)
+            and line.keys() == {"s", "script"}
+            and (line["script"] in same_faces and not _HAN.search(line["s"]))
+            and _fits_one_line(line["s"])
+        ):
+            run.append(line["s"])
+        else:
+            if run:
+                found.append("\n".join(run))
+                run = []
+            # A line that may wrap keeps its own block, as in a tagged list.
+            found.append(line if isinstance(line, dict) else {"s": line})
+    if run:
+        found.append("\n".join(run))
+    return found
+
+
+def _fits_one_line(line: str) -> bool:
+    # Letters, marks, digits, punctuation and spaces: none is wider than an em, except the
+    # two- and three-em dashes (U+2E3A, U+2E3B), the Arabic presentation-form ligatures
+    # (U+FB50 to U+FEFF) and what lies past the BMP.
+    return len(line) <= SHORT_LINE and all(
+        (ord(ch) < 0xFB50 and not 0x2E00 <= ord(ch) < 0x2E80)
+        and (unicodedata.category(ch)[0] in "LMNP" or ch == " ")
+        for ch in line
+    )
 
 
 def _entry(entry: Entry) -> Node:
