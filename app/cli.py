@@ -226,6 +226,7 @@ def _export_chunks(
     session: Session, statement: Statement, fmt: str, *, team: bool, paper: str
 ) -> Iterator[bytes]:
     from app.lists import service as lists
+    from app.lists.exports import team as team_export
     from app.lists.final import service as finalise
     from app.lists.renderers import csvs, office, text
     from app.lists.renderers import formats as exports
@@ -236,7 +237,7 @@ def _export_chunks(
             typer.echo("Error: team exports are csv or xlsx.", err=True)
             raise typer.Exit(2)
         total = statements_count(session, statement)
-        rows = lists.team_rows(session, statement=statement)
+        rows = team_export.team_rows(session, statement=statement)
         with typer.progressbar(rows, length=total, label="Signatures", file=sys.stderr) as bar:
             if fmt == "csv":
                 yield from csvs.iter_team_csv(bar)

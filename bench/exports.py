@@ -31,6 +31,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import make_engine, new_session, utcnow
 from app.lists import service as lists
 from app.lists.data import TeamRow
+from app.lists.exports import team as team_export
 from app.lists.final import service as finalise
 from app.lists.final import signing
 from app.lists.renderers import csvs, pdf, text
@@ -139,7 +140,7 @@ def team(slug: str, database_url: str) -> dict[str, object]:
 
         def counted() -> Iterator[TeamRow]:
             nonlocal rows
-            for row in lists.team_rows(session, statement=statement):
+            for row in team_export.team_rows(session, statement=statement):
                 rows += 1
                 yield row
 

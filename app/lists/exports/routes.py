@@ -16,6 +16,7 @@ from app.core import templating
 from app.core.db import SessionDep, StreamSessionDep
 from app.lists import service as lists
 from app.lists.data import TeamRow
+from app.lists.exports import team
 from app.lists.final import service as finalise
 from app.lists.renderers import csvs, office
 from app.lists.renderers import formats as exports
@@ -86,7 +87,7 @@ def team_export_response(
     def rows() -> Iterator[TeamRow]:
         current = reader.get(Statement, statement_id)
         assert current is not None
-        yield from lists.team_rows(reader, statement=current)
+        yield from team.team_rows(reader, statement=current)
 
     filename = f"{slug}-signatures-team.{fmt}"
     headers = {
