@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from itertools import repeat
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, TypeDecorator, func, type_coerce
+from sqlalchemy import ColumnElement, Connection, Select, TypeDecorator, func, type_coerce
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -80,6 +80,32 @@ def _columns(dialect: str, *, times_as_text: bool) -> list[Any]:
     return chosen
 
 
+# Where every column of the CSV's query is a plain value as the driver returns it (text,
+# integers, booleans; SQLite's booleans as 0 and 1), so SQLAlchemy's rows add only time.
+_PLAIN: Final = frozenset({"sqlite", "postgresql"})
+
+
+def _plain_batches(connection: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
+    """The query's rows as the DBAPI cursor gives them (tuples), BATCH at a time, on the
+    session's connection and transaction; from a server-side cursor on PostgreSQL (flat
+    memory). SQLAlchemy's `Row`s were a fifth of the CSV's time on SQLite."""
+    compiled = query.compile(dialect=connection.dialect)
+    params = compiled.construct_params()
+    driver: Any = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        cursor = driver.cursor(name="team_export")  # psycopg: named, server-side
+        arguments: Any = params
+    else:
+        cursor = driver.cursor()
+        arguments = [params[name] for name in compiled.positiontup or ()]
+    try:
+        cursor.execute(compiled.string, arguments)
+        while rows := cursor.fetchmany(BATCH):
+            yield rows
+    finally:
+        cursor.close()
+
+
 def _shown(display: Sequence[str | None], own: Sequence[str]) -> Sequence[str]:
     """A team correction where one was made (not None), else the signer's own value."""
     if display.count(None) == len(display):
@@ -111,15 +137,20 @@ def team_batches(
     declared = {SignerKind.ORGANISATION.value: "declared"}
     organisation_kind = SignerKind.ORGANISATION.value
     connection = session.connection()
-    # On the session's connection, past the ORM's row handling; streamed from the server.
-    rows = connection.execute(
-        sa_select(*_columns(connection.dialect.name, times_as_text=times_as_text))
+    dialect = connection.dialect.name
+    query = (
+        sa_select(*_columns(dialect, times_as_text=times_as_text))
         .where(col(Signature.statement_id) == statement.id)
         .order_by(col(Signature.id))
-        .execution_options(yield_per=BATCH)
     )
+    parts: Iterator[Sequence[Any]]
+    if times_as_text and dialect in _PLAIN:
+        parts = _plain_batches(connection, query)
+    else:
+        # On the session's connection, past the ORM's row handling; streamed.
+        parts = connection.execute(query.execution_options(yield_per=BATCH)).partitions()
     keyring = encryption.keyring()
-    for part in rows.partitions():
+    for part in parts:
         # Encrypted columns come back sealed (past their type), each opened as a column.
         columns: list[Sequence[Any]] = [
             keyring.open_column(column) if name in _TEAM_SEALED else column
