@@ -11,7 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlmodel import Session, col, func, select
@@ -21,8 +21,6 @@ from app.core.db import make_engine, new_session
 
 if TYPE_CHECKING:
     from app.statements.models import Statement
-
-T = TypeVar("T")
 
 # Each command imports what it uses: the mail worker should not wait for pyHanko, Alembic
 # and the exporters to load (importing everything took 3 s; the worker's share is 1.3 s).
@@ -239,13 +237,14 @@ def _export_chunks(
             typer.echo("Error: team exports are csv or xlsx.", err=True)
             raise typer.Exit(2)
         total = statements_count(session, statement)
-        with typer.progressbar(length=total, label="Signatures", file=sys.stderr) as bar:
-            if fmt == "csv":
-                batches = team_export.team_batches(session, statement=statement)
-                yield from csvs.iter_team_csv_batches(_counted_batches(batches, bar.update))
-            else:
-                rows = team_export.team_rows(session, statement=statement)
-                yield office.render_team_xlsx(_counted_rows(rows, bar.update), title=statement.slug)
+        if fmt == "xlsx":
+            rows = team_export.team_rows(session, statement=statement)
+            with typer.progressbar(rows, length=total, label="Signatures", file=sys.stderr) as bar:
+                yield office.render_team_xlsx(bar, title=statement.slug)
+            return
+        with typer.progressbar(length=total, label="Signatures", file=sys.stderr) as counted:
+            batches = team_export.team_batches(session, statement=statement)
+            yield from csvs.iter_team_csv_batches(_counted(batches, counted.update))
         return
     if fmt == "prose":
         yield (lists.speech(session, statement=statement) + "\n").encode()
@@ -265,18 +264,12 @@ def _export_chunks(
     yield from exports.render(model, fmt, paper=paper, translations=carried).chunks
 
 
-def _counted_batches(
+def _counted(
     batches: Iterable[list[Sequence[Any]]], advance: Callable[[int], object]
 ) -> Iterator[list[Sequence[Any]]]:
     for batch in batches:
         yield batch
         advance(len(batch[0]))
-
-
-def _counted_rows(rows: Iterable[T], advance: Callable[[int], object]) -> Iterator[T]:
-    for row in rows:
-        yield row
-        advance(1)
 
 
 def statements_count(session: Session, statement: Statement) -> int:
