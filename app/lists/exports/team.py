@@ -28,8 +28,9 @@ from app.signatures.verification import service as verification
 from app.statements.models import Statement, StatementVersion
 
 # Rows fetched and handled together: large enough for the column-wise loops to pay, small
-# enough to keep memory flat (a batch is a few MB at most).
-BATCH: Final = 2000
+# enough to keep memory flat (+3 MiB) and a batch in the CPU's caches (2,000 used more
+# CPU, and 7 MiB more).
+BATCH: Final = 1000
 
 # What a team export reads of each signature, as plain column values: for 100,000 rows,
 # building ORM objects (and enums and aware datetimes from every value) was most of the
