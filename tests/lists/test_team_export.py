@@ -16,6 +16,7 @@ from app.lists.exports import team
 from app.lists.renderers import csvs
 from app.signatures.models import Signature
 from app.signatures.verification.models import Level, OrgVerification
+from app.statements.models import Statement
 from tests.factories import approve_signers, individual, make_user, open_statement, organisation
 from tests.helpers import signature_with_email
 
@@ -23,13 +24,9 @@ SEOUL = timezone(timedelta(hours=9))
 FORMULA = '=HYPERLINK("http://evil.example","click")'
 
 
-def _row_by_row(db: Session, statement_id: int) -> bytes:
+def _row_by_row(db: Session, statement: Statement) -> bytes:
     """The reference: each `TeamRow` (times as datetimes) through `team_record` with
     `utc_text`, written by `csv.writer`."""
-    from app.statements.models import Statement
-
-    statement = db.get(Statement, statement_id)
-    assert statement is not None
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([csvs.safe_cell(label) for label in csvs.team_header()])
@@ -72,6 +69,7 @@ def test_team_csv_is_the_row_by_row_file_byte_for_byte(db: Session) -> None:
     renamed.display_acronym = ""
     renamed.note = "\ttabbed\x07"
     db.add_all([hostile, corrected, renamed])
+    assert renamed.id is not None and statement.id is not None
     db.add(
         OrgVerification(
             signature_id=renamed.id,
@@ -91,7 +89,7 @@ def test_team_csv_is_the_row_by_row_file_byte_for_byte(db: Session) -> None:
     assert len(ids) == 7
 
     streamed = b"".join(team.team_csv(db, statement=statement))
-    assert streamed == _row_by_row(db, statement.id)
+    assert streamed == _row_by_row(db, statement)
     assert "북한인권시민연합 (NKHR)" not in streamed.decode()  # display_acronym "" is kept
     assert "An organisation" in streamed.decode()
     read = list(csv.reader(io.StringIO(streamed.decode("utf-8-sig"))))
@@ -125,5 +123,5 @@ def test_team_csv_of_several_batches_is_the_row_by_row_file(
         ],
     )
     streamed = b"".join(team.team_csv(db, statement=statement))
-    assert streamed == _row_by_row(db, statement.id)
+    assert streamed == _row_by_row(db, statement)
     assert streamed.count(b"\r\n") == 9
