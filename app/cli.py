@@ -9,9 +9,9 @@ import getpass
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlmodel import Session, col, func, select
@@ -226,6 +226,7 @@ def _export_chunks(
     session: Session, statement: Statement, fmt: str, *, team: bool, paper: str
 ) -> Iterator[bytes]:
     from app.lists import service as lists
+    from app.lists.exports import team as team_export
     from app.lists.final import service as finalise
     from app.lists.renderers import csvs, spreadsheet, text
     from app.lists.renderers import formats as exports
@@ -236,12 +237,14 @@ def _export_chunks(
             typer.echo("Error: team exports are csv or xlsx.", err=True)
             raise typer.Exit(2)
         total = statements_count(session, statement)
-        rows = lists.team_rows(session, statement=statement)
-        with typer.progressbar(rows, length=total, label="Signatures", file=sys.stderr) as bar:
-            if fmt == "csv":
-                yield from csvs.iter_team_csv(bar)
-            else:
+        if fmt == "xlsx":
+            rows = team_export.team_rows(session, statement=statement)
+            with typer.progressbar(rows, length=total, label="Signatures", file=sys.stderr) as bar:
                 yield spreadsheet.render_team_xlsx(bar, title=statement.slug)
+            return
+        with typer.progressbar(length=total, label="Signatures", file=sys.stderr) as counted:
+            batches = team_export.team_batches(session, statement=statement)
+            yield from csvs.iter_team_csv_batches(_counted(batches, counted.update))
         return
     if fmt == "prose":
         yield (lists.speech(session, statement=statement) + "\n").encode()
@@ -259,6 +262,14 @@ def _export_chunks(
     model = text.in_language(statement.language, lists.public_list, session, statement=statement)
     carried = lists.document_translations(session, statement=statement) if fmt == "pdf" else ()
     yield from exports.render(model, fmt, paper=paper, translations=carried).chunks
+
+
+def _counted(
+    batches: Iterable[list[Sequence[Any]]], advance: Callable[[int], object]
+) -> Iterator[list[Sequence[Any]]]:
+    for batch in batches:
+        yield batch
+        advance(len(batch[0]))
 
 
 def statements_count(session: Session, statement: Statement) -> int:

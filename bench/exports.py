@@ -20,17 +20,17 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from pydantic import SecretStr
 
 from app.core.config import Settings, get_settings
 from app.core.db import make_engine, new_session, utcnow
 from app.lists import service as lists
-from app.lists.data import TeamRow
+from app.lists.exports import team as team_export
 from app.lists.final import service as finalise
 from app.lists.final import signing
 from app.lists.renderers import csvs, pdf, text
@@ -137,14 +137,14 @@ def team(slug: str, database_url: str) -> dict[str, object]:
         statement = statements.get_by_slug(session, slug=slug)
         assert statement is not None
 
-        def counted() -> Iterator[TeamRow]:
+        def counted() -> Iterator[list[Sequence[Any]]]:
             nonlocal rows
-            for row in lists.team_rows(session, statement=statement):
-                rows += 1
-                yield row
+            for batch in team_export.team_batches(session, statement=statement):
+                rows += len(batch[0])
+                yield batch
 
         with open("/dev/null", "wb") as out:
-            for chunk in csvs.iter_team_csv(counted()):
+            for chunk in csvs.iter_team_csv_batches(counted()):
                 written += len(chunk)
                 out.write(chunk)
     engine.dispose()

@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 
 from babel.dates import format_date
-from sqlalchemy import TypeDecorator, type_coerce
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.core.db import StrEnumType, utcnow
+from app.core.db import utcnow
 from app.core.i18n import babel_locale, ngettext
 from app.core.i18n import gettext as _
 from app.lists import cache, collation
-from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow, Tier, TranslatedText
+from app.lists.data import Counts, Entry, Group, SignatoryList, Tier, TranslatedText
 from app.lists.final.models import StatementSnapshot
+from app.lists.listed import Listed, listed_signatures
 from app.lists.renderers import text
-from app.security import encryption
 from app.signatures import countries
-from app.signatures import details as signer_details
-from app.signatures.models import EcosocStatus, Listing, Signature, SignatureStatus, SignerKind
-from app.signatures.public import anonymous_label, public_line
+from app.signatures.models import Listing, Signature, SignatureStatus, SignerKind
+from app.signatures.public import anonymous_label
 from app.signatures.reconsent import service as reconsent
 from app.signatures.verification import service as verification
 from app.statements import deadlines
@@ -75,93 +72,6 @@ def approved(session: Session, *, statement: Statement) -> list[Signature]:
         )
     )
     return [s for s in rows if reconsent.listed_after_reconsent(s, latest)]
-
-
-@dataclass(slots=True)
-class Listed:
-    """What the list reads of one approved signature, as plain values: for 20,000 names,
-    loading ORM `Signature` objects (instance state, a decryption per column through the
-    type machinery) was most of the list's build time."""
-
-    id: int
-    kind: SignerKind
-    listing: Listing
-    name: str
-    organisation: str
-    acronym: str
-    note: str
-    country: str
-    ecosoc_status: EcosocStatus
-    display_name: str | None
-    display_acronym: str | None
-    display_note: str | None
-    display_country: str | None
-    position: int | None
-    group_id: int | None
-    version_id: int | None
-    keep_listed: bool | None
-    submitted_at: datetime
-    decided_at: datetime | None
-
-    @property
-    def shown_note(self) -> str:
-        return self.note if self.display_note is None else self.display_note
-
-    @property
-    def shown_country(self) -> str:
-        return self.country if self.display_country is None else self.display_country
-
-
-_LISTED_NAMES = tuple(Listed.__dataclass_fields__)
-_LISTED_TABLE = tuple(Signature.__table__.c[name] for name in _LISTED_NAMES)  # type: ignore[attr-defined]
-# Encrypted and enum columns are read as stored (past their types) and turned into their
-# values in one loop below, with one cipher per key and a dictionary per enum: the same
-# values as the ORM's. The others (ids, UTC datetimes) keep their types.
-_LISTED_SEALED = tuple(
-    index
-    for index, column in enumerate(_LISTED_TABLE)
-    if isinstance(column.type, encryption.EncryptedText)
-)
-_LISTED_ENUMS = tuple(
-    (index, {member.value: member for member in column.type.enum_cls}, column.type.enum_cls)
-    for index, column in enumerate(_LISTED_TABLE)
-    if isinstance(column.type, StrEnumType)
-)
-_LISTED_COLUMNS = tuple(
-    type_coerce(column, column.type.impl)
-    if isinstance(column.type, encryption.EncryptedText | StrEnumType)
-    else column
-    for column in _LISTED_TABLE
-)
-
-
-def listed_signatures(session: Session, *, statement: Statement) -> list[Listed]:
-    """`approved`, as the plain values the list reads: one column-only query, its sealed
-    values opened in one tight loop with one cipher per key."""
-    latest = reconsent.latest_material_version_id(session, statement=statement)
-    rows = session.connection().execute(
-        sa_select(*_LISTED_COLUMNS)
-        .where(
-            col(Signature.statement_id) == statement.id,
-            col(Signature.status) == SignatureStatus.APPROVED,
-        )
-        # Names that sort the same keep one order (the sort is stable), whatever plan
-        # the database chooses.
-        .order_by(col(Signature.id))
-    )
-    open_sealed = encryption.keyring().open_in_place
-    sealed, enums = _LISTED_SEALED, _LISTED_ENUMS
-    found = []
-    for row in rows:
-        values = list(row)
-        open_sealed(values, sealed)
-        for index, members, enum_cls in enums:
-            value = values[index]
-            values[index] = members.get(value) or enum_cls(value)
-        each = Listed(*values)
-        if reconsent.listed_after_reconsent(each, latest):
-            found.append(each)
-    return found
 
 
 def entry_for(signature: Listed, *, verified: bool = False) -> Entry | None:
@@ -440,89 +350,3 @@ def from_json(text: str) -> SignatoryList:
         counts=counts,
         generated_at=datetime.fromisoformat(generated) if generated else None,
     )
-
-
-# What a team export reads of each signature, as plain column values: for 100,000 rows,
-# building ORM objects (and enums and aware datetimes from every value) was most of the
-# export's time. Enum columns come back as their strings; times as the driver gives them
-# (aware on PostgreSQL, naive UTC on SQLite; `csvs.utc_text` handles both).
-_SIGNER_COLUMNS = tuple(detail.name for detail in signer_details.exported())
-_TEAM_NAMES = (
-    "id", "kind", "status", "listing", *_SIGNER_COLUMNS, "version_id", "source", "submitted_at",
-    "confirmed_at", "decided_at", "withdrawn_at", "flags", "display_name", "display_acronym",
-    "display_note",
-)  # fmt: skip
-# TeamRow is made by position below: its signer fields are these columns, in this order.
-assert tuple(TeamRow.__dataclass_fields__)[5 : 5 + len(_SIGNER_COLUMNS)] == _SIGNER_COLUMNS
-_TEAM_COLUMNS = tuple(
-    type_coerce(column, column.type.impl if isinstance(column.type, TypeDecorator) else column.type)
-    for column in (Signature.__table__.c[name] for name in _TEAM_NAMES)  # type: ignore[attr-defined]
-)
-
-
-_TEAM_SEALED = tuple(
-    name
-    for name in _TEAM_NAMES
-    if isinstance(Signature.__table__.c[name].type, encryption.EncryptedText)  # type: ignore[attr-defined]
-)
-
-
-def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
-    """Every signature with its contact details, streamed (flat memory for big lists)."""
-    versions = {
-        v.id: v.number
-        for v in session.exec(
-            select(StatementVersion).where(col(StatementVersion.statement_id) == statement.id)
-        )
-    }
-    # On the session's connection, past the ORM's row handling; streamed from the server.
-    rows = session.connection().execute(
-        sa_select(*_TEAM_COLUMNS)
-        .where(col(Signature.statement_id) == statement.id)
-        .order_by(col(Signature.id))
-        .execution_options(yield_per=2000)
-    )
-    # Encrypted columns come back sealed (past their type): opened here in one tight loop
-    # with one cipher object per key, not per value through the ORM's type machinery.
-    open_sealed = encryption.keyring().open_in_place
-    at = {name: index for index, name in enumerate(_TEAM_NAMES)}
-    sealed = [at[name] for name in _TEAM_SEALED]
-    signer = [at[name] for name in _SIGNER_COLUMNS]
-    (id_, kind_, status_, listing_, name_, note_, organisation_, acronym_, version_,
-     source_, submitted_, confirmed_, decided_, withdrawn_, flags_, shown_name_,
-     shown_acronym_, shown_note_) = (at[name] for name in (
-        "id", "kind", "status", "listing", "name", "note", "organisation", "acronym",
-        "version_id", "source", "submitted_at", "confirmed_at", "decided_at",
-        "withdrawn_at", "flags", "display_name", "display_acronym", "display_note",
-    ))  # fmt: skip
-    organisation_kind = SignerKind.ORGANISATION.value
-    levels = verification.team_levels(session, statement_id=statement.id)
-    # By position, not by name: this loop runs once per signature (100,000s).
-    for row in rows:
-        value = list(row)
-        open_sealed(value, sealed)
-        kind, listing = value[kind_], value[listing_]
-        display_name, display_acronym = value[shown_name_], value[shown_acronym_]
-        yield TeamRow(  # type: ignore[call-arg]  # by position: see the assert above
-            value[id_],
-            kind,
-            value[status_],
-            listing,
-            public_line(
-                listing=listing,
-                kind=kind,
-                name=display_name or value[name_],
-                organisation=display_name or value[organisation_],
-                acronym=value[acronym_] if display_acronym is None else display_acronym,
-                note=value[note_] if value[shown_note_] is None else value[shown_note_],
-            ),
-            *[value[index] for index in signer],
-            versions.get(value[version_]),
-            value[source_],
-            value[submitted_],
-            value[confirmed_],
-            value[decided_],
-            value[withdrawn_],
-            value[flags_],
-            levels.get(value[id_], "declared") if kind == organisation_kind else "",
-        )

@@ -25,6 +25,8 @@ import hashlib
 import os
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import itemgetter
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
@@ -39,6 +41,10 @@ from app.core.i18n import gettext as _
 
 PREFIX = "enc1:"
 _NONCE = 12
+# A token's parts, as C-level callables for `Keyring.open_column`'s maps.
+_BODY = itemgetter(slice(len(PREFIX) + 9, None))  # past "enc1:<8 hex>:"
+_NONCE_OF = itemgetter(slice(None, _NONCE))
+_SEALED_OF = itemgetter(slice(_NONCE, None))
 
 
 class UnreadableValue(AppError):
@@ -128,6 +134,38 @@ class Keyring:
                     raise UnreadableValue from exc
             else:
                 values[index] = self.decrypt(stored)
+
+    def open_column(self, values: Sequence[str | None]) -> list[str | None]:
+        """`decrypt` of each value of one column (a batch of an export's rows), None and
+        "" kept: the team CSV opens 100,000s. When every value is under the current key,
+        the base64 decoding, splitting and AES-GCM opening run as `map`s over C-level
+        callables, without a Python call per value; otherwise value by value."""
+        present: list[str] = list(compress(values, values))  # type: ignore[arg-type]
+        if not present:
+            return list(values)
+        prefix = f"{PREFIX}{self.current_id}:"
+        if not all(map(str.startswith, present, repeat(prefix))):
+            return [self.decrypt(v) if v else v for v in values]
+        try:
+            raw = list(map(binascii.a2b_base64, map(_BODY, present)))
+            opened: list[str | None] = list(
+                map(
+                    bytes.decode,
+                    map(
+                        self._current.decrypt,
+                        map(_NONCE_OF, raw),
+                        map(_SEALED_OF, raw),
+                        repeat(None),
+                    ),
+                )
+            )
+        except (InvalidTag, binascii.Error, ValueError) as exc:
+            raise UnreadableValue from exc
+        if len(present) == len(values):
+            return opened
+        # Empty values back in their places: each token is its own key (a random nonce).
+        by_token = dict(zip(present, opened, strict=True))
+        return list(map(by_token.get, values, values))  # type: ignore[arg-type]
 
     def needs_rewrite(self, stored: str | None) -> bool:
         """Plaintext, or sealed under a key other than the current one."""

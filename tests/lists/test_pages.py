@@ -301,7 +301,7 @@ def test_a_draft_has_no_public_list(client: TestClient, db: Session) -> None:
 def test_team_rows_read_from_the_database_match_each_signature(db: Session) -> None:
     """The team export reads plain columns (not ORM objects): each value, the public line
     (display corrections, anonymous and counted-only signers) and UTC times survive."""
-    from app.lists import service as lists
+    from app.lists.exports import team
     from app.lists.renderers import csvs
     from app.signatures.models import Signature
     from tests.factories import approve_signers, individual, open_statement, organisation
@@ -326,7 +326,7 @@ def test_team_rows_read_from_the_database_match_each_signature(db: Session) -> N
         .where(col(Signature.statement_id) == statement.id)
         .order_by(col(Signature.id))
     ).all()
-    rows = list(lists.team_rows(db, statement=statement))
+    rows = list(team.team_rows(db, statement=statement))
     assert [r.public_line for r in rows] == [
         "Transitional Justice Working Group (TJWG)",
         "An organisation",

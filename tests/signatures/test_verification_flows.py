@@ -14,6 +14,7 @@ from app.accounts.tokens import service as api_tokens
 from app.accounts.tokens.service import ALL_SCOPES
 from app.audit.models import AuditEvent
 from app.lists import service as lists
+from app.lists.exports import team
 from app.lists.renderers import csvs
 from app.mail.models import OutboxMessage
 from app.signatures import lifecycle
@@ -224,7 +225,7 @@ def test_the_minimum_level_holds_the_rest_and_the_mark_is_the_leads_choice(
     assert "below the statement's minimum verification level" in html.unescape(moderation.text)
     assert "Verification: Declared" in client.get("/statements/hrc58/signatures").text
 
-    rows = list(lists.team_rows(db, statement=statement))
+    rows = list(team.team_rows(db, statement=statement))
     assert csvs.team_header()[-1] == "Verification"
     assert [csvs.team_record(r, "yes", "no")[-1] for r in rows] == ["Domain control", "Declared"]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Iterator, Sequence
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
@@ -16,6 +16,7 @@ from app.core import templating
 from app.core.db import SessionDep, StreamSessionDep
 from app.lists import service as lists
 from app.lists.data import TeamRow
+from app.lists.exports import team
 from app.lists.final import service as finalise
 from app.lists.renderers import csvs, spreadsheet
 from app.lists.renderers import formats as exports
@@ -83,10 +84,17 @@ def team_export_response(
     )
     statement_id = statement.id
 
+    def current() -> Statement:
+        # Read on the streaming session, once the response starts.
+        found = reader.get(Statement, statement_id)
+        assert found is not None
+        return found
+
     def rows() -> Iterator[TeamRow]:
-        current = reader.get(Statement, statement_id)
-        assert current is not None
-        yield from lists.team_rows(reader, statement=current)
+        yield from team.team_rows(reader, statement=current())
+
+    def batches() -> Iterator[list[Sequence[Any]]]:
+        yield from team.team_batches(reader, statement=current())
 
     filename = f"{slug}-signatures-team.{fmt}"
     headers = {
@@ -95,7 +103,9 @@ def team_export_response(
     }
     if fmt == "csv":
         return StreamingResponse(
-            csvs.iter_team_csv(rows()), media_type=exports.MEDIA_TYPES["csv"], headers=headers
+            csvs.iter_team_csv_batches(batches()),
+            media_type=exports.MEDIA_TYPES["csv"],
+            headers=headers,
         )
     return Response(
         spreadsheet.render_team_xlsx(rows(), title=slug),

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Final
+from itertools import islice, repeat
+from operator import attrgetter
+from typing import Any, Final
 
 from app.core.i18n import gettext as _
 from app.lists.data import Entry, SignatoryList, TeamRow
@@ -23,6 +26,9 @@ from app.signatures.verification.models import LEVEL_LABELS, Level
 BOM: Final = "\ufeff".encode()
 # OWASP "CSV injection": spreadsheets treat a cell starting with these as a formula.
 _FORMULA_START: Final = frozenset({"=", "+", "-", "@", "\t", "\r"})
+_FORMULA_PREFIXES: Final = tuple(_FORMULA_START)
+# What makes `csv.writer` quote a cell (its delimiter, quote and line terminator).
+_CSV_SPECIAL: Final = re.compile('[,"\r\n]')
 _CHUNK_CHARS: Final = 64 * 1024
 
 TeamValue = str | int | datetime | None
@@ -121,47 +127,107 @@ def team_record(
     ]
 
 
-def team_records(rows: Iterable[TeamRow], yes: str, no: str) -> Iterator[list[TeamValue]]:
-    """`team_record` with `utc_text` for every row, the same cells made in one loop: the
-    details' order and kinds looked up once, not per row, and the few values of the
-    enum-like columns (kind, status, listing, source, flags, verification) made safe
-    once each (100,000 rows)."""
-    signer = [(detail.name, detail.is_yes) for detail in details.exported()]
-    known: dict[str, str] = {}
+class _Memo(dict[Any, str]):
+    """A value's cell, made once per distinct value (the few values of the enum-like
+    columns: kind, status, listing, source, flags, verification, yes/no)."""
 
-    def few(value: str) -> str:
-        safe = known.get(value)
-        if safe is None:
-            safe = known[value] = safe_cell(value)
-        return safe
+    def __init__(self, make: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.make = make
 
-    verification: dict[str, str] = {}
-    for row in rows:
-        cells: list[TeamValue] = [
-            row.id, few(row.kind), few(row.status), few(row.listing), safe_cell(row.public_line)
-        ]  # fmt: skip
-        for name, is_yes in signer:
-            value = getattr(row, name)
-            if is_yes:
-                cells.append(yes if value else no)
-            elif not value:
-                cells.append(value)
-            else:
-                cells.append(safe_cell(value))
-        level = verification.get(row.verification)
-        if level is None:
-            level = verification[row.verification] = safe_cell(_verification_cell(row.verification))
-        cells += (
-            row.version_confirmed,
-            few(row.source),
-            utc_text(row.submitted_at),
-            utc_text(row.confirmed_at),
-            utc_text(row.decided_at),
-            utc_text(row.withdrawn_at),
-            few(row.flags),
-            level,
-        )
-        yield cells
+    def __missing__(self, value: Any) -> str:
+        made = self[value] = self.make(value)
+        return made
+
+
+def safe_column(values: Sequence[str | None]) -> Sequence[str | None]:
+    """`safe_cell` of each value of a column (None and "" kept): the column as it is when
+    every value is printable and none starts like a formula — checked by C-level loops,
+    without a Python call per value."""
+    if all(map(str.isprintable, filter(None, values))) and not any(
+        map(str.startswith, filter(None, values), repeat(_FORMULA_PREFIXES))
+    ):
+        return values
+    return [safe_cell(value) if value else value for value in values]
+
+
+def _times(values: Sequence[datetime | str | None]) -> Sequence[str | None]:
+    """Times as `utc_text` writes them; a column the database formatted already (text) is
+    kept."""
+    first = next(filter(None, values), None)
+    if first is None or isinstance(first, str):
+        return values  # type: ignore[return-value]
+    return list(map(utc_text, values))  # type: ignore[arg-type]
+
+
+def csv_field(value: str) -> str:
+    """A cell as `csv.writer` writes it (QUOTE_MINIMAL, "\\r\\n" ending lines): quoted,
+    its quotes doubled, when it holds a comma, a quote or a line break."""
+    if _CSV_SPECIAL.search(value) is None:
+        return value
+    return '"' + value.replace('"', '""') + '"'
+
+
+def _fields(values: Sequence[str | None]) -> Sequence[str]:
+    """`csv_field` of each value of a text column (None as ""): the column as it is when
+    no value needs quoting, checked on the column joined (C-level)."""
+    if None in values:
+        values = ["" if value is None else value for value in values]
+    if _CSV_SPECIAL.search("".join(values)) is None:  # type: ignore[arg-type]
+        return values  # type: ignore[return-value]
+    return list(map(csv_field, values))  # type: ignore[arg-type]
+
+
+def _team_columns(yes: str, no: str) -> list[Callable[[Sequence[Any]], Sequence[str]]]:
+    """How each column of a batch (`TeamRow`'s fields, in order) becomes its CSV fields:
+    the text `team_record` makes, written as `csv.writer` writes it."""
+
+    def few(make: Callable[[Any], str]) -> Callable[[Sequence[Any]], Sequence[str]]:
+        known = _Memo(lambda value: csv_field(make(value)))
+        return lambda values: list(map(known.__getitem__, values))
+
+    def text(values: Sequence[str | None]) -> Sequence[str]:
+        return _fields(safe_column(values))
+
+    def times(values: Sequence[datetime | str | None]) -> Sequence[str]:
+        return _fields(_times(values))
+
+    def ids(values: Sequence[int]) -> Sequence[str]:
+        return list(map(str, values))
+
+    enum_like = few(safe_cell)
+    signer = [
+        few(lambda value: yes if value else no) if detail.is_yes else text
+        for detail in details.exported()
+    ]
+    return [
+        ids, enum_like, enum_like, enum_like, text,  # id, kind, status, listing, public line
+        *signer,
+        few(lambda value: "" if value is None else str(value)),  # version confirmed
+        enum_like, times, times, times, times,  # source, the four times
+        enum_like, few(lambda value: safe_cell(_verification_cell(value))),  # flags, level
+    ]  # fmt: skip
+
+
+def team_lines(batches: Iterable[Sequence[Sequence[Any]]], yes: str, no: str) -> Iterator[str]:
+    """`team_record` with `utc_text`, as `csv.writer` writes it, for batches of rows given
+    column by column (`TeamRow`'s fields in order): each batch's CSV text. A column's
+    fields are made in one go — text made safe by `safe_column`, the few values of the
+    enum-like columns once each — and the lines joined by `str.join`, without a Python
+    call per cell (100,000 rows)."""
+    makers = _team_columns(yes, no)
+    assert len(makers) == len(TeamRow.__dataclass_fields__)
+    for batch in batches:
+        columns = [make(column) for make, column in zip(makers, batch, strict=True)]
+        yield "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
+
+
+def _row_batches(rows: Iterable[TeamRow], size: int = 256) -> Iterator[list[Sequence[Any]]]:
+    """`TeamRow`s as batches of columns, for `team_lines`."""
+    fields = attrgetter(*TeamRow.__dataclass_fields__)
+    rows = iter(rows)
+    while batch := list(map(fields, islice(rows, size))):
+        yield list(zip(*batch, strict=True))
 
 
 def _verification_cell(value: str) -> str:
@@ -180,13 +246,17 @@ def _signer_cell(row: TeamRow, detail: details.Detail, yes: str, no: str) -> str
     return safe_cell(value)
 
 
-def _iter_csv(header: Sequence[str], records: Iterable[Sequence[TeamValue]]) -> Iterator[bytes]:
+def _iter_csv(
+    header: Sequence[str], records: Iterable[Sequence[str]], *, written: bool = False
+) -> Iterator[bytes]:
+    """`records` (sequences of cells), or with `written` pieces of CSV text, as chunks."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([safe_cell(label) for label in header])
+    write = buffer.write if written else writer.writerow
     yield BOM
     for record in records:
-        writer.writerow(record)
+        write(record)  # type: ignore[arg-type]
         if buffer.tell() >= _CHUNK_CHARS:
             yield buffer.getvalue().encode()
             buffer.seek(0)
@@ -204,7 +274,13 @@ def _public_labels() -> tuple[list[str], dict[str, str]]:
     return public_header(), {kind: kind_label(kind) for kind in ("organisation", "individual")}
 
 
-def iter_team_csv(rows: Iterable[TeamRow]) -> Iterator[bytes]:
-    """Every signature with its contact details, for the team (in the interface language)."""
+def iter_team_csv_batches(batches: Iterable[Sequence[Sequence[Any]]]) -> Iterator[bytes]:
+    """Every signature with its contact details, for the team (in the interface language),
+    from batches of rows given column by column (`app.lists.exports.team.team_batches`)."""
     header, yes, no = team_header(), _("yes"), _("no")
-    return _iter_csv(header, team_records(rows, yes, no))
+    return _iter_csv(header, team_lines(batches, yes, no), written=True)
+
+
+def iter_team_csv(rows: Iterable[TeamRow]) -> Iterator[bytes]:
+    """`iter_team_csv_batches` of `TeamRow`s."""
+    return iter_team_csv_batches(_row_batches(rows))

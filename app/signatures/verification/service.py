@@ -253,7 +253,7 @@ def version_key(session: Session, *, statement_id: int | None) -> tuple[object, 
 
 class _Listed(Protocol):
     """What `public_view` reads of a signature (an ORM `Signature` or the list's plain
-    values, `app.lists.service.Listed`)."""
+    values, `app.lists.listed.Listed`)."""
 
     @property
     def id(self) -> int | None: ...
