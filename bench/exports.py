@@ -74,7 +74,7 @@ def document(slug: str, fmt: str, *, final: bool, database_url: str) -> dict[str
         # The app imports pyHanko when it first signs or verifies; a server that has
         # finalised or verified once keeps it loaded. Measured as that server: the import
         # is neither in the signing time nor missing from the memory.
-        import pyhanko.pdf_utils.incremental_writer  # noqa: F401
+        import pyhanko.pdf_utils.incremental_writer
         import pyhanko.sign  # noqa: F401
     engine = make_engine(database_url)
     rss_before = _rss_kib()
