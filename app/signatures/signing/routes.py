@@ -19,7 +19,7 @@ from app.outreach import service as outreach
 from app.security import headers
 from app.security.ratelimit import client_ip
 from app.signatures import countries, lifecycle
-from app.signatures.models import SignerKind
+from app.signatures.models import SignatureStatus, SignerKind
 from app.signatures.signing import closed, sent, service, several
 from app.statements import deps
 from app.statements import service as statements
@@ -239,12 +239,17 @@ def check_email(request: Request, statement: PublicStatement, session: SessionDe
 
 
 def _token_page(
-    request: Request, name: str, found: lifecycle.Found, session: SessionDep, **extra: object
+    request: Request,
+    name: str,
+    found: lifecycle.Found,
+    session: SessionDep,
+    *,
+    titled: bool = True,
+    **extra: object,
 ) -> Response:
-    # The title is shown to a signer about to confirm or withdraw; a confirmed page needs
-    # no query for it.
-    shown = name != "signatures/confirm.html" or found.signature.status == "pending"
-    version = statements.current_version(session, statement=found.statement) if shown else None
+    """A page reached from an emailed link; `titled`: it names the statement's current
+    title (read only then)."""
+    version = statements.current_version(session, statement=found.statement) if titled else None
     response = templating.page(
         request,
         name,
@@ -254,13 +259,19 @@ def _token_page(
     return response
 
 
+def _confirm_page(
+    request: Request, found: lifecycle.Found, session: SessionDep, **extra: object
+) -> Response:
+    # Only a signer about to confirm is shown the title: a confirmed page reads no version.
+    pending = found.signature.status == SignatureStatus.PENDING
+    return _token_page(request, "signatures/confirm.html", found, session, titled=pending, **extra)
+
+
 @router.get("/confirm/{token}")
 def confirm_page(request: Request, token: str, session: SessionDep) -> Response:
     found = lifecycle.for_confirmation(session, token=token)
     until = lifecycle.confirm_until(found.statement, found.signature)
-    return _token_page(
-        request, "signatures/confirm.html", found, session, done=False, confirm_until=until
-    )
+    return _confirm_page(request, found, session, done=False, confirm_until=until)
 
 
 @router.post("/confirm/{token}")
@@ -268,8 +279,7 @@ async def confirm_submit(request: Request, token: str) -> Response:
     """In one thread-pool call, like signing: confirmations follow a share's signatures."""
 
     def confirm(session: Session) -> Response:
-        found = lifecycle.confirm(session, token=token)
-        return _token_page(request, "signatures/confirm.html", found, session, done=True)
+        return _confirm_page(request, lifecycle.confirm(session, token=token), session, done=True)
 
     return await in_one_thread(request, confirm)
 
