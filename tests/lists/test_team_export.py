@@ -125,3 +125,21 @@ def test_team_csv_of_several_batches_is_the_row_by_row_file(
     streamed = b"".join(team.team_csv(db, statement=statement))
     assert streamed == _row_by_row(db, statement)
     assert streamed.count(b"\r\n") == 9
+
+
+def test_a_team_csv_left_early_leaves_the_session_usable(
+    db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A download the client abandons: the stream is closed after its first batch (on
+    # PostgreSQL the query still running is cancelled), and the request's session goes on.
+    monkeypatch.setattr(team, "BATCH", 2)
+    statement = open_statement(db, owner=make_user(db), slug="team-left")
+    approve_signers(
+        db, statement, [individual(name=f"Signer {i}", email=f"l{i}@example.org") for i in range(7)]
+    )
+    batches = team.team_batches(db, statement=statement)
+    assert len(next(batches)[0]) == 2  # two rows read, five still to come
+    batches.close()
+    ids = db.exec(select(Signature.id).where(col(Signature.statement_id) == statement.id)).all()
+    assert len(ids) == 7
+    assert b"".join(team.team_csv(db, statement=statement)) == _row_by_row(db, statement)

@@ -11,7 +11,7 @@ C-level loops (`map`, `zip`) over a batch's columns.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import repeat
+from itertools import islice, repeat
 from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Connection, Select, TypeDecorator, func, type_coerce
@@ -88,21 +88,34 @@ _PLAIN: Final = frozenset({"sqlite", "postgresql"})
 
 def _plain_batches(connection: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
     """The query's rows as the DBAPI cursor gives them (tuples), BATCH at a time, on the
-    session's connection and transaction; from a server-side cursor on PostgreSQL (flat
-    memory). SQLAlchemy's `Row`s were an eighth of the CSV's time on SQLite."""
+    session's connection and transaction, in flat memory. SQLAlchemy's `Row`s were an
+    eighth of the CSV's time on SQLite.
+
+    On PostgreSQL the rows are streamed (psycopg's `stream`: one query whose rows arrive
+    while the batch before is being written, in chunks of BATCH with libpq 17 and later,
+    one by one before), so the database produces rows on the other core instead of
+    waiting for a server-side cursor's next FETCH: 1.01 → 0.79 s for 100,000 rows. A
+    stream left early (the client went away) is cancelled by psycopg."""
     compiled = query.compile(dialect=connection.dialect)
     params = compiled.construct_params()
     driver: Any = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
-        cursor = driver.cursor(name="team_export")  # psycopg: named, server-side
-        arguments: Any = params
-    else:
-        cursor = driver.cursor()
-        arguments = [params[name] for name in compiled.positiontup or ()]
+    cursor = driver.cursor()
     try:
-        cursor.execute(compiled.string, arguments)
-        while rows := cursor.fetchmany(BATCH):
-            yield rows
+        if connection.dialect.name == "postgresql":
+            from psycopg import pq  # the driver of this dialect
+
+            rows = cursor.stream(
+                compiled.string, params, size=BATCH if pq.version() >= 170000 else 1
+            )
+            try:
+                while batch := list(islice(rows, BATCH)):
+                    yield batch
+            finally:
+                rows.close()
+        else:
+            cursor.execute(compiled.string, [params[name] for name in compiled.positiontup or ()])
+            while batch := cursor.fetchmany(BATCH):
+                yield batch
     finally:
         cursor.close()
 
