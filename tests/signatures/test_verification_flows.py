@@ -203,7 +203,7 @@ def test_the_minimum_level_holds_the_rest_and_the_mark_is_the_leads_choice(
     owner_email = "lead@example.org"
     public = client.get("/s/hrc58")
     assert "Transitional Justice" in public.text and "NKHR" in public.text
-    assert "✓" not in public.text  # no mark until the lead chooses it
+    assert "✓" not in public.text  # no mark until the lead chooses it, nor its explanation
 
     sign_in(client, owner_email, PASSWORD)
     assert submit(client, "/statements/hrc58/verification", min_level="nonsense").status_code == 422
@@ -214,6 +214,7 @@ def test_the_minimum_level_holds_the_rest_and_the_mark_is_the_leads_choice(
     ).one()
     public = client.get("/s/hrc58")
     assert "Transitional Justice Working Group (TJWG) ✓" in public.text
+    assert "The organisation proved it signed" in public.text  # what the mark means
     assert "NKHR" not in public.text
     for fmt in ("txt", "md"):
         document = client.get(f"/s/hrc58/signatories.{fmt}").text
