@@ -108,20 +108,28 @@ def test_team_csv_is_the_row_by_row_file_byte_for_byte(db: Session) -> None:
     assert dict(zip(header, rows[5], strict=True))["Public line"] == "Lee Younghee (-)"
 
 
+def _numbered_signers(db: Session, slug: str, count: int) -> Statement:
+    """A statement with `count` approved individuals, the first four without a note."""
+    statement = open_statement(db, owner=make_user(db), slug=slug)
+    approve_signers(
+        db,
+        statement,
+        [
+            individual(
+                name=f"Signer {i}", email=f"{slug}-{i}@example.org", note="n" if i > 3 else ""
+            )
+            for i in range(count)
+        ],
+    )
+    return statement
+
+
 def test_team_csv_of_several_batches_is_the_row_by_row_file(
     db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Batches of 3 rows (2,000 in use): a partial last batch, a batch with no note.
     monkeypatch.setattr(team, "BATCH", 3)
-    statement = open_statement(db, owner=make_user(db), slug="team-batches")
-    approve_signers(
-        db,
-        statement,
-        [
-            individual(name=f"Signer {i}", email=f"s{i}@example.org", note="n" if i > 3 else "")
-            for i in range(8)
-        ],
-    )
+    statement = _numbered_signers(db, "team-batches", 8)
     streamed = b"".join(team.team_csv(db, statement=statement))
     assert streamed == _row_by_row(db, statement)
     assert streamed.count(b"\r\n") == 9
@@ -133,10 +141,7 @@ def test_a_team_csv_left_early_leaves_the_session_usable(
     # A download the client abandons: the stream is closed after its first batch (on
     # PostgreSQL the query still running is cancelled), and the request's session goes on.
     monkeypatch.setattr(team, "BATCH", 2)
-    statement = open_statement(db, owner=make_user(db), slug="team-left")
-    approve_signers(
-        db, statement, [individual(name=f"Signer {i}", email=f"l{i}@example.org") for i in range(7)]
-    )
+    statement = _numbered_signers(db, "team-left", 7)
     batches = team.team_batches(db, statement=statement)
     assert len(next(batches)[0]) == 2  # two rows read, five still to come
     batches.close()
