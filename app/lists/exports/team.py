@@ -10,7 +10,7 @@ C-level loops (`map`, `zip`) over a batch's columns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from itertools import islice, repeat
 from typing import Any, Final
 
@@ -136,7 +136,7 @@ def _renamed(display: Sequence[str | None], own: Sequence[str]) -> Sequence[str]
 
 def team_batches(
     session: Session, *, statement: Statement, times_as_text: bool = True
-) -> Iterator[list[Sequence[Any]]]:
+) -> Generator[list[Sequence[Any]], None, None]:
     """Every signature with its contact details, streamed in batches of up to BATCH rows.
     A batch is a list of columns in `TeamRow`'s field order. `times_as_text`: the four
     times as `csvs.utc_text` writes them, formatted by the database (datetimes
