@@ -51,6 +51,7 @@ from sqlmodel import Session  # noqa: E402
 from app.core import schema  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.db import (  # noqa: E402
+    close_streams,
     get_session,
     get_stream_session,
     make_engine,
@@ -130,7 +131,10 @@ def app(db: Session) -> FastAPI:
         # Streaming reads happen after the request's savepoint is released: the test's
         # own session sees the same data and needs no savepoint of its own.
         db.flush()
-        yield db
+        try:
+            yield db
+        finally:
+            close_streams(db)  # as get_stream_session does before it closes its session
 
     application.dependency_overrides[get_stream_session] = _stream_session
     return application

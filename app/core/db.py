@@ -8,7 +8,7 @@ Services only `flush()`; the request (or the worker loop) commits.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -247,12 +247,35 @@ class StrEnumType(TypeDecorator[Any]):
         return None if value is None else self.enum_cls(value)
 
 
-def get_stream_session(request: Request) -> Iterator[Session]:
+def get_stream_session(request: Request) -> Generator[Session, None, None]:
     """A read-only session that lives until a streamed response has been sent (the
-    request's own transaction commits before the first byte goes out)."""
+    request's own transaction commits before the first byte goes out). The streams
+    registered with `closes_with` are closed first."""
     engine: Engine = request.app.state.engine
     with new_session(engine, write=False) as session:
-        yield session
+        try:
+            yield session
+        finally:
+            close_streams(session)
+
+
+_STREAMS = "undersigned.streams"
+_Stream = TypeVar("_Stream", bound=Generator[Any, None, None])
+
+
+def closes_with(session: Session, stream: _Stream) -> _Stream:
+    """`stream`, a generator reading on `session`, to be closed before the session is
+    (`close_streams`). A download the client abandons leaves its generator suspended in
+    the middle of a query, and a PostgreSQL stream holds its connection until it is
+    closed: closing the session under it would wait for ever."""
+    session.info.setdefault(_STREAMS, []).append(stream)
+    return stream
+
+
+def close_streams(session: Session) -> None:
+    """Close the streams registered on `session` (those finished are closed already)."""
+    for stream in session.info.pop(_STREAMS, ()):
+        stream.close()
 
 
 StreamSessionDep = Annotated[Session, Depends(get_stream_session, scope="request")]

@@ -5,13 +5,18 @@ formatted by the database, lines joined without the csv module) is byte for byte
 from __future__ import annotations
 
 import csv
+import inspect
 import io
+import threading
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
+from app.core.db import closes_with, get_stream_session, new_session
 from app.lists.exports import team
 from app.lists.renderers import csvs
 from app.signatures.models import Signature
@@ -148,3 +153,35 @@ def test_a_team_csv_left_early_leaves_the_session_usable(
     ids = db.exec(select(Signature.id).where(col(Signature.statement_id) == statement.id)).all()
     assert len(ids) == 7
     assert b"".join(team.team_csv(db, statement=statement)) == _row_by_row(db, statement)
+
+
+def test_a_team_csv_abandoned_mid_stream_does_not_hold_its_session(
+    committed: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The client goes away after the first batch: the response's iterator is left
+    # suspended in the middle of its query. The stream session (the real dependency)
+    # closes that stream before itself; closing a session under a PostgreSQL stream
+    # would wait for ever, and each abandoned download would hold a thread.
+    monkeypatch.setattr(team, "BATCH", 2)
+    with new_session(committed) as writer:
+        statement_id = _numbered_signers(writer, "team-gone", 7).id
+        writer.commit()
+    request: Any = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(engine=committed)))
+    dependency = get_stream_session(request)
+    reader = next(dependency)
+    statement = reader.get(Statement, statement_id)
+    assert statement is not None
+    stream = closes_with(reader, team.team_batches(reader, statement=statement))
+    assert len(next(stream)[0]) == 2
+    ended = threading.Event()
+
+    def end_of_request() -> None:
+        dependency.close()  # FastAPI's teardown of the dependency
+        ended.set()
+
+    # A thread, so that a regression fails here instead of hanging the suite.
+    threading.Thread(target=end_of_request, daemon=True).start()
+    assert ended.wait(timeout=120), "the session waited on the abandoned stream"
+    assert inspect.getgeneratorstate(stream) == inspect.GEN_CLOSED  # not left to the collector
+    with new_session(committed, write=False) as session:
+        assert len(session.exec(select(Signature.id)).all()) == 7

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -13,7 +13,7 @@ from app.accounts.models import User
 from app.accounts.stepup import RecentSecondFactor
 from app.audit import service as audit
 from app.core import templating
-from app.core.db import SessionDep, StreamSessionDep
+from app.core.db import SessionDep, StreamSessionDep, closes_with
 from app.lists import service as lists
 from app.lists.data import TeamRow
 from app.lists.exports import team
@@ -93,7 +93,7 @@ def team_export_response(
     def rows() -> Iterator[TeamRow]:
         yield from team.team_rows(reader, statement=current())
 
-    def batches() -> Iterator[list[Sequence[Any]]]:
+    def batches() -> Generator[list[Sequence[Any]], None, None]:
         yield from team.team_batches(reader, statement=current())
 
     filename = f"{slug}-signatures-team.{fmt}"
@@ -103,7 +103,7 @@ def team_export_response(
     }
     if fmt == "csv":
         return StreamingResponse(
-            csvs.iter_team_csv_batches(batches()),
+            csvs.iter_team_csv_batches(closes_with(reader, batches())),
             media_type=exports.MEDIA_TYPES["csv"],
             headers=headers,
         )

@@ -11,10 +11,19 @@ C-level loops (`map`, `zip`) over a batch's columns.
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator, Sequence
+from contextlib import closing
 from itertools import islice, repeat
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Connection, Select, TypeDecorator, func, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Result,
+    Select,
+    TypeDecorator,
+    func,
+    type_coerce,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -86,7 +95,9 @@ def _columns(dialect: str, *, times_as_text: bool) -> list[Any]:
 _PLAIN: Final = frozenset({"sqlite", "postgresql"})
 
 
-def _plain_batches(connection: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
+def _plain_batches(
+    connection: Connection, query: Select[Any]
+) -> Generator[Sequence[Any], None, None]:
     """The query's rows as the DBAPI cursor gives them (tuples), BATCH at a time, on the
     session's connection and transaction, in flat memory. SQLAlchemy's `Row`s were an
     eighth of the CSV's time on SQLite.
@@ -118,6 +129,14 @@ def _plain_batches(connection: Connection, query: Select[Any]) -> Iterator[Seque
                 yield batch
     finally:
         cursor.close()
+
+
+def _partitions(result: Result[Any]) -> Generator[Sequence[Any], None, None]:
+    """The result's rows BATCH at a time; the result closed when they end or are left."""
+    try:
+        yield from result.partitions()
+    finally:
+        result.close()
 
 
 def _shown(display: Sequence[str | None], own: Sequence[str]) -> Sequence[str]:
@@ -157,50 +176,51 @@ def team_batches(
         .where(col(Signature.statement_id) == statement.id)
         .order_by(col(Signature.id))
     )
-    parts: Iterator[Sequence[Any]]
+    parts: Generator[Sequence[Any], None, None]
     if times_as_text and dialect in _PLAIN:
         parts = _plain_batches(connection, query)
     else:
         # On the session's connection, past the ORM's row handling; streamed.
-        parts = connection.execute(query.execution_options(yield_per=BATCH)).partitions()
+        parts = _partitions(connection.execute(query.execution_options(yield_per=BATCH)))
     keyring = encryption.keyring()
-    for part in parts:
-        # Encrypted columns come back sealed (past their type), each opened as a column.
-        columns: list[Sequence[Any]] = [
-            keyring.open_column(column) if name in _TEAM_SEALED else column
-            for name, column in zip(_TEAM_NAMES, zip(*part, strict=True), strict=True)
-        ]
-        value = dict(zip(_TEAM_NAMES, columns, strict=True))
-        ids, kinds = value["id"], value["kind"]
-        display_name = value["display_name"]
-        lines = public_lines(
-            listings=value["listing"],
-            kinds=kinds,
-            names=_renamed(display_name, value["name"]),
-            organisations=_renamed(display_name, value["organisation"]),
-            acronyms=_shown(value["display_acronym"], value["acronym"]),
-            notes=_shown(value["display_note"], value["note"]),
-        )
-        if levels:
-            levels_of = [
-                levels.get(each, "declared") if kind == organisation_kind else ""
-                for each, kind in zip(ids, kinds, strict=True)
+    with closing(parts):  # its query ended at once when the export is left early
+        for part in parts:
+            # Encrypted columns come back sealed (past their type), each opened as a column.
+            columns: list[Sequence[Any]] = [
+                keyring.open_column(column) if name in _TEAM_SEALED else column
+                for name, column in zip(_TEAM_NAMES, zip(*part, strict=True), strict=True)
             ]
-        else:
-            levels_of = list(map(declared.get, kinds, repeat("")))
-        yield [
-            ids,
-            kinds,
-            value["status"],
-            value["listing"],
-            lines,
-            *(value[name] for name in _SIGNER_COLUMNS),
-            list(map(versions.get, value["version_id"])),
-            value["source"],
-            *(value[name] for name in _TIMES),
-            value["flags"],
-            levels_of,
-        ]
+            value = dict(zip(_TEAM_NAMES, columns, strict=True))
+            ids, kinds = value["id"], value["kind"]
+            display_name = value["display_name"]
+            lines = public_lines(
+                listings=value["listing"],
+                kinds=kinds,
+                names=_renamed(display_name, value["name"]),
+                organisations=_renamed(display_name, value["organisation"]),
+                acronyms=_shown(value["display_acronym"], value["acronym"]),
+                notes=_shown(value["display_note"], value["note"]),
+            )
+            if levels:
+                levels_of = [
+                    levels.get(each, "declared") if kind == organisation_kind else ""
+                    for each, kind in zip(ids, kinds, strict=True)
+                ]
+            else:
+                levels_of = list(map(declared.get, kinds, repeat("")))
+            yield [
+                ids,
+                kinds,
+                value["status"],
+                value["listing"],
+                lines,
+                *(value[name] for name in _SIGNER_COLUMNS),
+                list(map(versions.get, value["version_id"])),
+                value["source"],
+                *(value[name] for name in _TIMES),
+                value["flags"],
+                levels_of,
+            ]
 
 
 def team_rows(session: Session, *, statement: Statement) -> Iterator[TeamRow]:
