@@ -13,34 +13,18 @@ from app.signatures.models import Listing, Signature, SignerKind
 
 def public_name(signature: Signature) -> str:
     """The line a signature is shown as in public, or "" if it is not shown at all."""
-    return public_line(
-        listing=signature.listing,
-        kind=signature.kind,
-        name=signature.display_name or signature.name,
-        organisation=signature.display_name or signature.organisation,
-        acronym=(
+    return public_lines(
+        listings=(signature.listing,),
+        kinds=(signature.kind,),
+        names=(signature.display_name or signature.name,),
+        organisations=(signature.display_name or signature.organisation,),
+        acronyms=(
             signature.display_acronym
             if signature.display_acronym is not None
-            else signature.acronym
+            else signature.acronym,
         ),
-        note=signature.shown_note,
-    )
-
-
-def public_line(
-    *, listing: str, kind: str, name: str, organisation: str, acronym: str, note: str
-) -> str:
-    """`public_name` from plain values (display corrections already applied), for exports
-    that read columns rather than whole signatures."""
-    if listing == Listing.COUNTED:
-        return ""
-    if listing == Listing.ANONYMOUS:
-        # The label alone, without the country: one of few signers from a country (an
-        # organisation based in North Korea) is all but named by it.
-        return anonymous_label(kind)
-    if kind == SignerKind.ORGANISATION:
-        return f"{organisation} ({acronym})" if acronym else organisation
-    return f"{name} ({note})" if note else name
+        notes=(signature.shown_note,),
+    )[0]
 
 
 def public_lines(
@@ -52,8 +36,11 @@ def public_lines(
     acronyms: Sequence[str],
     notes: Sequence[str],
 ) -> list[str]:
-    """`public_line` of each row of these columns (a batch of an export's rows): the same
-    rule in one comprehension, the anonymous labels translated once, not per row."""
+    """The public line of each row of these columns (display corrections already applied;
+    a batch of an export's rows, or one signature): nothing for a counted-only signer;
+    for an anonymous one the label alone, without the country (one of few signers from a
+    country, an organisation based in North Korea, is all but named by it); else
+    "Name (ACR)" or "Name (note)". The anonymous labels are translated once, not per row."""
     counted, anonymous = Listing.COUNTED.value, Listing.ANONYMOUS.value
     organisation_kind = SignerKind.ORGANISATION.value
     labels = {kind: anonymous_label(kind) for kind in set(kinds)}
