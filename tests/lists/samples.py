@@ -7,17 +7,21 @@
 - `korean_list()`: a small list in Korean.
 - `hostile_list()`: one organisation per name in `HOSTILE_NAMES`, plus `HOSTILE_NOTE` on an
   individual; `CLEAN_NAMES` says what each name must look like once cleaned.
-- `team_row(id, **changes)` / `team_rows(n)`: team-export rows (contacts, timestamps).
+- `team_row(id, **changes)` / `team_rows(n)`: team-export rows (contacts, timestamps);
+  `team_csv(rows)`: their team CSV, as the export writes it from batches of columns.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 from app.lists.data import Counts, Entry, Group, SignatoryList, TeamRow
+from app.lists.renderers import csvs
 
 AS_OF = date(2025, 3, 14)
 
@@ -243,3 +247,16 @@ def team_rows(n: int) -> Iterator[TeamRow]:
     """`n` distinct rows, made one at a time."""
     for i in range(1, n + 1):
         yield team_row(i)
+
+
+def team_csv(rows: Iterable[TeamRow], size: int = 256) -> Iterator[bytes]:
+    """The team CSV of `rows`, streamed: `csvs.iter_team_csv_batches` of them in batches
+    of columns, as `app.lists.exports.team.team_batches` gives the export its rows."""
+    fields = attrgetter(*TeamRow.__dataclass_fields__)
+    remaining = iter(rows)
+
+    def batches() -> Iterator[list[Sequence[Any]]]:
+        while batch := list(map(fields, islice(remaining, size))):
+            yield list(zip(*batch, strict=True))
+
+    return csvs.iter_team_csv_batches(batches())

@@ -119,7 +119,7 @@ def test_team_csv_has_contacts_times_in_utc_and_consent() -> None:
             verification="mailbox disputed",
         ),
     ]
-    data, read = _read(csvs.iter_team_csv(rows))
+    data, read = _read(samples.team_csv(rows))
     assert data.startswith(BOM)
     header = read[0]
     assert header[:3] == ["ID", "Kind", "Status"] and len(header) == 24
@@ -148,7 +148,7 @@ def test_team_csv_streams_from_a_generator_bom_first() -> None:
             consumed += 1
             yield row
 
-    chunks = csvs.iter_team_csv(rows())
+    chunks = samples.team_csv(rows())
     assert next(chunks) == BOM
     assert consumed == 0
     first = next(chunks)
@@ -162,7 +162,7 @@ def test_team_csv_of_100000_rows_runs_in_flat_memory() -> None:
     rows = itertools.islice(itertools.cycle(pool), 100_000)
     tracemalloc.start()
     try:
-        size = sum(len(chunk) for chunk in csvs.iter_team_csv(rows))
+        size = sum(len(chunk) for chunk in samples.team_csv(rows))
         _current, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

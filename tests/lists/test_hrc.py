@@ -218,7 +218,7 @@ def test_the_lead_corrects_a_status_until_the_statement_is_final(
 
 def test_the_team_export_and_the_import_carry_the_status(db: Session, lead: User) -> None:
     statement = _statement(db, lead)
-    exported = b"".join(csvs.iter_team_csv(team.team_rows(db, statement=statement)))
+    exported = b"".join(csvs.iter_team_csv_batches(team.team_batches(db, statement=statement)))
     header, *rows = exported.decode("utf-8-sig").splitlines()
     assert "ECOSOC status" in header.split(",")
     assert any("Alpha General" in row and ",general," in row for row in rows)

@@ -13,8 +13,7 @@ import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from itertools import islice, repeat
-from operator import attrgetter
+from itertools import repeat
 from typing import Any, Final
 
 from app.core.i18n import gettext as _
@@ -222,14 +221,6 @@ def team_lines(batches: Iterable[Sequence[Sequence[Any]]], yes: str, no: str) ->
         yield "\r\n".join(map(",".join, zip(*columns, strict=True))) + "\r\n"
 
 
-def _row_batches(rows: Iterable[TeamRow], size: int = 256) -> Iterator[list[Sequence[Any]]]:
-    """`TeamRow`s as batches of columns, for `team_lines`."""
-    fields = attrgetter(*TeamRow.__dataclass_fields__)
-    rows = iter(rows)
-    while batch := list(map(fields, islice(rows, size))):
-        yield list(zip(*batch, strict=True))
-
-
 def _verification_cell(value: str) -> str:
     """ "mailbox" or "mailbox disputed" as the team reads it, in their language."""
     if not value:
@@ -279,8 +270,3 @@ def iter_team_csv_batches(batches: Iterable[Sequence[Sequence[Any]]]) -> Iterato
     from batches of rows given column by column (`app.lists.exports.team.team_batches`)."""
     header, yes, no = team_header(), _("yes"), _("no")
     return _iter_csv(header, team_lines(batches, yes, no), written=True)
-
-
-def iter_team_csv(rows: Iterable[TeamRow]) -> Iterator[bytes]:
-    """`iter_team_csv_batches` of `TeamRow`s."""
-    return iter_team_csv_batches(_row_batches(rows))
