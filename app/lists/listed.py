@@ -3,8 +3,10 @@ query, past the ORM (for 20,000 names, `Signature` objects were most of the buil
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import type_coerce
@@ -52,6 +54,8 @@ class Listed:
         return self.country if self.display_country is None else self.display_country
 
 
+# Rows read and opened together (the team export's batch size).
+_BATCH = 1000
 _LISTED_NAMES = tuple(Listed.__dataclass_fields__)
 _LISTED_TABLE = tuple(Signature.__table__.c[name] for name in _LISTED_NAMES)  # type: ignore[attr-defined]
 # Encrypted and enum columns are read as stored (past their types) and turned into their
@@ -76,8 +80,9 @@ _LISTED_COLUMNS = tuple(
 
 
 def listed_signatures(session: Session, *, statement: Statement) -> list[Listed]:
-    """`approved`, as the plain values the list reads: one column-only query, its sealed
-    values opened in one tight loop with one cipher per key."""
+    """`approved`, as the plain values the list reads: one column-only query, read a
+    batch at a time and column by column, its sealed columns opened by
+    `Keyring.open_column` as the team export's are."""
     latest = reconsent.latest_material_version_id(session, statement=statement)
     rows = session.connection().execute(
         sa_select(*_LISTED_COLUMNS)
@@ -89,16 +94,13 @@ def listed_signatures(session: Session, *, statement: Statement) -> list[Listed]
         # the database chooses.
         .order_by(col(Signature.id))
     )
-    open_sealed = encryption.keyring().open_in_place
-    sealed, enums = _LISTED_SEALED, _LISTED_ENUMS
-    found = []
-    for row in rows:
-        values = list(row)
-        open_sealed(values, sealed)
-        for index, members, enum_cls in enums:
-            value = values[index]
-            values[index] = members.get(value) or enum_cls(value)
-        each = Listed(*values)
-        if reconsent.listed_after_reconsent(each, latest):
-            found.append(each)
+    open_column, listed = encryption.keyring().open_column, reconsent.listed_after_reconsent
+    found: list[Listed] = []
+    for part in rows.partitions(_BATCH):
+        columns: list[Sequence[Any]] = list(zip(*part, strict=True))
+        for index in _LISTED_SEALED:
+            columns[index] = open_column(columns[index])
+        for index, members, enum_cls in _LISTED_ENUMS:
+            columns[index] = [members.get(value) or enum_cls(value) for value in columns[index]]
+        found += (each for each in map(Listed, *columns) if listed(each, latest))
     return found

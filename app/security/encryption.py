@@ -114,27 +114,6 @@ class Keyring:
         except (InvalidTag, binascii.Error, ValueError) as exc:
             raise UnreadableValue from exc
 
-    def open_in_place(self, values: list[Any], indexes: Sequence[int]) -> None:
-        """`decrypt` of `values[i]` for each of `indexes` that is not empty, in place: the
-        exports' loop over 100,000s of rows, with the current key's cipher and the prefix
-        checks bound once (a value under an old key, or plaintext, goes through
-        `decrypt`)."""
-        current = f"{PREFIX}{self.current_id}:"
-        aead = self._current.decrypt
-        a2b = binascii.a2b_base64
-        for index in indexes:
-            stored = values[index]
-            if not stored:
-                continue
-            if stored.startswith(current):
-                try:
-                    raw = a2b(stored[14:])
-                    values[index] = aead(raw[:_NONCE], raw[_NONCE:], None).decode("utf-8")
-                except (InvalidTag, binascii.Error, ValueError) as exc:
-                    raise UnreadableValue from exc
-            else:
-                values[index] = self.decrypt(stored)
-
     def open_column(self, values: Sequence[str | None]) -> list[str | None]:
         """`decrypt` of each value of one column (a batch of an export's rows), None and
         "" kept: the team CSV opens 100,000s. When every value is under the current key,
